@@ -1,0 +1,196 @@
+public import Foundation
+
+/// Something a lead (or a not yet identified visitor) did.
+public struct Event: Sendable, Hashable, Identifiable {
+    /// An event's identifier, assigned by storage in arrival order.
+    public typealias ID = Identifier<Event, Int64>
+
+    public var id: ID
+    public var messageID: MessageID
+    public var leadID: Lead.ID?
+    public var anonymousID: AnonymousID?
+    public var type: EventType
+    public var properties: JSONObject
+    /// Page, campaign/UTM, referrer, user agent, ip, consent.
+    public var context: JSONObject
+    /// When it happened.
+    public var timestamp: Date
+    /// When Calor got it.
+    public var receivedAt: Date
+
+    public init(
+        id: ID, messageID: MessageID, leadID: Lead.ID?, anonymousID: AnonymousID?, type: EventType,
+        properties: JSONObject, context: JSONObject, timestamp: Date, receivedAt: Date
+    ) {
+        self.id = id
+        self.messageID = messageID
+        self.leadID = leadID
+        self.anonymousID = anonymousID
+        self.type = type
+        self.properties = properties
+        self.context = context
+        self.timestamp = timestamp
+        self.receivedAt = receivedAt
+    }
+}
+
+/// An event about to be stored.
+public struct NewEvent: Sendable, Hashable {
+    public var messageID: MessageID
+    public var leadID: Lead.ID?
+    public var anonymousID: AnonymousID?
+    public var type: EventType
+    public var properties: JSONObject
+    public var context: JSONObject
+    public var timestamp: Date
+    public var receivedAt: Date
+
+    /// Fails when the event names neither a lead nor an anonymous visitor.
+    public init?(
+        messageID: MessageID, leadID: Lead.ID?, anonymousID: AnonymousID?, type: EventType,
+        properties: JSONObject = [:], context: JSONObject = [:], timestamp: Date, receivedAt: Date
+    ) {
+        guard leadID != nil || anonymousID != nil else { return nil }
+        self.messageID = messageID
+        self.leadID = leadID
+        self.anonymousID = anonymousID
+        self.type = type
+        self.properties = properties
+        self.context = context
+        self.timestamp = timestamp
+        self.receivedAt = receivedAt
+    }
+}
+
+/// What storing one event did.
+public enum AppendOutcome: Sendable, Hashable {
+    /// Stored now.
+    case accepted(Event.ID)
+    /// An event with the same message id was stored before; nothing was written.
+    case duplicate(Event.ID)
+
+    public var eventID: Event.ID {
+        switch self {
+        case .accepted(let id), .duplicate(let id): id
+        }
+    }
+}
+
+/// An event's idempotency key: the same key sent twice is stored once.
+public struct MessageID: RawRepresentable, Hashable, Sendable, Codable, CustomStringConvertible {
+    public let rawValue: String
+    public init(rawValue: String) { self.rawValue = rawValue }
+    public init(_ rawValue: String) { self.rawValue = rawValue }
+
+    /// A fresh time-ordered key, for events sent without one.
+    public static func generate(at time: Date = Date()) -> MessageID {
+        MessageID(UUID.version7(at: time).uuidString.lowercased())
+    }
+
+    public init(from decoder: any Decoder) throws {
+        rawValue = try decoder.singleValueContainer().decode(String.self)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(rawValue)
+    }
+
+    public var description: String { rawValue }
+}
+
+/// The id a tracker gives a visitor before anyone knows who they are.
+public struct AnonymousID: RawRepresentable, Hashable, Sendable, Codable, CustomStringConvertible {
+    public let rawValue: String
+    public init(rawValue: String) { self.rawValue = rawValue }
+    public init(_ rawValue: String) { self.rawValue = rawValue }
+
+    public init(from decoder: any Decoder) throws {
+        rawValue = try decoder.singleValueContainer().decode(String.self)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(rawValue)
+    }
+
+    public var description: String { rawValue }
+}
+
+/// An event type: `page_viewed`, `email_opened`, `quote_requested`, … any string.
+public struct EventType: RawRepresentable, Hashable, Sendable, Codable, CustomStringConvertible {
+    public let rawValue: String
+    public init(rawValue: String) { self.rawValue = rawValue }
+    public init(_ rawValue: String) { self.rawValue = rawValue }
+
+    public init(from decoder: any Decoder) throws {
+        rawValue = try decoder.singleValueContainer().decode(String.self)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(rawValue)
+    }
+
+    public var description: String { rawValue }
+}
+
+/// The link between a visitor and the lead they turned out to be.
+public struct AnonymousIdentity: Sendable, Hashable {
+    public var anonymousID: AnonymousID
+    public var leadID: Lead.ID
+    public var linkedAt: Date
+
+    public init(anonymousID: AnonymousID, leadID: Lead.ID, linkedAt: Date) {
+        self.anonymousID = anonymousID
+        self.leadID = leadID
+        self.linkedAt = linkedAt
+    }
+}
+
+/// What linking a visitor to a lead did.
+public struct IdentityLinkResult: Sendable, Hashable {
+    /// The visitor was not linked to this lead before.
+    public var linked: Bool
+    /// How many of the visitor's events became the lead's.
+    public var movedEvents: Int
+
+    public init(linked: Bool, movedEvents: Int) {
+        self.linked = linked
+        self.movedEvents = movedEvents
+    }
+}
+
+/// A page of a lead's timeline.
+public struct EventPage: Sendable, Hashable {
+    public var events: [Event]
+    /// Pass back to get the next page; `nil` on the last one.
+    public var nextCursor: EventCursor?
+
+    public init(events: [Event], nextCursor: EventCursor?) {
+        self.events = events
+        self.nextCursor = nextCursor
+    }
+}
+
+/// A position in a timeline: the timestamp and id of the last event of a page.
+public struct EventCursor: Sendable, Hashable {
+    public var timestamp: Date
+    public var id: Event.ID
+
+    public init(timestamp: Date, id: Event.ID) {
+        self.timestamp = timestamp
+        self.id = id
+    }
+}
+
+/// A lead and all of its events, oldest first: what rescoring needs.
+public struct LeadWithEvents: Sendable, Hashable {
+    public var lead: Lead
+    public var events: [Event]
+
+    public init(lead: Lead, events: [Event]) {
+        self.lead = lead
+        self.events = events
+    }
+}

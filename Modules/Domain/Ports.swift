@@ -1,0 +1,167 @@
+public import Foundation
+
+/// Leads: upsert by email or external id, lookups, lists, erasure.
+public protocol LeadStore: Sendable {
+    /// Finds the lead by email, else by external id, and updates it; creates it when neither finds one.
+    /// Throws ``StoreError/conflict(_:)`` when the email and the external id name two different leads.
+    func upsert(_ upsert: LeadUpsert, at time: Date) async throws -> LeadUpsertResult
+    /// Creates a lead known only by an anonymous visitor id.
+    func create(id: Lead.ID, stage: Stage, source: LeadSource?, at time: Date) async throws -> Lead
+    func find(_ id: Lead.ID) async throws -> Lead?
+    func find(email: EmailAddress) async throws -> Lead?
+    func find(externalID: String) async throws -> Lead?
+    /// Takes a write lock on the lead until the unit of work ends, and returns it. Use before a read-modify-write
+    /// of the lead (rescoring it, moving its stage) so that concurrent units of work on it lose no update.
+    func lock(_ id: Lead.ID) async throws -> Lead?
+    /// Replaces the lead's attributes wholesale (after a merge done by the caller).
+    func replaceAttributes(of id: Lead.ID, with attributes: JSONObject, at time: Date) async throws
+    /// A page of leads with their current scores, with a stable cursor.
+    func list(_ query: LeadQuery) async throws -> LeadPage
+    func count() async throws -> Int
+    /// Removes the lead with its events, identities, scores and history. Returns false when there was none.
+    func erase(_ id: Lead.ID) async throws -> Bool
+}
+
+/// Anonymous visitors and the leads they turned out to be.
+public protocol IdentityStore: Sendable {
+    /// Ties `anonymousID` to the lead: the visitor's stored events become the lead's, and later events of the
+    /// visitor are the lead's too. Throws ``StoreError/conflict(_:)`` when the visitor is already another lead's
+    /// (two identified leads are never merged automatically).
+    func link(_ anonymousID: AnonymousID, to leadID: Lead.ID, at time: Date) async throws -> IdentityLinkResult
+    /// The lead a visitor is tied to, if any.
+    func lead(for anonymousID: AnonymousID) async throws -> Lead.ID?
+    func identities(of leadID: Lead.ID) async throws -> [AnonymousIdentity]
+}
+
+/// Events: idempotent appends, timelines, and the scan that rescoring streams.
+public protocol EventStore: Sendable {
+    /// Stores events in order. An event whose message id is already stored (before, or earlier in the same
+    /// batch) is not stored again and is answered ``AppendOutcome/duplicate(_:)`` with the stored event's id.
+    /// An event of a visitor already tied to a lead is stored as the lead's.
+    func append(_ events: [NewEvent]) async throws -> [AppendOutcome]
+    func find(_ id: Event.ID) async throws -> Event?
+    /// The lead's events, newest first, a page at a time.
+    func timeline(of leadID: Lead.ID, limit: Int, after cursor: EventCursor?) async throws -> EventPage
+    /// All of the lead's events, oldest first (by timestamp, then arrival): what scoring one lead needs.
+    func events(of leadID: Lead.ID) async throws -> [Event]
+    /// Every lead with its events, in lead id order, fetched `batchSize` leads at a time as the sequence is
+    /// iterated: memory holds one batch, however many leads there are.
+    func scanLeadsWithEvents(batchSize: Int) -> LeadEventsScan
+}
+
+/// Current scores and the history of temperature and grade changes.
+public protocol ScoreStore: Sendable {
+    /// Stores each lead's current score. When a lead's temperature or grade differs from its previous score
+    /// (or it had none), records a ``TemperatureChange`` and returns it.
+    func save(_ scores: [Score]) async throws -> [TemperatureChange]
+    func score(of leadID: Lead.ID) async throws -> Score?
+    /// Oldest first.
+    func temperatureHistory(of leadID: Lead.ID) async throws -> [TemperatureChange]
+    /// Leads whose score holds decaying points, in id order, after `cursor`.
+    func leadsWithDecayingScores(after cursor: Lead.ID?, limit: Int) async throws -> [Lead.ID]
+    /// How many scores are of a version other than `version` (rescoring progress).
+    func countNotOfVersion(_ version: CriteriaVersion.Number) async throws -> Int
+}
+
+/// Criteria versions: append-only, exactly one active once any exists.
+public protocol CriteriaStore: Sendable {
+    /// Stores a new version (numbered after the last one) and, when `activate`, makes it the active one.
+    func append(_ version: NewCriteriaVersion, activate: Bool) async throws -> CriteriaVersion
+    func activate(_ number: CriteriaVersion.Number) async throws
+    func active() async throws -> CriteriaVersion?
+    func version(_ number: CriteriaVersion.Number) async throws -> CriteriaVersion?
+    /// Newest first.
+    func history() async throws -> [CriteriaVersion]
+}
+
+/// Funnel stage transitions.
+public protocol StageStore: Sendable {
+    /// Records the transition and sets the lead's stage to its `to`.
+    func record(_ transition: NewStageTransition) async throws -> StageTransition
+    /// Oldest first.
+    func history(of leadID: Lead.ID) async throws -> [StageTransition]
+}
+
+/// What was spent on channels.
+public protocol CostStore: Sendable {
+    /// Stores the costs; a cost for the same channel, campaign and period as a stored one replaces it.
+    func replace(_ costs: [ChannelCost]) async throws
+    /// Costs whose period overlaps `from...to` (all when both are `nil`), by start day.
+    func list(from: Day?, to: Day?) async throws -> [ChannelCost]
+}
+
+/// API keys (hashes only).
+public protocol KeyStore: Sendable {
+    func create(_ key: APIKey) async throws
+    func find(prefix: String) async throws -> APIKey?
+    func list() async throws -> [APIKey]
+    /// Returns false when there is no such key or it was revoked already.
+    func revoke(_ id: APIKey.ID, at time: Date) async throws -> Bool
+    func markUsed(_ id: APIKey.ID, at time: Date) async throws
+    func count() async throws -> Int
+}
+
+/// The audit log: append-only.
+public protocol AuditLog: Sendable {
+    @discardableResult
+    func append(_ entry: NewAuditEntry) async throws -> AuditEntry
+    /// Newest first.
+    func recent(limit: Int) async throws -> [AuditEntry]
+}
+
+/// Every storage port, as one value.
+///
+/// A ``Storage`` is one (each call commits on its own); inside ``Storage/unitOfWork(_:)`` the closure gets one
+/// whose calls all commit together or not at all.
+public protocol Stores: Sendable {
+    var leads: any LeadStore { get }
+    var identities: any IdentityStore { get }
+    var events: any EventStore { get }
+    var scores: any ScoreStore { get }
+    var criteria: any CriteriaStore { get }
+    var stages: any StageStore { get }
+    var costs: any CostStore { get }
+    var keys: any KeyStore { get }
+    var audit: any AuditLog { get }
+}
+
+/// A storage backend: the ports, units of work, and the schema's life.
+public protocol Storage: Stores {
+    /// A short name of the backend and where it is, without secrets: `sqlite:./calor.sqlite`,
+    /// `postgresql://db1:5432/calor`.
+    var location: String { get }
+
+    /// Runs `work` in one transaction: everything it writes through `stores` commits when it returns, and
+    /// nothing does when it throws. Keep units of work short: they hold a write lock (SQLite) or a connection
+    /// (PostgreSQL) until they end; never call the storage itself (rather than `stores`) from inside.
+    func unitOfWork<T: Sendable>(_ work: @Sendable (any Stores) async throws -> T) async throws -> T
+
+    /// Whether the schema is current, behind (migrations pending) or ahead (written by a newer Calor).
+    func schemaStatus() async throws -> SchemaStatus
+    /// Applies the pending migrations in order. Refuses a database written by a newer version of Calor.
+    @discardableResult
+    func migrate() async throws -> [String]
+    /// Releases connections. The storage must not be used afterwards.
+    func close() async
+}
+
+/// Where a database's schema stands compared with this version of Calor.
+public struct SchemaStatus: Sendable, Hashable {
+    /// Migrations applied to the database, in order.
+    public var applied: [String]
+    /// Migrations this version knows and the database lacks.
+    public var pending: [String]
+    /// Migrations the database has and this version does not know: it was written by a newer Calor.
+    public var unknown: [String]
+
+    public init(applied: [String], pending: [String], unknown: [String]) {
+        self.applied = applied
+        self.pending = pending
+        self.unknown = unknown
+    }
+
+    /// Nothing applied yet.
+    public var isEmpty: Bool { applied.isEmpty }
+    /// The schema is exactly what this version expects.
+    public var isCurrent: Bool { pending.isEmpty && unknown.isEmpty }
+}

@@ -1,0 +1,30 @@
+/// The errors every storage adapter reports, whatever its backend.
+///
+/// Adapters translate their driver's codes (SQLite result codes, PostgreSQL SQLSTATEs) into these at the boundary.
+/// Messages never hold personal data or bound SQL values: ids and field names only.
+public enum StoreError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// A unique value is taken (an email, an external id, a key prefix).
+    case duplicate(String)
+    /// The write contradicts the stored state (an anonymous id tied to another lead, two keys naming two leads,
+    /// a concurrent change that could not be serialised).
+    case conflict(String)
+    /// The thing named does not exist.
+    case notFound(String)
+    /// The input breaks a rule of the port (a bad cursor, a negative limit).
+    case invalid(String)
+    /// The database cannot be reached or used right now.
+    case unavailable(String)
+    /// The database schema is not the one this version of Calor works with.
+    case schema(String)
+
+    public var description: String {
+        switch self {
+        case .duplicate(let message): "duplicate: \(message)"
+        case .conflict(let message): "conflict: \(message)"
+        case .notFound(let message): "not found: \(message)"
+        case .invalid(let message): "invalid: \(message)"
+        case .unavailable(let message): message
+        case .schema(let message): message
+        }
+    }
+}

@@ -1,0 +1,92 @@
+import Domain
+import Foundation
+
+/// Column lists and row decoders shared by the stores. Decoders take the index of the first column.
+enum Columns {
+    static let lead = "l.id, l.email, l.external_id, l.attributes, l.source_channel, l.source_campaign, l.stage, "
+        + "l.created_at, l.updated_at"
+    static let leadCount = 9
+
+    static let score = "s.lead_id, s.criteria_version, s.fit, s.engagement, s.total, s.temperature, s.grade, "
+        + "s.disqualified, s.decaying, s.computed_at, s.explanation"
+
+    static let event = "e.id, e.message_id, e.lead_id, e.anonymous_id, e.type, e.timestamp, e.received_at, "
+        + "e.properties, e.context"
+}
+
+extension SQLRow {
+    func lead(at start: Int = 0) throws -> Lead {
+        let email = try optionalString(start + 1)
+        let channel = try optionalString(start + 4)
+        let campaign = try optionalString(start + 5)
+        return Lead(
+            id: Lead.ID(try uuid(start)),
+            email: email.flatMap { EmailAddress($0) },
+            externalID: try optionalString(start + 2),
+            attributes: try jsonObject(start + 3),
+            source: channel == nil && campaign == nil ? nil : LeadSource(channel: channel, campaign: campaign),
+            stage: Stage(try string(start + 6)),
+            createdAt: try date(start + 7),
+            updatedAt: try date(start + 8)
+        )
+    }
+
+    func score(at start: Int) throws -> Score? {
+        if isNull(start) { return nil }
+        guard let temperature = Temperature(rawValue: try string(start + 5)),
+            let grade = Grade(rawValue: try string(start + 6))
+        else { throw StoreError.schema("a stored score has an unknown temperature or grade") }
+        return Score(
+            leadID: Lead.ID(try uuid(start)),
+            criteriaVersion: CriteriaVersion.Number(try int(start + 1)),
+            fit: try double(start + 2),
+            engagement: try double(start + 3),
+            total: try double(start + 4),
+            temperature: temperature,
+            grade: grade,
+            disqualified: try bool(start + 7),
+            decaying: try bool(start + 8),
+            computedAt: try date(start + 9),
+            explanation: try Explanation.decode(try json(start + 10))
+        )
+    }
+
+    func event(at start: Int = 0) throws -> Event {
+        Event(
+            id: Event.ID(try int(start)),
+            messageID: MessageID(try string(start + 1)),
+            leadID: try optionalUUID(start + 2).map { Lead.ID($0) },
+            anonymousID: try optionalString(start + 3).map { AnonymousID($0) },
+            type: EventType(try string(start + 4)),
+            properties: try jsonObject(start + 7),
+            context: try jsonObject(start + 8),
+            timestamp: try date(start + 5),
+            receivedAt: try date(start + 6)
+        )
+    }
+}
+
+/// A score's explanation as stored: a JSON array of `{rule, kind, points, events}`.
+enum Explanation {
+    static func encode(_ items: [ExplanationItem]) -> JSONValue {
+        .array(
+            items.map { item in
+                var object: JSONObject = [
+                    "rule": .string(item.rule), "kind": .string(item.kind.rawValue), "points": .number(item.points),
+                ]
+                if let events = item.events { object["events"] = .number(Double(events)) }
+                return .object(object)
+            })
+    }
+
+    static func decode(_ value: JSONValue) throws -> [ExplanationItem] {
+        guard case .array(let elements) = value else { throw StoreError.schema("a stored explanation is not a list") }
+        return try elements.map { element in
+            guard let rule = element["rule"]?.stringValue,
+                let kind = element["kind"]?.stringValue.flatMap(ExplanationItem.Kind.init(rawValue:)),
+                let points = element["points"]?.numberValue
+            else { throw StoreError.schema("a stored explanation item is malformed") }
+            return ExplanationItem(rule: rule, kind: kind, points: points, events: element["events"]?.numberValue.map { Int($0) })
+        }
+    }
+}

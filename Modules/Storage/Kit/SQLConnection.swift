@@ -1,0 +1,42 @@
+/// The SQL dialect of a connection, for the few statements that differ between backends.
+package enum SQLDialect: Sendable {
+    case sqlite
+    case postgres
+}
+
+/// A database connection as the shared SQL stores use it: synchronous, used on the one thread that owns it, inside
+/// a block handed to an ``SQLExecutor``.
+///
+/// Statements use `?` placeholders; a backend that numbers them (`$1`) translates. Errors are ``Domain/StoreError``s.
+package protocol SQLConnection {
+    var dialect: SQLDialect { get }
+    func query(_ sql: String, _ parameters: [SQLValue]) throws -> [SQLRow]
+    /// Runs a statement and returns how many rows it changed.
+    @discardableResult
+    func execute(_ sql: String, _ parameters: [SQLValue]) throws -> Int
+}
+
+extension SQLConnection {
+    package func queryOne(_ sql: String, _ parameters: [SQLValue]) throws -> SQLRow? {
+        try query(sql, parameters).first
+    }
+
+    /// `?, ?, ?` for `count` values.
+    package func placeholders(_ count: Int) -> String {
+        Array(repeating: "?", count: count).joined(separator: ", ")
+    }
+
+    /// The row-locking suffix for `SELECT … FOR UPDATE` (SQLite's write transaction locks the whole database).
+    package var forUpdate: String {
+        dialect == .postgres ? " FOR UPDATE" : ""
+    }
+}
+
+/// Runs blocks of work on a connection.
+///
+/// Outside a unit of work, every block is its own transaction; inside one, every block runs in the unit's
+/// transaction. Each store method is one block: one hop to the connection's thread.
+package protocol SQLExecutor: Sendable {
+    func read<T: Sendable>(_ body: @escaping @Sendable (any SQLConnection) throws -> T) async throws -> T
+    func write<T: Sendable>(_ body: @escaping @Sendable (any SQLConnection) throws -> T) async throws -> T
+}

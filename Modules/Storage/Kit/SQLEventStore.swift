@@ -1,0 +1,162 @@
+import Domain
+import Foundation
+
+struct SQLEventStore: EventStore {
+    let executor: any SQLExecutor
+
+    static let insertColumns = "message_id, lead_id, anonymous_id, type, timestamp, received_at, properties, context"
+    /// Rows per multi-row INSERT on PostgreSQL: 8 parameters a row stays far below its 65,535 limit.
+    static let rowsPerStatement = 500
+
+    func append(_ events: [NewEvent]) async throws -> [AppendOutcome] {
+        guard !events.isEmpty else { return [] }
+        return try await executor.write { connection in
+            let owners = try Self.owners(of: events, on: connection)
+            let rows = events.map { event -> [SQLValue] in
+                let leadID = event.leadID ?? event.anonymousID.flatMap { owners[$0] }
+                return [
+                    .text(event.messageID.rawValue), .uuid(leadID?.rawValue), .text(event.anonymousID?.rawValue),
+                    .text(event.type.rawValue), .timestamp(event.timestamp), .timestamp(event.receivedAt),
+                    .json(event.properties), .json(event.context),
+                ]
+            }
+            switch connection.dialect {
+            case .sqlite: return try Self.appendOneByOne(rows, on: connection)
+            case .postgres: return try Self.appendInBulk(rows, on: connection)
+            }
+        }
+    }
+
+    /// The leads that the batch's anonymous visitors are tied to.
+    private static func owners(of events: [NewEvent], on connection: any SQLConnection) throws -> [AnonymousID: Lead.ID] {
+        let visitors = Array(Set(events.lazy.filter { $0.leadID == nil }.compactMap(\.anonymousID)))
+        var owners: [AnonymousID: Lead.ID] = [:]
+        for start in stride(from: 0, to: visitors.count, by: 500) {
+            let chunk = visitors[start..<min(start + 500, visitors.count)]
+            let rows = try connection.query(
+                "SELECT anonymous_id, lead_id FROM identities WHERE anonymous_id IN (\(connection.placeholders(chunk.count)))",
+                chunk.map { .text($0.rawValue) })
+            for row in rows { owners[AnonymousID(try row.string(0))] = Lead.ID(try row.uuid(1)) }
+        }
+        return owners
+    }
+
+    /// SQLite: one cached prepared statement per row is its fastest path.
+    private static func appendOneByOne(_ rows: [[SQLValue]], on connection: any SQLConnection) throws -> [AppendOutcome] {
+        let insert = "INSERT INTO events (\(insertColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+            + "ON CONFLICT (message_id) DO NOTHING RETURNING id"
+        return try rows.map { row in
+            if let inserted = try connection.queryOne(insert, row) {
+                return .accepted(Event.ID(try inserted.int(0)))
+            }
+            guard let existing = try connection.queryOne("SELECT id FROM events WHERE message_id = ?", [row[0]]) else {
+                throw StoreError.conflict("an event with the same message id was stored and removed concurrently")
+            }
+            return .duplicate(Event.ID(try existing.int(0)))
+        }
+    }
+
+    /// PostgreSQL: one multi-row INSERT per chunk, then one lookup for the duplicates.
+    private static func appendInBulk(_ rows: [[SQLValue]], on connection: any SQLConnection) throws -> [AppendOutcome] {
+        var outcomes: [AppendOutcome] = []
+        outcomes.reserveCapacity(rows.count)
+        for start in stride(from: 0, to: rows.count, by: rowsPerStatement) {
+            let chunk = rows[start..<min(start + rowsPerStatement, rows.count)]
+            let values = Array(repeating: "(?, ?, ?, ?, ?, ?, ?, ?)", count: chunk.count).joined(separator: ", ")
+            let inserted = try connection.query(
+                "INSERT INTO events (\(insertColumns)) VALUES \(values) ON CONFLICT (message_id) DO NOTHING "
+                    + "RETURNING id, message_id",
+                chunk.flatMap { $0 })
+            var fresh: [String: Int64] = [:]
+            for row in inserted { fresh[try row.string(1)] = try row.int(0) }
+            let missing = Set(chunk.map { row in
+                if case .text(let messageID) = row[0] { return messageID }
+                return ""
+            }).subtracting(fresh.keys)
+            var stored: [String: Int64] = [:]
+            if !missing.isEmpty {
+                let found = try connection.query(
+                    "SELECT id, message_id FROM events WHERE message_id IN (\(connection.placeholders(missing.count)))",
+                    missing.map { .text($0) })
+                for row in found { stored[try row.string(1)] = try row.int(0) }
+            }
+            for row in chunk {
+                guard case .text(let messageID) = row[0] else { continue }
+                if let id = fresh.removeValue(forKey: messageID) {
+                    outcomes.append(.accepted(Event.ID(id)))
+                    stored[messageID] = id
+                } else if let id = stored[messageID] {
+                    outcomes.append(.duplicate(Event.ID(id)))
+                } else {
+                    throw StoreError.conflict("an event with the same message id was stored and removed concurrently")
+                }
+            }
+        }
+        return outcomes
+    }
+
+    func find(_ id: Event.ID) async throws -> Event? {
+        try await executor.read { connection in
+            try connection.queryOne("SELECT \(Columns.event) FROM events e WHERE e.id = ?", [.integer(id.rawValue)])
+                .map { try $0.event() }
+        }
+    }
+
+    func timeline(of leadID: Lead.ID, limit: Int, after cursor: EventCursor?) async throws -> EventPage {
+        guard (1...1000).contains(limit) else { throw StoreError.invalid("limit must be between 1 and 1000") }
+        var sql = "SELECT \(Columns.event) FROM events e WHERE e.lead_id = ?"
+        var parameters: [SQLValue] = [.uuid(leadID.rawValue)]
+        if let cursor {
+            sql += " AND (e.timestamp < ? OR (e.timestamp = ? AND e.id < ?))"
+            parameters += [.timestamp(cursor.timestamp), .timestamp(cursor.timestamp), .integer(cursor.id.rawValue)]
+        }
+        sql += " ORDER BY e.timestamp DESC, e.id DESC LIMIT ?"
+        parameters.append(.integer(Int64(limit + 1)))
+        let finalSQL = sql
+        let finalParameters = parameters
+        let events = try await executor.read { connection in
+            try connection.query(finalSQL, finalParameters).map { try $0.event() }
+        }
+        let page = Array(events.prefix(limit))
+        let next = events.count > limit ? page.last.map { EventCursor(timestamp: $0.timestamp, id: $0.id) } : nil
+        return EventPage(events: page, nextCursor: next)
+    }
+
+    func events(of leadID: Lead.ID) async throws -> [Event] {
+        try await executor.read { connection in
+            try connection.query(
+                "SELECT \(Columns.event) FROM events e WHERE e.lead_id = ? ORDER BY e.timestamp, e.id",
+                [.uuid(leadID.rawValue)]
+            ).map { try $0.event() }
+        }
+    }
+
+    func scanLeadsWithEvents(batchSize: Int) -> LeadEventsScan {
+        let executor = self.executor
+        let size = max(1, batchSize)
+        return LeadEventsScan { after in
+            try await executor.read { connection in
+                var sql = "SELECT \(Columns.lead) FROM leads l"
+                var parameters: [SQLValue] = []
+                if let after {
+                    sql += " WHERE l.id > ?"
+                    parameters.append(.uuid(after.rawValue))
+                }
+                sql += " ORDER BY l.id LIMIT ?"
+                parameters.append(.integer(Int64(size)))
+                let leads = try connection.query(sql, parameters).map { try $0.lead() }
+                guard !leads.isEmpty else { return [] }
+                var byLead: [Lead.ID: [Event]] = [:]
+                let events = try connection.query(
+                    "SELECT \(Columns.event) FROM events e WHERE e.lead_id IN (\(connection.placeholders(leads.count))) "
+                        + "ORDER BY e.lead_id, e.timestamp, e.id",
+                    leads.map { .uuid($0.id.rawValue) })
+                for row in events {
+                    let event = try row.event()
+                    if let leadID = event.leadID { byLead[leadID, default: []].append(event) }
+                }
+                return leads.map { LeadWithEvents(lead: $0, events: byLead[$0.id] ?? []) }
+            }
+        }
+    }
+}

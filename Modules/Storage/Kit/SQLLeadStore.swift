@@ -1,0 +1,215 @@
+import Domain
+import Foundation
+
+struct SQLLeadStore: LeadStore {
+    let executor: any SQLExecutor
+
+    func upsert(_ upsert: LeadUpsert, at time: Date) async throws -> LeadUpsertResult {
+        try await executor.write { connection in
+            // Two attempts: a concurrent creation of the same lead makes the insert do nothing, and the second
+            // attempt finds and updates the lead the other one created.
+            for _ in 0..<2 {
+                if let result = try Self.upsert(upsert, at: time, on: connection) { return result }
+            }
+            throw StoreError.conflict("the lead was created concurrently and could not be read back")
+        }
+    }
+
+    private static func upsert(_ upsert: LeadUpsert, at time: Date, on connection: any SQLConnection) throws
+        -> LeadUpsertResult?
+    {
+        let byEmail = try upsert.email.flatMap { email in
+            try connection.queryOne("SELECT \(Columns.lead) FROM leads l WHERE l.email = ?\(connection.forUpdate)", [.text(email.rawValue)])
+                .map { try $0.lead() }
+        }
+        let byExternalID = try upsert.externalID.flatMap { externalID in
+            try connection.queryOne(
+                "SELECT \(Columns.lead) FROM leads l WHERE l.external_id = ?\(connection.forUpdate)", [.text(externalID)]
+            ).map { try $0.lead() }
+        }
+        if let byEmail, let byExternalID, byEmail.id != byExternalID.id {
+            throw StoreError.conflict("the email and the external id belong to two different leads")
+        }
+        guard var lead = byEmail ?? byExternalID else {
+            let id = Lead.ID.generate(at: time)
+            let attributes = upsert.attributes.filter { $0.value != .null }
+            let inserted = try connection.execute(
+                """
+                INSERT INTO leads (id, email, external_id, attributes, source_channel, source_campaign, stage, \
+                created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING
+                """,
+                [
+                    .uuid(id.rawValue), .text(upsert.email?.rawValue), .text(upsert.externalID), .json(attributes),
+                    .text(upsert.source?.channel), .text(upsert.source?.campaign), .text(upsert.initialStage.rawValue),
+                    .timestamp(time), .timestamp(time),
+                ])
+            guard inserted == 1 else { return nil }
+            let lead = Lead(
+                id: id, email: upsert.email, externalID: upsert.externalID, attributes: attributes,
+                source: upsert.source, stage: upsert.initialStage, createdAt: time.truncatedToMicroseconds,
+                updatedAt: time.truncatedToMicroseconds)
+            return LeadUpsertResult(lead: lead, created: true, changed: true)
+        }
+        let before = lead
+        if let email = upsert.email { lead.email = email }
+        if let externalID = upsert.externalID { lead.externalID = externalID }
+        for (key, value) in upsert.attributes {
+            if value == .null {
+                lead.attributes.removeValue(forKey: key)
+            } else {
+                lead.attributes[key] = value
+            }
+        }
+        if lead.source == nil, let source = upsert.source { lead.source = source }
+        guard lead != before else { return LeadUpsertResult(lead: lead, created: false, changed: false) }
+        lead.updatedAt = time.truncatedToMicroseconds
+        try connection.execute(
+            """
+            UPDATE leads SET email = ?, external_id = ?, attributes = ?, source_channel = ?, source_campaign = ?, \
+            updated_at = ? WHERE id = ?
+            """,
+            [
+                .text(lead.email?.rawValue), .text(lead.externalID), .json(lead.attributes),
+                .text(lead.source?.channel), .text(lead.source?.campaign), .timestamp(time), .uuid(lead.id.rawValue),
+            ])
+        return LeadUpsertResult(lead: lead, created: false, changed: true)
+    }
+
+    func create(id: Lead.ID, stage: Stage, source: LeadSource?, at time: Date) async throws -> Lead {
+        try await executor.write { connection in
+            try connection.execute(
+                """
+                INSERT INTO leads (id, email, external_id, attributes, source_channel, source_campaign, stage, \
+                created_at, updated_at) VALUES (?, NULL, NULL, ?, ?, ?, ?, ?, ?)
+                """,
+                [
+                    .uuid(id.rawValue), .json(JSONObject()), .text(source?.channel), .text(source?.campaign),
+                    .text(stage.rawValue), .timestamp(time), .timestamp(time),
+                ])
+            return Lead(
+                id: id, email: nil, externalID: nil, attributes: [:], source: source, stage: stage,
+                createdAt: time.truncatedToMicroseconds, updatedAt: time.truncatedToMicroseconds)
+        }
+    }
+
+    func find(_ id: Lead.ID) async throws -> Lead? {
+        try await executor.read { connection in
+            try connection.queryOne("SELECT \(Columns.lead) FROM leads l WHERE l.id = ?", [.uuid(id.rawValue)])
+                .map { try $0.lead() }
+        }
+    }
+
+    func find(email: EmailAddress) async throws -> Lead? {
+        try await executor.read { connection in
+            try connection.queryOne("SELECT \(Columns.lead) FROM leads l WHERE l.email = ?", [.text(email.rawValue)])
+                .map { try $0.lead() }
+        }
+    }
+
+    func find(externalID: String) async throws -> Lead? {
+        try await executor.read { connection in
+            try connection.queryOne("SELECT \(Columns.lead) FROM leads l WHERE l.external_id = ?", [.text(externalID)])
+                .map { try $0.lead() }
+        }
+    }
+
+    func lock(_ id: Lead.ID) async throws -> Lead? {
+        try await executor.write { connection in
+            try connection.queryOne(
+                "SELECT \(Columns.lead) FROM leads l WHERE l.id = ?\(connection.forUpdate)", [.uuid(id.rawValue)]
+            ).map { try $0.lead() }
+        }
+    }
+
+    func replaceAttributes(of id: Lead.ID, with attributes: JSONObject, at time: Date) async throws {
+        try await executor.write { connection in
+            let changed = try connection.execute(
+                "UPDATE leads SET attributes = ?, updated_at = ? WHERE id = ?",
+                [.json(attributes), .timestamp(time), .uuid(id.rawValue)])
+            guard changed == 1 else { throw StoreError.notFound("lead \(id)") }
+        }
+    }
+
+    func list(_ query: LeadQuery) async throws -> LeadPage {
+        guard (1...1000).contains(query.limit) else { throw StoreError.invalid("limit must be between 1 and 1000") }
+        if let cursor = query.cursor, cursor.order != query.order {
+            throw StoreError.invalid("the cursor belongs to a list in another order")
+        }
+        var conditions: [String] = []
+        var parameters: [SQLValue] = []
+        func add(_ condition: String, _ values: SQLValue...) {
+            conditions.append(condition)
+            parameters.append(contentsOf: values)
+        }
+        if let temperature = query.temperature { add("s.temperature = ?", .text(temperature.rawValue)) }
+        if let grade = query.grade { add("s.grade = ?", .text(grade.rawValue)) }
+        if let stage = query.stage { add("l.stage = ?", .text(stage.rawValue)) }
+        if let channel = query.sourceChannel { add("l.source_channel = ?", .text(channel)) }
+        if let minimum = query.minimumScore { add("s.total >= ?", .real(minimum)) }
+        if let maximum = query.maximumScore { add("s.total <= ?", .real(maximum)) }
+        if let since = query.updatedSince { add("l.updated_at >= ?", .timestamp(since)) }
+        if query.excludeDisqualified || query.temperature == .hot {
+            add("(s.disqualified IS NULL OR s.disqualified = ?)", .bool(false))
+        }
+        let order: String
+        switch query.order {
+        case .created:
+            order = "l.id"
+            if let cursor = query.cursor { add("l.id > ?", .uuid(cursor.lastID.rawValue)) }
+        case .scoreDescending:
+            order = "(s.total IS NULL), s.total DESC, l.id"
+            if let cursor = query.cursor {
+                if let key = cursor.lastKey {
+                    add(
+                        "(s.total < ? OR (s.total = ? AND l.id > ?) OR s.total IS NULL)",
+                        .real(key), .real(key), .uuid(cursor.lastID.rawValue))
+                } else {
+                    add("(s.total IS NULL AND l.id > ?)", .uuid(cursor.lastID.rawValue))
+                }
+            }
+        case .updatedDescending:
+            order = "l.updated_at DESC, l.id"
+            if let cursor = query.cursor, let key = cursor.lastKey {
+                let time = SQLValue.timestamp(Date(microsecondsSince1970: Int64(key)))
+                add("(l.updated_at < ? OR (l.updated_at = ? AND l.id > ?))", time, time, .uuid(cursor.lastID.rawValue))
+            }
+        }
+        let whereClause = conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND ")
+        let sql = """
+            SELECT \(Columns.lead), \(Columns.score) FROM leads l LEFT JOIN scores s ON s.lead_id = l.id\
+            \(whereClause) ORDER BY \(order) LIMIT ?
+            """
+        parameters.append(.integer(Int64(query.limit + 1)))
+        let finalParameters = parameters
+        let rows = try await executor.read { connection in
+            try connection.query(sql, finalParameters).map { row in
+                ScoredLead(lead: try row.lead(), score: try row.score(at: Columns.leadCount))
+            }
+        }
+        let page = Array(rows.prefix(query.limit))
+        var next: LeadCursor?
+        if rows.count > query.limit, let last = page.last {
+            let key: Double? =
+                switch query.order {
+                case .created: nil
+                case .scoreDescending: last.score?.total
+                case .updatedDescending: Double(last.lead.updatedAt.microsecondsSince1970)
+                }
+            next = LeadCursor(order: query.order, lastID: last.lead.id, lastKey: key)
+        }
+        return LeadPage(leads: page, nextCursor: next)
+    }
+
+    func count() async throws -> Int {
+        try await executor.read { connection in
+            Int(try connection.queryOne("SELECT count(*) FROM leads", [])?.int(0) ?? 0)
+        }
+    }
+
+    func erase(_ id: Lead.ID) async throws -> Bool {
+        try await executor.write { connection in
+            // Events, identities, scores and history go with the lead (ON DELETE CASCADE).
+            try connection.execute("DELETE FROM leads WHERE id = ?", [.uuid(id.rawValue)]) == 1
+        }
+    }
+}

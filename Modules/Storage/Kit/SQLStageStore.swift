@@ -1,0 +1,68 @@
+import Domain
+import Foundation
+
+struct SQLStageStore: StageStore {
+    let executor: any SQLExecutor
+
+    func record(_ transition: NewStageTransition) async throws -> StageTransition {
+        try await executor.write { connection in
+            let updated = try connection.execute(
+                "UPDATE leads SET stage = ?, updated_at = ? WHERE id = ?",
+                [.text(transition.to.rawValue), .timestamp(transition.at), .uuid(transition.leadID.rawValue)])
+            guard updated == 1 else { throw StoreError.notFound("lead \(transition.leadID)") }
+            let reason = Self.encode(transition.reason)
+            guard
+                let row = try connection.queryOne(
+                    """
+                    INSERT INTO stage_transitions (lead_id, from_stage, to_stage, at, reason_kind, reason_rule, \
+                    reason_event_id, actor, note, value) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id
+                    """,
+                    [
+                        .uuid(transition.leadID.rawValue), .text(transition.from?.rawValue), .text(transition.to.rawValue),
+                        .timestamp(transition.at), .text(reason.kind), .text(reason.rule), .integer(reason.event),
+                        .text(reason.actor), .text(reason.note), .real(transition.value),
+                    ])
+            else { throw StoreError.unavailable("the stage transition was not stored") }
+            return StageTransition(
+                id: StageTransition.ID(try row.int(0)), leadID: transition.leadID, from: transition.from,
+                to: transition.to, at: transition.at.truncatedToMicroseconds, reason: transition.reason,
+                value: transition.value)
+        }
+    }
+
+    func history(of leadID: Lead.ID) async throws -> [StageTransition] {
+        try await executor.read { connection in
+            try connection.query(
+                """
+                SELECT id, lead_id, from_stage, to_stage, at, reason_kind, reason_rule, reason_event_id, actor, note, \
+                value FROM stage_transitions WHERE lead_id = ? ORDER BY at, id
+                """,
+                [.uuid(leadID.rawValue)]
+            ).map { row in
+                StageTransition(
+                    id: StageTransition.ID(try row.int(0)), leadID: Lead.ID(try row.uuid(1)),
+                    from: try row.optionalString(2).map { Stage($0) }, to: Stage(try row.string(3)), at: try row.date(4),
+                    reason: try Self.decodeReason(row), value: try row.optionalDouble(10))
+            }
+        }
+    }
+
+    private static func encode(_ reason: TransitionReason) -> (
+        kind: String, rule: String?, event: Int64?, actor: String?, note: String?
+    ) {
+        switch reason {
+        case .rule(let id): ("rule", id, nil, nil, nil)
+        case .event(let id): ("event", nil, id.rawValue, nil, nil)
+        case .manual(let actor, let note): ("manual", nil, nil, actor, note)
+        }
+    }
+
+    private static func decodeReason(_ row: SQLRow) throws -> TransitionReason {
+        switch try row.string(5) {
+        case "rule": return .rule(id: try row.string(6))
+        case "event": return .event(Event.ID(try row.int(7)))
+        case "manual": return .manual(actor: try row.string(8), note: try row.optionalString(9))
+        default: throw StoreError.schema("a stored stage transition has an unknown reason")
+        }
+    }
+}

@@ -1,0 +1,26 @@
+package import Domain
+
+/// Every port, implemented once in SQL that SQLite and PostgreSQL both run, over an ``SQLExecutor``.
+package struct SQLStores: Stores {
+    package let leads: any LeadStore
+    package let identities: any IdentityStore
+    package let events: any EventStore
+    package let scores: any ScoreStore
+    package let criteria: any CriteriaStore
+    package let stages: any StageStore
+    package let costs: any CostStore
+    package let keys: any KeyStore
+    package let audit: any AuditLog
+
+    package init(executor: any SQLExecutor) {
+        leads = SQLLeadStore(executor: executor)
+        identities = SQLIdentityStore(executor: executor)
+        events = SQLEventStore(executor: executor)
+        scores = SQLScoreStore(executor: executor)
+        criteria = SQLCriteriaStore(executor: executor)
+        stages = SQLStageStore(executor: executor)
+        costs = SQLCostStore(executor: executor)
+        keys = SQLKeyStore(executor: executor)
+        audit = SQLAuditLog(executor: executor)
+    }
+}

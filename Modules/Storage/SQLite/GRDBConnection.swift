@@ -1,0 +1,59 @@
+import Domain
+import Foundation
+import GRDB
+import StorageKit
+
+/// An ``SQLConnection`` over a GRDB connection, valid inside the GRDB access block that provides it.
+struct GRDBConnection: SQLConnection {
+    let database: Database
+    let location: String
+
+    var dialect: SQLDialect { .sqlite }
+
+    func query(_ sql: String, _ parameters: [SQLValue]) throws -> [SQLRow] {
+        do {
+            let statement = try database.cachedStatement(sql: sql)
+            let cursor = try Row.fetchCursor(statement, arguments: StatementArguments(parameters.map(Self.bind)))
+            var rows: [SQLRow] = []
+            while let row = try cursor.next() {
+                rows.append(SQLRow(values: row.databaseValues.map(Self.read)))
+            }
+            return rows
+        } catch {
+            throw storeError(error, location: location)
+        }
+    }
+
+    func execute(_ sql: String, _ parameters: [SQLValue]) throws -> Int {
+        do {
+            let statement = try database.cachedStatement(sql: sql)
+            try statement.execute(arguments: StatementArguments(parameters.map(Self.bind)))
+            return database.changesCount
+        } catch {
+            throw storeError(error, location: location)
+        }
+    }
+
+    static func bind(_ value: SQLValue) -> DatabaseValue {
+        switch value {
+        case .null: .null
+        case .integer(let value): value.databaseValue
+        case .real(let value): value.databaseValue
+        case .text(let value), .json(let value), .day(let value), .decimal(let value): value.databaseValue
+        case .bytes(let value): Data(value).databaseValue
+        case .uuid(let value): Data(value.bytes).databaseValue
+        case .timestamp(let value): value.microsecondsSince1970.databaseValue
+        case .bool(let value): (value ? 1 : 0).databaseValue
+        }
+    }
+
+    static func read(_ value: DatabaseValue) -> SQLValue {
+        switch value.storage {
+        case .null: .null
+        case .int64(let value): .integer(value)
+        case .double(let value): .real(value)
+        case .string(let value): .text(value)
+        case .blob(let data): .bytes(Array(data))
+        }
+    }
+}

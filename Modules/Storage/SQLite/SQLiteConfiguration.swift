@@ -1,0 +1,33 @@
+/// How Calor opens an SQLite database.
+public struct SQLiteConfiguration: Sendable, Hashable {
+    /// `synchronous` pragma. `normal` (the default) keeps every commit across a crash of the process (`kill -9`);
+    /// `full` also across a power loss, at the cost of one fsync per commit.
+    public enum Synchronous: String, Sendable, Hashable {
+        case normal = "NORMAL"
+        case full = "FULL"
+    }
+
+    /// The database file; created when absent. Default `./calor.sqlite`.
+    public var path: String
+    /// How long a connection waits for a lock held by another process before failing. Default 5 s.
+    public var busyTimeoutSeconds: Double
+    /// How many connections read concurrently with the one writer. Default 4.
+    public var maximumReaderCount: Int
+    /// Page cache of each connection, in KiB. Default 65,536 (64 MiB, allocated only as pages are used).
+    public var cacheSizeKiB: Int
+    /// WAL pages written before SQLite checkpoints them into the main file. Default 10,000 (about 40 MiB).
+    public var walAutocheckpointPages: Int
+    public var synchronous: Synchronous
+
+    public init(
+        path: String = "./calor.sqlite", busyTimeoutSeconds: Double = 5, maximumReaderCount: Int = 4,
+        cacheSizeKiB: Int = 65_536, walAutocheckpointPages: Int = 10_000, synchronous: Synchronous = .normal
+    ) {
+        self.path = path
+        self.busyTimeoutSeconds = busyTimeoutSeconds
+        self.maximumReaderCount = maximumReaderCount
+        self.cacheSizeKiB = cacheSizeKiB
+        self.walAutocheckpointPages = walAutocheckpointPages
+        self.synchronous = synchronous
+    }
+}

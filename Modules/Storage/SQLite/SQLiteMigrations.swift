@@ -1,0 +1,155 @@
+import StorageKit
+
+/// SQLite's schema, one migration per change, in order; names shared with PostgreSQL's. Append-only: never edit a
+/// migration that has shipped, add a new one.
+///
+/// Representation: ids of leads and keys are 16-byte UUID blobs, times are integer microseconds since 1970 (UTC),
+/// JSON is text, booleans are 0/1, money is decimal text.
+enum SQLiteMigrations {
+    static let all: [Migration] = [
+        Migration(
+            name: "0001_initial",
+            statements: [
+                """
+                CREATE TABLE leads (
+                    id BLOB PRIMARY KEY NOT NULL,
+                    email TEXT UNIQUE,
+                    external_id TEXT UNIQUE,
+                    attributes TEXT NOT NULL DEFAULT '{}',
+                    source_channel TEXT,
+                    source_campaign TEXT,
+                    stage TEXT NOT NULL,
+                    created_at INTEGER NOT NULL,
+                    updated_at INTEGER NOT NULL
+                )
+                """,
+                "CREATE INDEX leads_stage ON leads (stage)",
+                "CREATE INDEX leads_updated ON leads (updated_at)",
+                "CREATE INDEX leads_source_channel ON leads (source_channel)",
+                """
+                CREATE TABLE identities (
+                    anonymous_id TEXT PRIMARY KEY NOT NULL,
+                    lead_id BLOB NOT NULL REFERENCES leads (id) ON DELETE CASCADE,
+                    linked_at INTEGER NOT NULL
+                )
+                """,
+                "CREATE INDEX identities_lead ON identities (lead_id)",
+                """
+                CREATE TABLE events (
+                    id INTEGER PRIMARY KEY,
+                    message_id TEXT NOT NULL UNIQUE,
+                    lead_id BLOB REFERENCES leads (id) ON DELETE CASCADE,
+                    anonymous_id TEXT,
+                    type TEXT NOT NULL,
+                    timestamp INTEGER NOT NULL,
+                    received_at INTEGER NOT NULL,
+                    properties TEXT NOT NULL,
+                    context TEXT NOT NULL,
+                    CHECK (lead_id IS NOT NULL OR anonymous_id IS NOT NULL)
+                )
+                """,
+                "CREATE INDEX events_lead_time ON events (lead_id, timestamp, id)",
+                "CREATE INDEX events_anonymous ON events (anonymous_id) WHERE anonymous_id IS NOT NULL",
+                """
+                CREATE TABLE scores (
+                    lead_id BLOB PRIMARY KEY NOT NULL REFERENCES leads (id) ON DELETE CASCADE,
+                    criteria_version INTEGER NOT NULL,
+                    fit REAL NOT NULL,
+                    engagement REAL NOT NULL,
+                    total REAL NOT NULL,
+                    temperature TEXT NOT NULL,
+                    grade TEXT NOT NULL,
+                    disqualified INTEGER NOT NULL,
+                    decaying INTEGER NOT NULL,
+                    computed_at INTEGER NOT NULL,
+                    explanation TEXT NOT NULL
+                )
+                """,
+                "CREATE INDEX scores_total ON scores (total, lead_id)",
+                "CREATE INDEX scores_temperature ON scores (temperature)",
+                "CREATE INDEX scores_decaying ON scores (lead_id) WHERE decaying = 1",
+                "CREATE INDEX scores_version ON scores (criteria_version)",
+                """
+                CREATE TABLE temperature_changes (
+                    id INTEGER PRIMARY KEY,
+                    lead_id BLOB NOT NULL REFERENCES leads (id) ON DELETE CASCADE,
+                    from_temperature TEXT,
+                    to_temperature TEXT NOT NULL,
+                    from_grade TEXT,
+                    to_grade TEXT NOT NULL,
+                    criteria_version INTEGER NOT NULL,
+                    at INTEGER NOT NULL
+                )
+                """,
+                "CREATE INDEX temperature_changes_lead ON temperature_changes (lead_id, at)",
+                """
+                CREATE TABLE criteria_versions (
+                    version INTEGER PRIMARY KEY NOT NULL,
+                    document TEXT NOT NULL,
+                    format TEXT NOT NULL,
+                    content_hash TEXT NOT NULL,
+                    author TEXT NOT NULL,
+                    comment TEXT,
+                    created_at INTEGER NOT NULL,
+                    active INTEGER NOT NULL DEFAULT 0
+                )
+                """,
+                "CREATE UNIQUE INDEX criteria_versions_one_active ON criteria_versions (active) WHERE active = 1",
+                """
+                CREATE TABLE stage_transitions (
+                    id INTEGER PRIMARY KEY,
+                    lead_id BLOB NOT NULL REFERENCES leads (id) ON DELETE CASCADE,
+                    from_stage TEXT,
+                    to_stage TEXT NOT NULL,
+                    at INTEGER NOT NULL,
+                    reason_kind TEXT NOT NULL,
+                    reason_rule TEXT,
+                    reason_event_id INTEGER,
+                    actor TEXT,
+                    note TEXT,
+                    value REAL
+                )
+                """,
+                "CREATE INDEX stage_transitions_lead ON stage_transitions (lead_id, at)",
+                "CREATE INDEX stage_transitions_time ON stage_transitions (at)",
+                """
+                CREATE TABLE channel_costs (
+                    id INTEGER PRIMARY KEY,
+                    channel TEXT NOT NULL,
+                    campaign TEXT NOT NULL DEFAULT '',
+                    start_day TEXT NOT NULL,
+                    end_day TEXT NOT NULL,
+                    amount TEXT NOT NULL,
+                    currency TEXT NOT NULL,
+                    UNIQUE (channel, campaign, start_day, end_day)
+                )
+                """,
+                """
+                CREATE TABLE api_keys (
+                    id BLOB PRIMARY KEY NOT NULL,
+                    name TEXT NOT NULL,
+                    scopes TEXT NOT NULL,
+                    prefix TEXT NOT NULL UNIQUE,
+                    hash BLOB NOT NULL,
+                    created_at INTEGER NOT NULL,
+                    last_used_at INTEGER,
+                    revoked_at INTEGER
+                )
+                """,
+                """
+                CREATE TABLE audit_log (
+                    id INTEGER PRIMARY KEY,
+                    at INTEGER NOT NULL,
+                    actor TEXT NOT NULL,
+                    action TEXT NOT NULL,
+                    subject TEXT,
+                    details TEXT NOT NULL
+                )
+                """,
+            ])
+    ]
+
+    static let migrator = Migrator(
+        migrations: all,
+        tableExistsSQL: "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'calor_migrations'")
+}

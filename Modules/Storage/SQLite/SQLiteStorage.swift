@@ -1,0 +1,133 @@
+public import Domain
+import Foundation
+import GRDB
+import StorageKit
+
+/// Calor's storage in one SQLite file, through GRDB: WAL mode, one writer, concurrent readers, foreign keys on.
+public final class SQLiteStorage: Storage {
+    public let location: String
+    private let pool: DatabasePool
+    private let stores: SQLStores
+    private let executor: PoolExecutor
+
+    /// Opens (and creates when absent) the database file. Does not migrate: call ``migrate()``.
+    ///
+    /// Throws a ``Domain/StoreError`` with a one-line message naming the file when it cannot be opened for
+    /// writing (missing folder, read-only file, not a database).
+    public init(configuration: SQLiteConfiguration = SQLiteConfiguration()) throws {
+        let location = "sqlite:\(configuration.path)"
+        var grdb = Configuration()
+        grdb.label = "calor"
+        grdb.foreignKeysEnabled = true
+        grdb.busyMode = .timeout(configuration.busyTimeoutSeconds)
+        grdb.maximumReaderCount = max(1, configuration.maximumReaderCount)
+        let pragmas = [
+            "PRAGMA synchronous = \(configuration.synchronous.rawValue)",
+            "PRAGMA cache_size = -\(max(2_000, configuration.cacheSizeKiB))",
+            "PRAGMA wal_autocheckpoint = \(max(100, configuration.walAutocheckpointPages))",
+        ]
+        grdb.prepareDatabase { database in
+            for pragma in pragmas { try database.execute(sql: pragma) }
+        }
+        do {
+            pool = try DatabasePool(path: configuration.path, configuration: grdb)
+        } catch {
+            throw storeError(error, location: configuration.path)
+        }
+        self.location = location
+        executor = PoolExecutor(pool: pool, location: configuration.path)
+        stores = SQLStores(executor: executor)
+    }
+
+    public var leads: any LeadStore { stores.leads }
+    public var identities: any IdentityStore { stores.identities }
+    public var events: any EventStore { stores.events }
+    public var scores: any ScoreStore { stores.scores }
+    public var criteria: any CriteriaStore { stores.criteria }
+    public var stages: any StageStore { stores.stages }
+    public var costs: any CostStore { stores.costs }
+    public var keys: any KeyStore { stores.keys }
+    public var audit: any AuditLog { stores.audit }
+
+    public func unitOfWork<T: Sendable>(_ work: @Sendable (any Stores) async throws -> T) async throws -> T {
+        // GRDB hands out the writer connection only inside a synchronous block on its writer queue. The block
+        // opens an IMMEDIATE transaction and then serves the unit's statements, sent through `jobs`, until the unit
+        // finishes: the unit stays async while every statement runs on the writer, in one transaction.
+        let jobs = JobQueue<Database>(closedError: StoreError.unavailable("the unit of work ended"))
+        let path = executor.location
+        let writer = Task {
+            defer { jobs.close() }
+            do {
+                try await pool.writeWithoutTransaction { database in
+                    try database.inTransaction(.immediate) {
+                        jobs.serve(database) ? .commit : .rollback
+                    }
+                }
+            } catch {
+                throw storeError(error, location: path)
+            }
+        }
+        let result: T
+        do {
+            result = try await work(SQLStores(executor: TransactionExecutor(jobs: jobs, location: path)))
+        } catch {
+            jobs.finish(commit: false)
+            _ = try? await writer.value
+            throw error
+        }
+        jobs.finish(commit: true)
+        try await writer.value
+        return result
+    }
+
+    public func schemaStatus() async throws -> SchemaStatus {
+        try await SQLiteMigrations.migrator.status(using: executor)
+    }
+
+    public func migrate() async throws -> [String] {
+        try await SQLiteMigrations.migrator.migrate(using: executor, location: location)
+    }
+
+    public func close() async {
+        try? pool.close()
+    }
+}
+
+/// Runs each block in its own transaction: reads on a reader connection, writes on the writer.
+private struct PoolExecutor: SQLExecutor {
+    let pool: DatabasePool
+    let location: String
+
+    func read<T: Sendable>(_ body: @escaping @Sendable (any SQLConnection) throws -> T) async throws -> T {
+        let location = self.location
+        do {
+            return try await pool.read { database in try body(GRDBConnection(database: database, location: location)) }
+        } catch {
+            throw storeError(error, location: location)
+        }
+    }
+
+    func write<T: Sendable>(_ body: @escaping @Sendable (any SQLConnection) throws -> T) async throws -> T {
+        let location = self.location
+        do {
+            return try await pool.write { database in try body(GRDBConnection(database: database, location: location)) }
+        } catch {
+            throw storeError(error, location: location)
+        }
+    }
+}
+
+/// Runs every block on the writer connection, inside the unit of work's transaction.
+private struct TransactionExecutor: SQLExecutor {
+    let jobs: JobQueue<Database>
+    let location: String
+
+    func read<T: Sendable>(_ body: @escaping @Sendable (any SQLConnection) throws -> T) async throws -> T {
+        try await write(body)
+    }
+
+    func write<T: Sendable>(_ body: @escaping @Sendable (any SQLConnection) throws -> T) async throws -> T {
+        let location = self.location
+        return try await jobs.submit { database in try body(GRDBConnection(database: database, location: location)) }
+    }
+}

@@ -1,0 +1,147 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let strict: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+    name: "Calor",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "calor-server", targets: ["CalorServer"]),
+        .executable(name: "calor", targets: ["CalorCLI"]),
+        .executable(name: "calor-bench", targets: ["CalorBench"]),
+        .library(name: "Domain", targets: ["Domain"]),
+        .library(name: "StorageContract", targets: ["StorageContract"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+    ],
+    targets: [
+        // The pure centre.
+        .target(name: "Domain", path: "Modules/Domain", swiftSettings: strict),
+        .target(name: "Scoring", dependencies: ["Domain"], path: "Modules/Scoring", swiftSettings: strict),
+        .target(name: "Funnel", dependencies: ["Domain"], path: "Modules/Funnel", swiftSettings: strict),
+        .target(name: "Attribution", dependencies: ["Domain"], path: "Modules/Attribution", swiftSettings: strict),
+        .target(
+            name: "Core",
+            dependencies: [
+                "Domain", "Scoring", "Funnel", "Attribution",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Modules/Core",
+            swiftSettings: strict
+        ),
+
+        // Storage adapters.
+        .target(name: "StorageKit", dependencies: ["Domain"], path: "Modules/Storage/Kit", swiftSettings: strict),
+        .target(
+            name: "StorageSQLite",
+            dependencies: ["Domain", "StorageKit", .product(name: "GRDB", package: "GRDB.swift")],
+            path: "Modules/Storage/SQLite",
+            swiftSettings: strict
+        ),
+        .systemLibrary(
+            name: "CLibPQ",
+            path: "Modules/Storage/CLibPQ",
+            pkgConfig: "libpq",
+            providers: [.apt(["libpq-dev"]), .brew(["libpq"])]
+        ),
+        .target(
+            name: "StoragePostgres",
+            dependencies: ["Domain", "StorageKit", "CLibPQ"],
+            path: "Modules/Storage/Postgres",
+            swiftSettings: strict
+        ),
+        .target(
+            name: "StorageContract",
+            dependencies: ["Domain"],
+            path: "Modules/Storage/Contract",
+            swiftSettings: strict
+        ),
+
+        // HTTP adapter.
+        .target(
+            name: "API",
+            dependencies: [
+                "Domain", "Core",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Modules/API",
+            swiftSettings: strict
+        ),
+
+        // Composition shared by the apps: which adapters exist and how a database URL picks one.
+        .target(
+            name: "AppSupport",
+            dependencies: [
+                "Domain", "Core", "StorageSQLite", "StoragePostgres",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Apps/Support",
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "CalorServer",
+            dependencies: [
+                "AppSupport", "API", "Core", "Domain",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Apps/Server",
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "CalorCLI",
+            dependencies: [
+                "AppSupport", "Core", "Domain",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Apps/CLI",
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "CalorBench",
+            dependencies: [
+                "AppSupport", "Domain", "StorageSQLite", "StoragePostgres",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Apps/Bench",
+            swiftSettings: strict
+        ),
+
+        // Tests.
+        .testTarget(name: "DomainTests", dependencies: ["Domain"], swiftSettings: strict),
+        .testTarget(
+            name: "StorageSQLiteTests",
+            dependencies: ["Domain", "StorageSQLite", "StorageContract", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "StoragePostgresTests",
+            dependencies: ["Domain", "StoragePostgres", "StorageContract"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "APITests",
+            dependencies: [
+                "API", "Core", "Domain", "StorageSQLite",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(name: "EndToEndTests", dependencies: ["Domain"], swiftSettings: strict),
+    ]
+)
