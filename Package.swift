@@ -125,7 +125,9 @@ let package = Package(
         .testTarget(name: "DomainTests", dependencies: ["Domain"], swiftSettings: strict),
         .testTarget(
             name: "StorageSQLiteTests",
-            dependencies: ["Domain", "StorageSQLite", "StorageContract", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: [
+                "Domain", "StorageSQLite", "StorageContract", .product(name: "GRDB", package: "GRDB.swift"),
+            ],
             swiftSettings: strict
         ),
         .testTarget(

@@ -16,8 +16,14 @@ public struct APIKey: Sendable, Hashable, Identifiable {
     public var revokedAt: Date?
 
     public init(
-        id: ID, name: String, scopes: Set<Scope>, prefix: String, hash: [UInt8], createdAt: Date,
-        lastUsedAt: Date? = nil, revokedAt: Date? = nil
+        id: ID,
+        name: String,
+        scopes: Set<Scope>,
+        prefix: String,
+        hash: [UInt8],
+        createdAt: Date,
+        lastUsedAt: Date? = nil,
+        revokedAt: Date? = nil
     ) {
         self.id = id
         self.name = name

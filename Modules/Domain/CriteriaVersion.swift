@@ -17,8 +17,14 @@ public struct CriteriaVersion: Sendable, Hashable {
     public var isActive: Bool
 
     public init(
-        number: Number, document: String, format: CriteriaFormat, contentHash: String, author: String,
-        comment: String?, createdAt: Date, isActive: Bool
+        number: Number,
+        document: String,
+        format: CriteriaFormat,
+        contentHash: String,
+        author: String,
+        comment: String?,
+        createdAt: Date,
+        isActive: Bool
     ) {
         self.number = number
         self.document = document
@@ -41,7 +47,11 @@ public struct NewCriteriaVersion: Sendable, Hashable {
     public var createdAt: Date
 
     public init(
-        document: String, format: CriteriaFormat, contentHash: String, author: String, comment: String?,
+        document: String,
+        format: CriteriaFormat,
+        contentHash: String,
+        author: String,
+        comment: String?,
         createdAt: Date
     ) {
         self.document = document

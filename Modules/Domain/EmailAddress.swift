@@ -23,7 +23,9 @@ public struct EmailAddress: RawRepresentable, Hashable, Sendable, Codable, Custo
     public init(from decoder: any Decoder) throws {
         let raw = try decoder.singleValueContainer().decode(String.self)
         guard let email = EmailAddress(raw) else {
-            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "not an email address"))
+            throw DecodingError.dataCorrupted(
+                .init(codingPath: decoder.codingPath, debugDescription: "not an email address")
+            )
         }
         self = email
     }

@@ -19,8 +19,15 @@ public struct Event: Sendable, Hashable, Identifiable {
     public var receivedAt: Date
 
     public init(
-        id: ID, messageID: MessageID, leadID: Lead.ID?, anonymousID: AnonymousID?, type: EventType,
-        properties: JSONObject, context: JSONObject, timestamp: Date, receivedAt: Date
+        id: ID,
+        messageID: MessageID,
+        leadID: Lead.ID?,
+        anonymousID: AnonymousID?,
+        type: EventType,
+        properties: JSONObject,
+        context: JSONObject,
+        timestamp: Date,
+        receivedAt: Date
     ) {
         self.id = id
         self.messageID = messageID
@@ -47,8 +54,14 @@ public struct NewEvent: Sendable, Hashable {
 
     /// Fails when the event names neither a lead nor an anonymous visitor.
     public init?(
-        messageID: MessageID, leadID: Lead.ID?, anonymousID: AnonymousID?, type: EventType,
-        properties: JSONObject = [:], context: JSONObject = [:], timestamp: Date, receivedAt: Date
+        messageID: MessageID,
+        leadID: Lead.ID?,
+        anonymousID: AnonymousID?,
+        type: EventType,
+        properties: JSONObject = [:],
+        context: JSONObject = [:],
+        timestamp: Date,
+        receivedAt: Date
     ) {
         guard leadID != nil || anonymousID != nil else { return nil }
         self.messageID = messageID

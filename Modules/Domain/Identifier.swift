@@ -1,7 +1,8 @@
 public import Foundation
 
 /// A typed identifier: `Lead.ID` and `Event.ID` cannot be mixed up, even when both wrap the same raw type.
-public struct Identifier<Owner, RawValue: Hashable & Sendable & Codable>: RawRepresentable, Hashable, Sendable, Codable {
+public struct Identifier<Owner, RawValue: Hashable & Sendable & Codable>: RawRepresentable, Hashable, Sendable, Codable
+{
     /// The storage representation.
     public let rawValue: RawValue
 
@@ -67,10 +68,12 @@ extension UUID {
         for index in 9..<16 {
             bytes[index] = UInt8(truncatingIfNeeded: random2 >> (8 * (index - 9)))
         }
-        return UUID(uuid: (
-            bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7],
-            bytes[8], bytes[9], bytes[10], bytes[11], bytes[12], bytes[13], bytes[14], bytes[15]
-        ))
+        return UUID(
+            uuid: (
+                bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7],
+                bytes[8], bytes[9], bytes[10], bytes[11], bytes[12], bytes[13], bytes[14], bytes[15]
+            )
+        )
     }
 
     /// The 16 bytes of the UUID, in network order.

@@ -20,8 +20,14 @@ public struct Lead: Sendable, Hashable, Identifiable {
     public var updatedAt: Date
 
     public init(
-        id: ID, email: EmailAddress?, externalID: String?, attributes: JSONObject, source: LeadSource?,
-        stage: Stage, createdAt: Date, updatedAt: Date
+        id: ID,
+        email: EmailAddress?,
+        externalID: String?,
+        attributes: JSONObject,
+        source: LeadSource?,
+        stage: Stage,
+        createdAt: Date,
+        updatedAt: Date
     ) {
         self.id = id
         self.email = email
@@ -93,7 +99,10 @@ public struct LeadUpsert: Sendable, Hashable {
 
     /// Fails when neither email nor external id is given.
     public init?(
-        email: EmailAddress?, externalID: String?, attributes: JSONObject = [:], source: LeadSource? = nil,
+        email: EmailAddress?,
+        externalID: String?,
+        attributes: JSONObject = [:],
+        source: LeadSource? = nil,
         initialStage: Stage = .subscriber
     ) {
         guard email != nil || (externalID.map { !$0.isEmpty } ?? false) else { return nil }

@@ -26,9 +26,17 @@ public struct LeadQuery: Sendable, Hashable {
     public var cursor: LeadCursor?
 
     public init(
-        temperature: Temperature? = nil, grade: Grade? = nil, stage: Stage? = nil, sourceChannel: String? = nil,
-        minimumScore: Double? = nil, maximumScore: Double? = nil, updatedSince: Date? = nil,
-        excludeDisqualified: Bool = false, order: Order = .created, limit: Int = 50, cursor: LeadCursor? = nil
+        temperature: Temperature? = nil,
+        grade: Grade? = nil,
+        stage: Stage? = nil,
+        sourceChannel: String? = nil,
+        minimumScore: Double? = nil,
+        maximumScore: Double? = nil,
+        updatedSince: Date? = nil,
+        excludeDisqualified: Bool = false,
+        order: Order = .created,
+        limit: Int = 50,
+        cursor: LeadCursor? = nil
     ) {
         self.temperature = temperature
         self.grade = grade

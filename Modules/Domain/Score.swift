@@ -20,8 +20,16 @@ public struct Score: Sendable, Hashable {
     public var explanation: [ExplanationItem]
 
     public init(
-        leadID: Lead.ID, criteriaVersion: CriteriaVersion.Number, fit: Double, engagement: Double, total: Double,
-        temperature: Temperature, grade: Grade, disqualified: Bool, decaying: Bool, computedAt: Date,
+        leadID: Lead.ID,
+        criteriaVersion: CriteriaVersion.Number,
+        fit: Double,
+        engagement: Double,
+        total: Double,
+        temperature: Temperature,
+        grade: Grade,
+        disqualified: Bool,
+        decaying: Bool,
+        computedAt: Date,
         explanation: [ExplanationItem]
     ) {
         self.leadID = leadID
@@ -65,7 +73,10 @@ public enum Temperature: String, Sendable, Hashable, Codable, CaseIterable {
 
 /// How well a lead fits, from its fit score.
 public enum Grade: String, Sendable, Hashable, Codable, CaseIterable {
-    case a = "A", b = "B", c = "C", d = "D"
+    case a = "A"
+    case b = "B"
+    case c = "C"
+    case d = "D"
 }
 
 /// A change of a lead's temperature or grade, kept as history.
@@ -80,8 +91,13 @@ public struct TemperatureChange: Sendable, Hashable {
     public var at: Date
 
     public init(
-        leadID: Lead.ID, fromTemperature: Temperature?, toTemperature: Temperature, fromGrade: Grade?,
-        toGrade: Grade, criteriaVersion: CriteriaVersion.Number, at: Date
+        leadID: Lead.ID,
+        fromTemperature: Temperature?,
+        toTemperature: Temperature,
+        fromGrade: Grade?,
+        toGrade: Grade,
+        criteriaVersion: CriteriaVersion.Number,
+        at: Date
     ) {
         self.leadID = leadID
         self.fromTemperature = fromTemperature

@@ -47,13 +47,20 @@ public struct ContractFailure: Error, CustomStringConvertible {
 }
 
 func check(
-    _ condition: Bool, _ message: @autoclosure () -> String, file: String = #fileID, line: Int = #line
+    _ condition: Bool,
+    _ message: @autoclosure () -> String,
+    file: String = #fileID,
+    line: Int = #line
 ) throws {
     if !condition { throw ContractFailure(message: message(), file: file, line: line) }
 }
 
 func checkEqual<T: Equatable>(
-    _ actual: T, _ expected: T, _ what: String, file: String = #fileID, line: Int = #line
+    _ actual: T,
+    _ expected: T,
+    _ what: String,
+    file: String = #fileID,
+    line: Int = #line
 ) throws {
     if actual != expected {
         throw ContractFailure(message: "\(what): expected \(expected), got \(actual)", file: file, line: line)
@@ -61,7 +68,10 @@ func checkEqual<T: Equatable>(
 }
 
 func checkThrows<T>(
-    _ what: String, file: String = #fileID, line: Int = #line, matching: (StoreError) -> Bool,
+    _ what: String,
+    file: String = #fileID,
+    line: Int = #line,
+    matching: (StoreError) -> Bool,
     _ body: () async throws -> T
 ) async throws {
     do {

@@ -39,17 +39,30 @@ enum EventScenarios {
             let future = Date(microsecondsSince1970: 4_102_444_799_999_999)  // 2099-12-31T23:59:59.999999Z
             for (index, time) in [precise, ancient, future].enumerated() {
                 let event = NewEvent(
-                    messageID: MessageID("time-\(index)"), leadID: lead.id, anonymousID: nil, type: EventType("t"),
-                    timestamp: time, receivedAt: precise)!
+                    messageID: MessageID("time-\(index)"),
+                    leadID: lead.id,
+                    anonymousID: nil,
+                    type: EventType("t"),
+                    timestamp: time,
+                    receivedAt: precise
+                )!
                 let id = try await storage.events.append([event])[0].eventID
                 let stored = try await storage.events.find(id)
-                try checkEqual(stored?.timestamp.microsecondsSince1970, time.microsecondsSince1970, "timestamp \(index)")
+                try checkEqual(
+                    stored?.timestamp.microsecondsSince1970,
+                    time.microsecondsSince1970,
+                    "timestamp \(index)"
+                )
                 try checkEqual(stored?.receivedAt.microsecondsSince1970, precise.microsecondsSince1970, "received time")
             }
             let formatter = ISO8601DateFormatter()
             formatter.formatOptions = [.withInternetDateTime]
             let stored = try await storage.events.events(of: lead.id)
-            try checkEqual(stored.map(\.timestamp.microsecondsSince1970), [ancient, precise, future].map(\.microsecondsSince1970), "oldest first")
+            try checkEqual(
+                stored.map(\.timestamp.microsecondsSince1970),
+                [ancient, precise, future].map(\.microsecondsSince1970),
+                "oldest first"
+            )
             try checkEqual(formatter.string(from: stored[1].timestamp), "2026-11-01T10:00:00Z", "in UTC")
         },
         ContractScenario("linking a visitor moves its events to the lead and keeps their order") { storage in
@@ -66,23 +79,32 @@ enum EventScenarios {
             try check(result.linked, "the link is new")
             try checkEqual(result.movedEvents, 3, "moved events")
             try checkEqual(
-                try await storage.events.events(of: lead.id).map(\.messageID.rawValue), ["v1", "v2", "own", "v3"],
-                "the lead's events in time order")
+                try await storage.events.events(of: lead.id).map(\.messageID.rawValue),
+                ["v1", "v2", "own", "v3"],
+                "the lead's events in time order"
+            )
             _ = try await storage.events.append([storage.event("v4", lead: nil, anonymous: visitor, minutes: 50)])
             try checkEqual(
-                try await storage.events.events(of: lead.id).last?.messageID.rawValue, "v4",
-                "a later event of the visitor is the lead's")
+                try await storage.events.events(of: lead.id).last?.messageID.rawValue,
+                "v4",
+                "a later event of the visitor is the lead's"
+            )
             try checkEqual(try await storage.identities.lead(for: AnonymousID(visitor)), lead.id, "identity lookup")
             let again = try await storage.identities.link(AnonymousID(visitor), to: lead.id, at: Times.at(minutes: 60))
             try check(!again.linked && again.movedEvents == 0, "linking twice changes nothing")
             let other = try await storage.lead(email: "other@example.com")
-            try await checkThrows("linking to a second lead", matching: { if case .conflict = $0 { true } else { false } }) {
+            try await checkThrows(
+                "linking to a second lead",
+                matching: { if case .conflict = $0 { true } else { false } }
+            ) {
                 try await storage.identities.link(AnonymousID(visitor), to: other.id, at: Times.base)
             }
             try checkEqual(try await storage.events.events(of: other.id).count, 0, "the other lead got nothing")
             try checkEqual(
-                try await storage.identities.identities(of: lead.id).map(\.anonymousID), [AnonymousID(visitor)],
-                "the lead's identities")
+                try await storage.identities.identities(of: lead.id).map(\.anonymousID),
+                [AnonymousID(visitor)],
+                "the lead's identities"
+            )
         },
         ContractScenario("a timeline pages newest first without gaps") { storage in
             let lead = try await storage.lead(email: "timeline@example.com")
@@ -98,13 +120,18 @@ enum EventScenarios {
             try checkEqual(seen.count, 23, "every event once")
             try checkEqual(Set(seen.map(\.id)).count, 23, "no event twice")
             let keys = seen.map { ($0.timestamp, $0.id.rawValue) }
-            try check(zip(keys, keys.dropFirst()).allSatisfy { $0.0 > $1.0 || ($0.0 == $1.0 && $0.1 > $1.1) }, "newest first")
+            try check(
+                zip(keys, keys.dropFirst()).allSatisfy { $0.0 > $1.0 || ($0.0 == $1.0 && $0.1 > $1.1) },
+                "newest first"
+            )
         },
         ContractScenario("the rescoring scan streams every lead with its events, a batch at a time") { storage in
             var expected: [Lead.ID: Int] = [:]
             for index in 0..<7 {
                 let lead = try await storage.lead(email: "scan\(index)@example.com")
-                let events = (0..<index).map { storage.event("scan-\(index)-\($0)", lead: lead.id, minutes: Double(-$0)) }
+                let events = (0..<index).map {
+                    storage.event("scan-\(index)-\($0)", lead: lead.id, minutes: Double(-$0))
+                }
                 _ = try await storage.events.append(events)
                 expected[lead.id] = index
             }
@@ -114,11 +141,19 @@ enum EventScenarios {
                 seen.append(item.lead.id)
                 try checkEqual(item.events.count, expected[item.lead.id], "events of a scanned lead")
                 try check(item.events.allSatisfy { $0.leadID == item.lead.id }, "only the lead's own events")
-                try check(zip(item.events, item.events.dropFirst()).allSatisfy { $0.timestamp <= $1.timestamp }, "oldest first")
+                try check(
+                    zip(item.events, item.events.dropFirst()).allSatisfy { $0.timestamp <= $1.timestamp },
+                    "oldest first"
+                )
             }
             try checkEqual(Set(seen), Set(expected.keys), "every lead once")
             try checkEqual(seen.count, 7, "no lead twice")
-            try check(zip(seen, seen.dropFirst()).allSatisfy { $0.rawValue.bytes.lexicographicallyPrecedes($1.rawValue.bytes) }, "id order")
+            try check(
+                zip(seen, seen.dropFirst()).allSatisfy {
+                    $0.rawValue.bytes.lexicographicallyPrecedes($1.rawValue.bytes)
+                },
+                "id order"
+            )
         },
     ]
 }

@@ -5,12 +5,22 @@ enum LeadScenarios {
     static let all: [ContractScenario] = [
         ContractScenario("upsert by email ignores case and surrounding spaces") { storage in
             let first = try await storage.leads.upsert(
-                LeadUpsert(email: EmailAddress("Ana@Acme.Example"), externalID: nil, attributes: ["industry": "software"])!,
-                at: Times.base)
+                LeadUpsert(
+                    email: EmailAddress("Ana@Acme.Example"),
+                    externalID: nil,
+                    attributes: ["industry": "software"]
+                )!,
+                at: Times.base
+            )
             try check(first.created, "the first upsert creates the lead")
             let second = try await storage.leads.upsert(
-                LeadUpsert(email: EmailAddress("  ana@ACME.example \n"), externalID: nil, attributes: ["country": "FR"])!,
-                at: Times.at(minutes: 1))
+                LeadUpsert(
+                    email: EmailAddress("  ana@ACME.example \n"),
+                    externalID: nil,
+                    attributes: ["country": "FR"]
+                )!,
+                at: Times.at(minutes: 1)
+            )
             try checkEqual(second.lead.id, first.lead.id, "the second upsert finds the same lead")
             try check(!second.created && second.changed, "the second upsert updates the lead")
             try checkEqual(try await storage.leads.count(), 1, "lead count")
@@ -21,11 +31,18 @@ enum LeadScenarios {
         },
         ContractScenario("upsert merges attributes, removes null ones, keeps the first source") { storage in
             let upsert = LeadUpsert(
-                email: nil, externalID: "crm-1", attributes: ["a": 1, "b": 2], source: LeadSource(channel: "email", campaign: "spring"))!
+                email: nil,
+                externalID: "crm-1",
+                attributes: ["a": 1, "b": 2],
+                source: LeadSource(channel: "email", campaign: "spring")
+            )!
             let lead = try await storage.leads.upsert(upsert, at: Times.base).lead
             let again = LeadUpsert(
-                email: EmailAddress("bo@example.com"), externalID: "crm-1", attributes: ["b": .null, "c": "x"],
-                source: LeadSource(channel: "paid_search", campaign: nil))!
+                email: EmailAddress("bo@example.com"),
+                externalID: "crm-1",
+                attributes: ["b": .null, "c": "x"],
+                source: LeadSource(channel: "paid_search", campaign: nil)
+            )!
             let updated = try await storage.leads.upsert(again, at: Times.at(minutes: 5)).lead
             try checkEqual(updated.id, lead.id, "found by external id")
             let stored = try await storage.leads.find(lead.id)
@@ -42,13 +59,15 @@ enum LeadScenarios {
             try await checkThrows("conflicting upsert", matching: { if case .conflict = $0 { true } else { false } }) {
                 try await storage.leads.upsert(
                     LeadUpsert(email: EmailAddress("ana@example.com"), externalID: "crm-2", attributes: ["x": 1])!,
-                    at: Times.base)
+                    at: Times.base
+                )
             }
             try checkEqual(try await storage.leads.find(ana.id)?.attributes, [:], "attributes untouched")
         },
         ContractScenario("leads are found by id, email and external id") { storage in
             let lead = try await storage.leads.upsert(
-                LeadUpsert(email: EmailAddress("cy@example.com"), externalID: "CRM-3")!, at: Times.base
+                LeadUpsert(email: EmailAddress("cy@example.com"), externalID: "CRM-3")!,
+                at: Times.base
             ).lead
             try checkEqual(try await storage.leads.find(lead.id), lead, "by id")
             try checkEqual(try await storage.leads.find(email: EmailAddress("cy@example.com")!), lead, "by email")
@@ -59,7 +78,8 @@ enum LeadScenarios {
         ContractScenario("unicode and 100 KB JSON attributes round-trip") { storage in
             let big = String(repeating: "Zoë 🚀 中文 \"quoted\" \\ back\u{1}slash\n", count: 3_000)
             let attributes: JSONObject = [
-                "名前": "Zoë Ålborg 😀", "big": .string(big), "nested": ["list": [1, 2.5, -3e-7, true, .null, "x"], "empty": [:]],
+                "名前": "Zoë Ålborg 😀", "big": .string(big),
+                "nested": ["list": [1, 2.5, -3e-7, true, .null, "x"], "empty": [:]],
                 "number": 1_234_567_890_123, "emoji key 🚀": "value",
             ]
             try check(JSONValue.object(attributes).jsonText.utf8.count > 100_000, "the document is over 100 KB")
@@ -67,12 +87,18 @@ enum LeadScenarios {
             try checkEqual(try await storage.leads.find(lead.id)?.attributes, attributes, "attributes read back")
             let event = storage.event("unicode-1", lead: lead.id, properties: attributes)
             let outcome = try await storage.events.append([event])
-            try checkEqual(try await storage.events.find(outcome[0].eventID)?.properties, attributes, "properties read back")
+            try checkEqual(
+                try await storage.events.find(outcome[0].eventID)?.properties,
+                attributes,
+                "properties read back"
+            )
         },
         ContractScenario("cursor pagination returns every lead exactly once while inserts happen") { storage in
             var original: Set<Lead.ID> = []
             for index in 0..<60 {
-                original.insert(try await storage.lead(email: "p\(index)@example.com", at: Times.at(minutes: Double(index))).id)
+                original.insert(
+                    try await storage.lead(email: "p\(index)@example.com", at: Times.at(minutes: Double(index))).id
+                )
             }
             var seen: [Lead.ID] = []
             var cursor: LeadCursor?
@@ -95,8 +121,10 @@ enum LeadScenarios {
             var ids: [Lead.ID] = []
             for (index, total) in [10.0, 80.0, 45.0, 95.0, 80.0].enumerated() {
                 let upsert = LeadUpsert(
-                    email: EmailAddress("s\(index)@example.com"), externalID: nil,
-                    source: LeadSource(channel: index % 2 == 0 ? "email" : "paid_search", campaign: nil))!
+                    email: EmailAddress("s\(index)@example.com"),
+                    externalID: nil,
+                    source: LeadSource(channel: index % 2 == 0 ? "email" : "paid_search", campaign: nil)
+                )!
                 let lead = try await storage.leads.upsert(upsert, at: Times.base).lead
                 ids.append(lead.id)
                 let temperature: Temperature = total >= 70 ? .hot : total >= 40 ? .warm : .cold
@@ -113,9 +141,13 @@ enum LeadScenarios {
                 ordered += page.leads.map(\.lead.id)
                 cursor = page.nextCursor
             } while cursor != nil
-            let tied = ids[1].rawValue.bytes.lexicographicallyPrecedes(ids[4].rawValue.bytes) ? [ids[1], ids[4]] : [ids[4], ids[1]]
+            let tied =
+                ids[1].rawValue.bytes.lexicographicallyPrecedes(ids[4].rawValue.bytes)
+                ? [ids[1], ids[4]] : [ids[4], ids[1]]
             try checkEqual(ordered, [ids[3]] + tied + [ids[2], ids[0], unscored.id], "score order, unscored last")
-            let ranged = try await storage.leads.list(LeadQuery(minimumScore: 40, maximumScore: 80, excludeDisqualified: true))
+            let ranged = try await storage.leads.list(
+                LeadQuery(minimumScore: 40, maximumScore: 80, excludeDisqualified: true)
+            )
             try checkEqual(Set(ranged.leads.map(\.lead.id)), [ids[1], ids[2], ids[4]], "score range")
             let channel = try await storage.leads.list(LeadQuery(sourceChannel: "paid_search"))
             try checkEqual(Set(channel.leads.map(\.lead.id)), [ids[1], ids[3]], "source channel")
@@ -128,12 +160,20 @@ enum LeadScenarios {
             let other = try await storage.lead(email: "keep@example.com")
             _ = try await storage.identities.link(AnonymousID("visitor-erase"), to: lead.id, at: Times.base)
             let outcomes = try await storage.events.append([
-                storage.event("erase-1", lead: lead.id), storage.event("erase-2", lead: nil, anonymous: "visitor-erase"),
+                storage.event("erase-1", lead: lead.id),
+                storage.event("erase-2", lead: nil, anonymous: "visitor-erase"),
                 storage.event("keep-1", lead: other.id),
             ])
             _ = try await storage.scores.save([storage.score(lead.id, total: 50, temperature: .warm)])
             _ = try await storage.stages.record(
-                NewStageTransition(leadID: lead.id, from: .subscriber, to: .lead, at: Times.base, reason: .rule(id: "r")))
+                NewStageTransition(
+                    leadID: lead.id,
+                    from: .subscriber,
+                    to: .lead,
+                    at: Times.base,
+                    reason: .rule(id: "r")
+                )
+            )
             try check(try await storage.leads.erase(lead.id), "erase reports the lead existed")
             try checkEqual(try await storage.leads.find(lead.id), nil, "lead gone")
             try checkEqual(try await storage.events.find(outcomes[0].eventID), nil, "its event gone")

@@ -5,25 +5,45 @@ enum RecordScenarios {
     static let all: [ContractScenario] = [
         ContractScenario("scores keep a history of temperature and grade changes") { storage in
             let lead = try await storage.lead(email: "score@example.com")
-            let first = try await storage.scores.save([storage.score(lead.id, total: 10, temperature: .cold, minutes: 1)])
+            let first = try await storage.scores.save([
+                storage.score(lead.id, total: 10, temperature: .cold, minutes: 1)
+            ])
             try checkEqual(first.first?.fromTemperature, nil, "first score starts the history")
-            let same = try await storage.scores.save([storage.score(lead.id, total: 12, temperature: .cold, minutes: 2)])
+            let same = try await storage.scores.save([storage.score(lead.id, total: 12, temperature: .cold, minutes: 2)]
+            )
             try checkEqual(same.count, 0, "no change, no history")
             _ = try await storage.scores.save([storage.score(lead.id, total: 90, temperature: .hot, minutes: 3)])
-            _ = try await storage.scores.save([storage.score(lead.id, total: 90, temperature: .hot, grade: .a, minutes: 4)])
+            _ = try await storage.scores.save([
+                storage.score(lead.id, total: 90, temperature: .hot, grade: .a, minutes: 4)
+            ])
             let history = try await storage.scores.temperatureHistory(of: lead.id)
             try checkEqual(history.map(\.toTemperature), [.cold, .hot, .hot], "temperatures")
             try checkEqual(history.map(\.toGrade), [.c, .c, .a], "grades")
             try checkEqual(history[1].fromTemperature, .cold, "from")
             try checkEqual(history[1].at, Times.at(minutes: 3), "time of change")
             let current = try await storage.scores.score(of: lead.id)
-            try checkEqual(current, storage.score(lead.id, total: 90, temperature: .hot, grade: .a, minutes: 4), "current score")
-            try checkEqual(try await storage.scores.leadsWithDecayingScores(after: nil, limit: 10), [lead.id], "decaying")
+            try checkEqual(
+                current,
+                storage.score(lead.id, total: 90, temperature: .hot, grade: .a, minutes: 4),
+                "current score"
+            )
+            try checkEqual(
+                try await storage.scores.leadsWithDecayingScores(after: nil, limit: 10),
+                [lead.id],
+                "decaying"
+            )
             try checkEqual(try await storage.scores.countNotOfVersion(CriteriaVersion.Number(2)), 1, "not of version 2")
         },
         ContractScenario("criteria versions are append-only with one active") { storage in
             func version(_ text: String) -> NewCriteriaVersion {
-                NewCriteriaVersion(document: text, format: .yaml, contentHash: "h-\(text)", author: "admin", comment: nil, createdAt: Times.base)
+                NewCriteriaVersion(
+                    document: text,
+                    format: .yaml,
+                    contentHash: "h-\(text)",
+                    author: "admin",
+                    comment: nil,
+                    createdAt: Times.base
+                )
             }
             try checkEqual(try await storage.criteria.active(), nil, "nothing active at first")
             let v1 = try await storage.criteria.append(version("one"), activate: true)
@@ -35,63 +55,144 @@ enum RecordScenarios {
             try await storage.criteria.activate(v1.number)
             try checkEqual(try await storage.criteria.history().map(\.isActive), [false, false, true], "one active")
             try checkEqual(try await storage.criteria.version(v2.number)?.document, "two", "versions kept")
-            try await checkThrows("activating an unknown version", matching: { if case .notFound = $0 { true } else { false } }) {
+            try await checkThrows(
+                "activating an unknown version",
+                matching: { if case .notFound = $0 { true } else { false } }
+            ) {
                 try await storage.criteria.activate(CriteriaVersion.Number(99))
             }
         },
         ContractScenario("stage transitions move the lead and are kept with their reason") { storage in
             let lead = try await storage.lead(email: "stage@example.com")
             _ = try await storage.stages.record(
-                NewStageTransition(leadID: lead.id, from: .subscriber, to: .lead, at: Times.at(minutes: 1), reason: .rule(id: "has-email")))
+                NewStageTransition(
+                    leadID: lead.id,
+                    from: .subscriber,
+                    to: .lead,
+                    at: Times.at(minutes: 1),
+                    reason: .rule(id: "has-email")
+                )
+            )
             _ = try await storage.stages.record(
                 NewStageTransition(
-                    leadID: lead.id, from: .lead, to: .opportunity, at: Times.at(minutes: 2),
-                    reason: .manual(actor: "sales-key", note: "call went well"), value: 12_000.5))
+                    leadID: lead.id,
+                    from: .lead,
+                    to: .opportunity,
+                    at: Times.at(minutes: 2),
+                    reason: .manual(actor: "sales-key", note: "call went well"),
+                    value: 12_000.5
+                )
+            )
             let history = try await storage.stages.history(of: lead.id)
             try checkEqual(history.map(\.to), [.lead, .opportunity], "stages")
             try checkEqual(history[1].reason, .manual(actor: "sales-key", note: "call went well"), "manual reason")
             try checkEqual(history[1].value, 12_000.5, "value")
             try checkEqual(try await storage.leads.find(lead.id)?.stage, .opportunity, "lead stage")
-            try await checkThrows("a transition of an unknown lead", matching: { if case .notFound = $0 { true } else { false } }) {
+            try await checkThrows(
+                "a transition of an unknown lead",
+                matching: { if case .notFound = $0 { true } else { false } }
+            ) {
                 try await storage.stages.record(
-                    NewStageTransition(leadID: Lead.ID.generate(), from: nil, to: .lead, at: Times.base, reason: .rule(id: "x")))
+                    NewStageTransition(
+                        leadID: Lead.ID.generate(),
+                        from: nil,
+                        to: .lead,
+                        at: Times.base,
+                        reason: .rule(id: "x")
+                    )
+                )
             }
         },
         ContractScenario("re-importing the costs of a period replaces them") { storage in
             let day = { (text: String) in Day(text)! }
             try await storage.costs.replace([
-                ChannelCost(channel: "paid_search", campaign: "spring", start: day("2026-03-01"), end: day("2026-03-31"), amount: Decimal(string: "1200.50")!, currency: "EUR"),
-                ChannelCost(channel: "display", campaign: nil, start: day("2026-04-01"), end: day("2026-04-30"), amount: 300, currency: "EUR"),
+                ChannelCost(
+                    channel: "paid_search",
+                    campaign: "spring",
+                    start: day("2026-03-01"),
+                    end: day("2026-03-31"),
+                    amount: Decimal(string: "1200.50")!,
+                    currency: "EUR"
+                ),
+                ChannelCost(
+                    channel: "display",
+                    campaign: nil,
+                    start: day("2026-04-01"),
+                    end: day("2026-04-30"),
+                    amount: 300,
+                    currency: "EUR"
+                ),
             ])
             try await storage.costs.replace([
-                ChannelCost(channel: "paid_search", campaign: "spring", start: day("2026-03-01"), end: day("2026-03-31"), amount: Decimal(string: "1300.25")!, currency: "EUR")
+                ChannelCost(
+                    channel: "paid_search",
+                    campaign: "spring",
+                    start: day("2026-03-01"),
+                    end: day("2026-03-31"),
+                    amount: Decimal(string: "1300.25")!,
+                    currency: "EUR"
+                )
             ])
             let all = try await storage.costs.list(from: nil, to: nil)
             try checkEqual(all.count, 2, "rows")
             try checkEqual(all[0].amount, Decimal(string: "1300.25")!, "replaced amount")
             try checkEqual(all[1].campaign, nil, "whole-channel cost")
-            try checkEqual(try await storage.costs.list(from: day("2026-04-15"), to: nil).map(\.channel), ["display"], "overlap filter")
+            try checkEqual(
+                try await storage.costs.list(from: day("2026-04-15"), to: nil).map(\.channel),
+                ["display"],
+                "overlap filter"
+            )
         },
         ContractScenario("keys are stored as hashes, found by prefix, and revoked once") { storage in
             let key = APIKey(
-                id: APIKey.ID(UUID()), name: "website", scopes: [.ingest, .read], prefix: "calor_ingest_abc123",
-                hash: Array(repeating: 7, count: 32), createdAt: Times.base)
+                id: APIKey.ID(UUID()),
+                name: "website",
+                scopes: [.ingest, .read],
+                prefix: "calor_ingest_abc123",
+                hash: Array(repeating: 7, count: 32),
+                createdAt: Times.base
+            )
             try await storage.keys.create(key)
             try checkEqual(try await storage.keys.find(prefix: "calor_ingest_abc123"), key, "found by prefix")
             try await storage.keys.markUsed(key.id, at: Times.at(minutes: 5))
-            try checkEqual(try await storage.keys.find(prefix: key.prefix)?.lastUsedAt, Times.at(minutes: 5), "last used")
+            try checkEqual(
+                try await storage.keys.find(prefix: key.prefix)?.lastUsedAt,
+                Times.at(minutes: 5),
+                "last used"
+            )
             try check(try await storage.keys.revoke(key.id, at: Times.at(minutes: 6)), "first revoke")
             try check(!(try await storage.keys.revoke(key.id, at: Times.at(minutes: 7))), "second revoke")
             try checkEqual(try await storage.keys.list().first?.revokedAt, Times.at(minutes: 6), "revocation time")
-            try await checkThrows("a second key with the same prefix", matching: { if case .duplicate = $0 { true } else { false } }) {
-                try await storage.keys.create(APIKey(
-                    id: APIKey.ID(UUID()), name: "copy", scopes: [.admin], prefix: key.prefix, hash: [1], createdAt: Times.base))
+            try await checkThrows(
+                "a second key with the same prefix",
+                matching: { if case .duplicate = $0 { true } else { false } }
+            ) {
+                try await storage.keys.create(
+                    APIKey(
+                        id: APIKey.ID(UUID()),
+                        name: "copy",
+                        scopes: [.admin],
+                        prefix: key.prefix,
+                        hash: [1],
+                        createdAt: Times.base
+                    )
+                )
             }
             try checkEqual(try await storage.keys.count(), 1, "key count")
         },
         ContractScenario("the audit log keeps entries newest first") { storage in
-            _ = try await storage.audit.append(NewAuditEntry(at: Times.base, actor: "admin", action: "criteria.apply", subject: "1", details: ["leads": 3]))
-            _ = try await storage.audit.append(NewAuditEntry(at: Times.at(minutes: 1), actor: "admin", action: "key.revoke", subject: "k"))
+            _ = try await storage.audit.append(
+                NewAuditEntry(
+                    at: Times.base,
+                    actor: "admin",
+                    action: "criteria.apply",
+                    subject: "1",
+                    details: ["leads": 3]
+                )
+            )
+            _ = try await storage.audit.append(
+                NewAuditEntry(at: Times.at(minutes: 1), actor: "admin", action: "key.revoke", subject: "k")
+            )
             let entries = try await storage.audit.recent(limit: 10)
             try checkEqual(entries.map(\.action), ["key.revoke", "criteria.apply"], "order")
             try checkEqual(entries[1].details, ["leads": 3], "details")

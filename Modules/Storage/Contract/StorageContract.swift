@@ -24,23 +24,49 @@ extension Storage {
     }
 
     func event(
-        _ messageID: String, lead: Lead.ID?, anonymous: String? = nil, type: String = "page_viewed",
-        minutes: Double = 0, properties: JSONObject = [:]
+        _ messageID: String,
+        lead: Lead.ID?,
+        anonymous: String? = nil,
+        type: String = "page_viewed",
+        minutes: Double = 0,
+        properties: JSONObject = [:]
     ) -> NewEvent {
         NewEvent(
-            messageID: MessageID(messageID), leadID: lead, anonymousID: anonymous.map { AnonymousID($0) },
-            type: EventType(type), properties: properties, context: [:], timestamp: Times.at(minutes: minutes),
-            receivedAt: Times.at(minutes: 1000))!
+            messageID: MessageID(messageID),
+            leadID: lead,
+            anonymousID: anonymous.map { AnonymousID($0) },
+            type: EventType(type),
+            properties: properties,
+            context: [:],
+            timestamp: Times.at(minutes: minutes),
+            receivedAt: Times.at(minutes: 1000)
+        )!
     }
 
-    func score(_ leadID: Lead.ID, total: Double, temperature: Temperature, grade: Grade = .c, minutes: Double = 0)
+    func score(
+        _ leadID: Lead.ID,
+        total: Double,
+        temperature: Temperature,
+        grade: Grade = .c,
+        minutes: Double = 0
+    )
         -> Score
     {
         Score(
-            leadID: leadID, criteriaVersion: CriteriaVersion.Number(1), fit: total / 2, engagement: total / 2,
-            total: total, temperature: temperature, grade: grade, disqualified: temperature == .disqualified,
-            decaying: temperature == .hot, computedAt: Times.at(minutes: minutes),
-            explanation: [ExplanationItem(rule: "fit-rule", kind: .fit, points: total / 2),
-                ExplanationItem(rule: "engagement-rule", kind: .engagement, points: total / 2, events: 2)])
+            leadID: leadID,
+            criteriaVersion: CriteriaVersion.Number(1),
+            fit: total / 2,
+            engagement: total / 2,
+            total: total,
+            temperature: temperature,
+            grade: grade,
+            disqualified: temperature == .disqualified,
+            decaying: temperature == .hot,
+            computedAt: Times.at(minutes: minutes),
+            explanation: [
+                ExplanationItem(rule: "fit-rule", kind: .fit, points: total / 2),
+                ExplanationItem(rule: "engagement-rule", kind: .engagement, points: total / 2, events: 2),
+            ]
+        )
     }
 }

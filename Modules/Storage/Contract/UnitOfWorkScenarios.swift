@@ -10,14 +10,25 @@ enum UnitOfWorkScenarios {
             do {
                 try await storage.unitOfWork { stores in
                     let lead = try await stores.leads.upsert(
-                        LeadUpsert(email: EmailAddress("ghost@example.com"), externalID: nil)!, at: Times.base
+                        LeadUpsert(email: EmailAddress("ghost@example.com"), externalID: nil)!,
+                        at: Times.base
                     ).lead
                     _ = try await stores.events.append([storage.event("ghost-1", lead: lead.id)])
                     _ = try await stores.scores.save([storage.score(lead.id, total: 90, temperature: .hot)])
                     _ = try await stores.stages.record(
-                        NewStageTransition(leadID: lead.id, from: .subscriber, to: .mql, at: Times.base, reason: .rule(id: "hot")))
+                        NewStageTransition(
+                            leadID: lead.id,
+                            from: .subscriber,
+                            to: .mql,
+                            at: Times.base,
+                            reason: .rule(id: "hot")
+                        )
+                    )
                     try await stores.leads.replaceAttributes(of: existing.id, with: ["n": 2], at: Times.base)
-                    try check(try await stores.leads.find(email: EmailAddress("ghost@example.com")!) != nil, "visible inside")
+                    try check(
+                        try await stores.leads.find(email: EmailAddress("ghost@example.com")!) != nil,
+                        "visible inside"
+                    )
                     throw Abort()
                 }
                 throw ContractFailure(message: "the unit of work did not throw", file: #fileID, line: #line)
@@ -33,12 +44,22 @@ enum UnitOfWorkScenarios {
         ContractScenario("a unit of work commits everything it wrote together") { storage in
             let (leadID, eventID) = try await storage.unitOfWork { stores in
                 let lead = try await stores.leads.upsert(
-                    LeadUpsert(email: EmailAddress("whole@example.com"), externalID: nil)!, at: Times.base
+                    LeadUpsert(email: EmailAddress("whole@example.com"), externalID: nil)!,
+                    at: Times.base
                 ).lead
-                let outcome = try await stores.events.append([storage.event("whole-1", lead: lead.id, type: "quote_requested")])
+                let outcome = try await stores.events.append([
+                    storage.event("whole-1", lead: lead.id, type: "quote_requested")
+                ])
                 _ = try await stores.scores.save([storage.score(lead.id, total: 90, temperature: .hot)])
                 _ = try await stores.stages.record(
-                    NewStageTransition(leadID: lead.id, from: .subscriber, to: .mql, at: Times.base, reason: .event(outcome[0].eventID)))
+                    NewStageTransition(
+                        leadID: lead.id,
+                        from: .subscriber,
+                        to: .mql,
+                        at: Times.base,
+                        reason: .event(outcome[0].eventID)
+                    )
+                )
                 return (lead.id, outcome[0].eventID)
             }
             try checkEqual(try await storage.leads.find(leadID)?.stage, .mql, "stage")
@@ -57,13 +78,21 @@ enum UnitOfWorkScenarios {
                                 throw ContractFailure(message: "lead vanished", file: #fileID, line: #line)
                             }
                             let count = current.attributes["count"]?.numberValue ?? -1
-                            try await stores.leads.replaceAttributes(of: lead.id, with: ["count": .number(count + 1)], at: Times.base)
+                            try await stores.leads.replaceAttributes(
+                                of: lead.id,
+                                with: ["count": .number(count + 1)],
+                                at: Times.base
+                            )
                         }
                     }
                 }
                 try await group.waitForAll()
             }
-            try checkEqual(try await storage.leads.find(lead.id)?.attributes["count"], 20, "counter after 20 increments")
+            try checkEqual(
+                try await storage.leads.find(lead.id)?.attributes["count"],
+                20,
+                "counter after 20 increments"
+            )
         },
         ContractScenario("the schema is current after migrating, and migrating again does nothing") { storage in
             let status = try await storage.schemaStatus()

@@ -43,7 +43,8 @@ package final class JobQueue<Connection>: @unchecked Sendable {
                 Job(
                     run: { connection in continuation.resume(with: Result { try body(connection) }) },
                     cancel: { error in continuation.resume(throwing: error) }
-                ))
+                )
+            )
             condition.signal()
         }
     }

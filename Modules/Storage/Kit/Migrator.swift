@@ -35,8 +35,10 @@ package struct Migrator: Sendable {
     private func status(applied: [String]) -> SchemaStatus {
         let known = migrations.map(\.name)
         return SchemaStatus(
-            applied: applied, pending: known.filter { !applied.contains($0) },
-            unknown: applied.filter { !known.contains($0) })
+            applied: applied,
+            pending: known.filter { !applied.contains($0) },
+            unknown: applied.filter { !known.contains($0) }
+        )
     }
 
     private func applied(on connection: any SQLConnection) throws -> [String] {
@@ -51,7 +53,9 @@ package struct Migrator: Sendable {
             let ran = try await executor.write { connection -> Bool in
                 for statement in lockStatements { try connection.execute(statement, []) }
                 try connection.execute(
-                    "CREATE TABLE IF NOT EXISTS calor_migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)", [])
+                    "CREATE TABLE IF NOT EXISTS calor_migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)",
+                    []
+                )
                 let applied = try self.applied(on: connection)
                 let status = self.status(applied: applied)
                 if !status.unknown.isEmpty { throw Self.newerError(status, location: location) }
@@ -59,7 +63,8 @@ package struct Migrator: Sendable {
                 for statement in migration.statements { try connection.execute(statement, []) }
                 try connection.execute(
                     "INSERT INTO calor_migrations (name, applied_at) VALUES (?, CAST(CURRENT_TIMESTAMP AS TEXT))",
-                    [.text(migration.name)])
+                    [.text(migration.name)]
+                )
                 return true
             }
             if ran { done.append(migration.name) }
@@ -72,6 +77,7 @@ package struct Migrator: Sendable {
         .schema(
             "the database at \(location) was written by a newer version of Calor (it has migration "
                 + "\(status.unknown.joined(separator: ", ")), which this version does not know); "
-                + "run a newer Calor, or restore a backup made for this version")
+                + "run a newer Calor, or restore a backup made for this version"
+        )
     }
 }

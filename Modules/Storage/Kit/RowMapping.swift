@@ -3,14 +3,17 @@ import Foundation
 
 /// Column lists and row decoders shared by the stores. Decoders take the index of the first column.
 enum Columns {
-    static let lead = "l.id, l.email, l.external_id, l.attributes, l.source_channel, l.source_campaign, l.stage, "
+    static let lead =
+        "l.id, l.email, l.external_id, l.attributes, l.source_channel, l.source_campaign, l.stage, "
         + "l.created_at, l.updated_at"
     static let leadCount = 9
 
-    static let score = "s.lead_id, s.criteria_version, s.fit, s.engagement, s.total, s.temperature, s.grade, "
+    static let score =
+        "s.lead_id, s.criteria_version, s.fit, s.engagement, s.total, s.temperature, s.grade, "
         + "s.disqualified, s.decaying, s.computed_at, s.explanation"
 
-    static let event = "e.id, e.message_id, e.lead_id, e.anonymous_id, e.type, e.timestamp, e.received_at, "
+    static let event =
+        "e.id, e.message_id, e.lead_id, e.anonymous_id, e.type, e.timestamp, e.received_at, "
         + "e.properties, e.context"
 }
 
@@ -76,7 +79,8 @@ enum Explanation {
                 ]
                 if let events = item.events { object["events"] = .number(Double(events)) }
                 return .object(object)
-            })
+            }
+        )
     }
 
     static func decode(_ value: JSONValue) throws -> [ExplanationItem] {
@@ -86,7 +90,12 @@ enum Explanation {
                 let kind = element["kind"]?.stringValue.flatMap(ExplanationItem.Kind.init(rawValue:)),
                 let points = element["points"]?.numberValue
             else { throw StoreError.schema("a stored explanation item is malformed") }
-            return ExplanationItem(rule: rule, kind: kind, points: points, events: element["events"]?.numberValue.map { Int($0) })
+            return ExplanationItem(
+                rule: rule,
+                kind: kind,
+                points: points,
+                events: element["events"]?.numberValue.map { Int($0) }
+            )
         }
     }
 }

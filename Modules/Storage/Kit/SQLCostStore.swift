@@ -17,7 +17,8 @@ struct SQLCostStore: CostStore {
                     [
                         .text(cost.channel), .text(cost.campaign ?? ""), .day(cost.start.rawValue),
                         .day(cost.end.rawValue), .decimal("\(cost.amount)"), .text(cost.currency),
-                    ])
+                    ]
+                )
             }
         }
     }
@@ -46,8 +47,13 @@ struct SQLCostStore: CostStore {
                     let amount = Decimal(string: try row.string(4), locale: Locale(identifier: "en_US_POSIX"))
                 else { throw StoreError.schema("a stored channel cost is malformed") }
                 return ChannelCost(
-                    channel: try row.string(0), campaign: campaign.isEmpty ? nil : campaign, start: start, end: end,
-                    amount: amount, currency: try row.string(5))
+                    channel: try row.string(0),
+                    campaign: campaign.isEmpty ? nil : campaign,
+                    start: start,
+                    end: end,
+                    amount: amount,
+                    currency: try row.string(5)
+                )
             }
         }
     }

@@ -28,22 +28,26 @@ struct SQLEventStore: EventStore {
     }
 
     /// The leads that the batch's anonymous visitors are tied to.
-    private static func owners(of events: [NewEvent], on connection: any SQLConnection) throws -> [AnonymousID: Lead.ID] {
+    private static func owners(of events: [NewEvent], on connection: any SQLConnection) throws -> [AnonymousID: Lead.ID]
+    {
         let visitors = Array(Set(events.lazy.filter { $0.leadID == nil }.compactMap(\.anonymousID)))
         var owners: [AnonymousID: Lead.ID] = [:]
         for start in stride(from: 0, to: visitors.count, by: 500) {
             let chunk = visitors[start..<min(start + 500, visitors.count)]
             let rows = try connection.query(
                 "SELECT anonymous_id, lead_id FROM identities WHERE anonymous_id IN (\(connection.placeholders(chunk.count)))",
-                chunk.map { .text($0.rawValue) })
+                chunk.map { .text($0.rawValue) }
+            )
             for row in rows { owners[AnonymousID(try row.string(0))] = Lead.ID(try row.uuid(1)) }
         }
         return owners
     }
 
     /// SQLite: one cached prepared statement per row is its fastest path.
-    private static func appendOneByOne(_ rows: [[SQLValue]], on connection: any SQLConnection) throws -> [AppendOutcome] {
-        let insert = "INSERT INTO events (\(insertColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+    private static func appendOneByOne(_ rows: [[SQLValue]], on connection: any SQLConnection) throws -> [AppendOutcome]
+    {
+        let insert =
+            "INSERT INTO events (\(insertColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
             + "ON CONFLICT (message_id) DO NOTHING RETURNING id"
         return try rows.map { row in
             if let inserted = try connection.queryOne(insert, row) {
@@ -66,18 +70,22 @@ struct SQLEventStore: EventStore {
             let inserted = try connection.query(
                 "INSERT INTO events (\(insertColumns)) VALUES \(values) ON CONFLICT (message_id) DO NOTHING "
                     + "RETURNING id, message_id",
-                chunk.flatMap { $0 })
+                chunk.flatMap { $0 }
+            )
             var fresh: [String: Int64] = [:]
             for row in inserted { fresh[try row.string(1)] = try row.int(0) }
-            let missing = Set(chunk.map { row in
-                if case .text(let messageID) = row[0] { return messageID }
-                return ""
-            }).subtracting(fresh.keys)
+            let missing = Set(
+                chunk.map { row in
+                    if case .text(let messageID) = row[0] { return messageID }
+                    return ""
+                }
+            ).subtracting(fresh.keys)
             var stored: [String: Int64] = [:]
             if !missing.isEmpty {
                 let found = try connection.query(
                     "SELECT id, message_id FROM events WHERE message_id IN (\(connection.placeholders(missing.count)))",
-                    missing.map { .text($0) })
+                    missing.map { .text($0) }
+                )
                 for row in found { stored[try row.string(1)] = try row.int(0) }
             }
             for row in chunk {
@@ -150,7 +158,8 @@ struct SQLEventStore: EventStore {
                 let events = try connection.query(
                     "SELECT \(Columns.event) FROM events e WHERE e.lead_id IN (\(connection.placeholders(leads.count))) "
                         + "ORDER BY e.lead_id, e.timestamp, e.id",
-                    leads.map { .uuid($0.id.rawValue) })
+                    leads.map { .uuid($0.id.rawValue) }
+                )
                 for row in events {
                     let event = try row.event()
                     if let leadID = event.leadID { byLead[leadID, default: []].append(event) }

@@ -18,7 +18,8 @@ struct SQLIdentityStore: IdentityStore {
             } else {
                 let inserted = try connection.execute(
                     "INSERT INTO identities (anonymous_id, lead_id, linked_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
-                    [.text(anonymousID.rawValue), .uuid(leadID.rawValue), .timestamp(time)])
+                    [.text(anonymousID.rawValue), .uuid(leadID.rawValue), .timestamp(time)]
+                )
                 guard inserted == 1 else {
                     throw StoreError.conflict("the anonymous id was tied to a lead concurrently")
                 }
@@ -28,15 +29,19 @@ struct SQLIdentityStore: IdentityStore {
             // before the link was visible to it.
             let moved = try connection.execute(
                 "UPDATE events SET lead_id = ? WHERE anonymous_id = ? AND lead_id IS NULL",
-                [.uuid(leadID.rawValue), .text(anonymousID.rawValue)])
+                [.uuid(leadID.rawValue), .text(anonymousID.rawValue)]
+            )
             return IdentityLinkResult(linked: linked, movedEvents: moved)
         }
     }
 
     func lead(for anonymousID: AnonymousID) async throws -> Lead.ID? {
         try await executor.read { connection in
-            try connection.queryOne("SELECT lead_id FROM identities WHERE anonymous_id = ?", [.text(anonymousID.rawValue)])
-                .map { Lead.ID(try $0.uuid(0)) }
+            try connection.queryOne(
+                "SELECT lead_id FROM identities WHERE anonymous_id = ?",
+                [.text(anonymousID.rawValue)]
+            )
+            .map { Lead.ID(try $0.uuid(0)) }
         }
     }
 
@@ -47,8 +52,10 @@ struct SQLIdentityStore: IdentityStore {
                 [.uuid(leadID.rawValue)]
             ).map { row in
                 AnonymousIdentity(
-                    anonymousID: AnonymousID(try row.string(0)), leadID: Lead.ID(try row.uuid(1)),
-                    linkedAt: try row.date(2))
+                    anonymousID: AnonymousID(try row.string(0)),
+                    leadID: Lead.ID(try row.uuid(1)),
+                    linkedAt: try row.date(2)
+                )
             }
         }
     }

@@ -14,9 +14,15 @@ struct SQLKeyStore: KeyStore {
             return scope
         }
         return APIKey(
-            id: APIKey.ID(try row.uuid(0)), name: try row.string(1), scopes: Set(scopes), prefix: try row.string(3),
-            hash: try row.bytes(4), createdAt: try row.date(5), lastUsedAt: try row.optionalDate(6),
-            revokedAt: try row.optionalDate(7))
+            id: APIKey.ID(try row.uuid(0)),
+            name: try row.string(1),
+            scopes: Set(scopes),
+            prefix: try row.string(3),
+            hash: try row.bytes(4),
+            createdAt: try row.date(5),
+            lastUsedAt: try row.optionalDate(6),
+            revokedAt: try row.optionalDate(7)
+        )
     }
 
     func create(_ key: APIKey) async throws {
@@ -24,16 +30,20 @@ struct SQLKeyStore: KeyStore {
             try connection.execute(
                 "INSERT INTO api_keys (\(Self.columns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 [
-                    .uuid(key.id.rawValue), .text(key.name), .text(key.scopes.sorted().map(\.rawValue).joined(separator: ",")),
+                    .uuid(key.id.rawValue), .text(key.name),
+                    .text(key.scopes.sorted().map(\.rawValue).joined(separator: ",")),
                     .text(key.prefix), .bytes(key.hash), .timestamp(key.createdAt), .timestamp(key.lastUsedAt),
                     .timestamp(key.revokedAt),
-                ])
+                ]
+            )
         }
     }
 
     func find(prefix: String) async throws -> APIKey? {
         try await executor.read { connection in
-            try connection.queryOne("SELECT \(Self.columns) FROM api_keys WHERE prefix = ?", [.text(prefix)]).map(Self.decode)
+            try connection.queryOne("SELECT \(Self.columns) FROM api_keys WHERE prefix = ?", [.text(prefix)]).map(
+                Self.decode
+            )
         }
     }
 
@@ -46,14 +56,18 @@ struct SQLKeyStore: KeyStore {
     func revoke(_ id: APIKey.ID, at time: Date) async throws -> Bool {
         try await executor.write { connection in
             try connection.execute(
-                "UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", [.timestamp(time), .uuid(id.rawValue)]
+                "UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
+                [.timestamp(time), .uuid(id.rawValue)]
             ) == 1
         }
     }
 
     func markUsed(_ id: APIKey.ID, at time: Date) async throws {
         try await executor.write { connection -> Void in
-            try connection.execute("UPDATE api_keys SET last_used_at = ? WHERE id = ?", [.timestamp(time), .uuid(id.rawValue)])
+            try connection.execute(
+                "UPDATE api_keys SET last_used_at = ? WHERE id = ?",
+                [.timestamp(time), .uuid(id.rawValue)]
+            )
         }
     }
 

@@ -15,16 +15,24 @@ struct SQLLeadStore: LeadStore {
         }
     }
 
-    private static func upsert(_ upsert: LeadUpsert, at time: Date, on connection: any SQLConnection) throws
+    private static func upsert(
+        _ upsert: LeadUpsert,
+        at time: Date,
+        on connection: any SQLConnection
+    ) throws
         -> LeadUpsertResult?
     {
         let byEmail = try upsert.email.flatMap { email in
-            try connection.queryOne("SELECT \(Columns.lead) FROM leads l WHERE l.email = ?\(connection.forUpdate)", [.text(email.rawValue)])
-                .map { try $0.lead() }
+            try connection.queryOne(
+                "SELECT \(Columns.lead) FROM leads l WHERE l.email = ?\(connection.forUpdate)",
+                [.text(email.rawValue)]
+            )
+            .map { try $0.lead() }
         }
         let byExternalID = try upsert.externalID.flatMap { externalID in
             try connection.queryOne(
-                "SELECT \(Columns.lead) FROM leads l WHERE l.external_id = ?\(connection.forUpdate)", [.text(externalID)]
+                "SELECT \(Columns.lead) FROM leads l WHERE l.external_id = ?\(connection.forUpdate)",
+                [.text(externalID)]
             ).map { try $0.lead() }
         }
         if let byEmail, let byExternalID, byEmail.id != byExternalID.id {
@@ -42,12 +50,19 @@ struct SQLLeadStore: LeadStore {
                     .uuid(id.rawValue), .text(upsert.email?.rawValue), .text(upsert.externalID), .json(attributes),
                     .text(upsert.source?.channel), .text(upsert.source?.campaign), .text(upsert.initialStage.rawValue),
                     .timestamp(time), .timestamp(time),
-                ])
+                ]
+            )
             guard inserted == 1 else { return nil }
             let lead = Lead(
-                id: id, email: upsert.email, externalID: upsert.externalID, attributes: attributes,
-                source: upsert.source, stage: upsert.initialStage, createdAt: time.truncatedToMicroseconds,
-                updatedAt: time.truncatedToMicroseconds)
+                id: id,
+                email: upsert.email,
+                externalID: upsert.externalID,
+                attributes: attributes,
+                source: upsert.source,
+                stage: upsert.initialStage,
+                createdAt: time.truncatedToMicroseconds,
+                updatedAt: time.truncatedToMicroseconds
+            )
             return LeadUpsertResult(lead: lead, created: true, changed: true)
         }
         let before = lead
@@ -71,7 +86,8 @@ struct SQLLeadStore: LeadStore {
             [
                 .text(lead.email?.rawValue), .text(lead.externalID), .json(lead.attributes),
                 .text(lead.source?.channel), .text(lead.source?.campaign), .timestamp(time), .uuid(lead.id.rawValue),
-            ])
+            ]
+        )
         return LeadUpsertResult(lead: lead, created: false, changed: true)
     }
 
@@ -85,10 +101,18 @@ struct SQLLeadStore: LeadStore {
                 [
                     .uuid(id.rawValue), .json(JSONObject()), .text(source?.channel), .text(source?.campaign),
                     .text(stage.rawValue), .timestamp(time), .timestamp(time),
-                ])
+                ]
+            )
             return Lead(
-                id: id, email: nil, externalID: nil, attributes: [:], source: source, stage: stage,
-                createdAt: time.truncatedToMicroseconds, updatedAt: time.truncatedToMicroseconds)
+                id: id,
+                email: nil,
+                externalID: nil,
+                attributes: [:],
+                source: source,
+                stage: stage,
+                createdAt: time.truncatedToMicroseconds,
+                updatedAt: time.truncatedToMicroseconds
+            )
         }
     }
 
@@ -116,7 +140,8 @@ struct SQLLeadStore: LeadStore {
     func lock(_ id: Lead.ID) async throws -> Lead? {
         try await executor.write { connection in
             try connection.queryOne(
-                "SELECT \(Columns.lead) FROM leads l WHERE l.id = ?\(connection.forUpdate)", [.uuid(id.rawValue)]
+                "SELECT \(Columns.lead) FROM leads l WHERE l.id = ?\(connection.forUpdate)",
+                [.uuid(id.rawValue)]
             ).map { try $0.lead() }
         }
     }
@@ -125,7 +150,8 @@ struct SQLLeadStore: LeadStore {
         try await executor.write { connection in
             let changed = try connection.execute(
                 "UPDATE leads SET attributes = ?, updated_at = ? WHERE id = ?",
-                [.json(attributes), .timestamp(time), .uuid(id.rawValue)])
+                [.json(attributes), .timestamp(time), .uuid(id.rawValue)]
+            )
             guard changed == 1 else { throw StoreError.notFound("lead \(id)") }
         }
     }
@@ -162,7 +188,10 @@ struct SQLLeadStore: LeadStore {
                 if let key = cursor.lastKey {
                     add(
                         "(s.total < ? OR (s.total = ? AND l.id > ?) OR s.total IS NULL)",
-                        .real(key), .real(key), .uuid(cursor.lastID.rawValue))
+                        .real(key),
+                        .real(key),
+                        .uuid(cursor.lastID.rawValue)
+                    )
                 } else {
                     add("(s.total IS NULL AND l.id > ?)", .uuid(cursor.lastID.rawValue))
                 }

@@ -11,7 +11,8 @@ struct SQLScoreStore: ScoreStore {
             for score in scores {
                 let previous = try connection.queryOne(
                     "SELECT temperature, grade FROM scores WHERE lead_id = ?\(connection.forUpdate)",
-                    [.uuid(score.leadID.rawValue)])
+                    [.uuid(score.leadID.rawValue)]
+                )
                 let fromTemperature = try previous.flatMap { Temperature(rawValue: try $0.string(0)) }
                 let fromGrade = try previous.flatMap { Grade(rawValue: try $0.string(1)) }
                 try connection.execute(
@@ -29,14 +30,20 @@ struct SQLScoreStore: ScoreStore {
                         .real(score.engagement), .real(score.total), .text(score.temperature.rawValue),
                         .text(score.grade.rawValue), .bool(score.disqualified), .bool(score.decaying),
                         .timestamp(score.computedAt), .json(Explanation.encode(score.explanation)),
-                    ])
+                    ]
+                )
                 guard previous == nil || fromTemperature != score.temperature || fromGrade != score.grade else {
                     continue
                 }
                 let change = TemperatureChange(
-                    leadID: score.leadID, fromTemperature: fromTemperature, toTemperature: score.temperature,
-                    fromGrade: fromGrade, toGrade: score.grade, criteriaVersion: score.criteriaVersion,
-                    at: score.computedAt.truncatedToMicroseconds)
+                    leadID: score.leadID,
+                    fromTemperature: fromTemperature,
+                    toTemperature: score.temperature,
+                    fromGrade: fromGrade,
+                    toGrade: score.grade,
+                    criteriaVersion: score.criteriaVersion,
+                    at: score.computedAt.truncatedToMicroseconds
+                )
                 try connection.execute(
                     """
                     INSERT INTO temperature_changes (lead_id, from_temperature, to_temperature, from_grade, to_grade, \
@@ -45,8 +52,10 @@ struct SQLScoreStore: ScoreStore {
                     [
                         .uuid(change.leadID.rawValue), .text(change.fromTemperature?.rawValue),
                         .text(change.toTemperature.rawValue), .text(change.fromGrade?.rawValue),
-                        .text(change.toGrade.rawValue), .integer(change.criteriaVersion.rawValue), .timestamp(change.at),
-                    ])
+                        .text(change.toGrade.rawValue), .integer(change.criteriaVersion.rawValue),
+                        .timestamp(change.at),
+                    ]
+                )
                 changes.append(change)
             }
             return changes
@@ -55,8 +64,11 @@ struct SQLScoreStore: ScoreStore {
 
     func score(of leadID: Lead.ID) async throws -> Score? {
         try await executor.read { connection in
-            try connection.queryOne("SELECT \(Columns.score) FROM scores s WHERE s.lead_id = ?", [.uuid(leadID.rawValue)])
-                .flatMap { try $0.score(at: 0) }
+            try connection.queryOne(
+                "SELECT \(Columns.score) FROM scores s WHERE s.lead_id = ?",
+                [.uuid(leadID.rawValue)]
+            )
+            .flatMap { try $0.score(at: 0) }
         }
     }
 
@@ -69,7 +81,8 @@ struct SQLScoreStore: ScoreStore {
                 """,
                 [.uuid(leadID.rawValue)]
             ).map { row in
-                guard let to = Temperature(rawValue: try row.string(2)), let toGrade = Grade(rawValue: try row.string(4))
+                guard let to = Temperature(rawValue: try row.string(2)),
+                    let toGrade = Grade(rawValue: try row.string(4))
                 else { throw StoreError.schema("a stored temperature change has an unknown value") }
                 return TemperatureChange(
                     leadID: Lead.ID(try row.uuid(0)),
@@ -78,7 +91,8 @@ struct SQLScoreStore: ScoreStore {
                     fromGrade: try row.optionalString(3).flatMap(Grade.init(rawValue:)),
                     toGrade: toGrade,
                     criteriaVersion: CriteriaVersion.Number(try row.int(5)),
-                    at: try row.date(6))
+                    at: try row.date(6)
+                )
             }
         }
     }
@@ -100,8 +114,12 @@ struct SQLScoreStore: ScoreStore {
     func countNotOfVersion(_ version: CriteriaVersion.Number) async throws -> Int {
         try await executor.read { connection in
             Int(
-                try connection.queryOne("SELECT count(*) FROM scores WHERE criteria_version <> ?", [.integer(version.rawValue)])?
-                    .int(0) ?? 0)
+                try connection.queryOne(
+                    "SELECT count(*) FROM scores WHERE criteria_version <> ?",
+                    [.integer(version.rawValue)]
+                )?
+                .int(0) ?? 0
+            )
         }
     }
 }

@@ -8,7 +8,8 @@ struct SQLStageStore: StageStore {
         try await executor.write { connection in
             let updated = try connection.execute(
                 "UPDATE leads SET stage = ?, updated_at = ? WHERE id = ?",
-                [.text(transition.to.rawValue), .timestamp(transition.at), .uuid(transition.leadID.rawValue)])
+                [.text(transition.to.rawValue), .timestamp(transition.at), .uuid(transition.leadID.rawValue)]
+            )
             guard updated == 1 else { throw StoreError.notFound("lead \(transition.leadID)") }
             let reason = Self.encode(transition.reason)
             guard
@@ -18,15 +19,22 @@ struct SQLStageStore: StageStore {
                     reason_event_id, actor, note, value) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id
                     """,
                     [
-                        .uuid(transition.leadID.rawValue), .text(transition.from?.rawValue), .text(transition.to.rawValue),
+                        .uuid(transition.leadID.rawValue), .text(transition.from?.rawValue),
+                        .text(transition.to.rawValue),
                         .timestamp(transition.at), .text(reason.kind), .text(reason.rule), .integer(reason.event),
                         .text(reason.actor), .text(reason.note), .real(transition.value),
-                    ])
+                    ]
+                )
             else { throw StoreError.unavailable("the stage transition was not stored") }
             return StageTransition(
-                id: StageTransition.ID(try row.int(0)), leadID: transition.leadID, from: transition.from,
-                to: transition.to, at: transition.at.truncatedToMicroseconds, reason: transition.reason,
-                value: transition.value)
+                id: StageTransition.ID(try row.int(0)),
+                leadID: transition.leadID,
+                from: transition.from,
+                to: transition.to,
+                at: transition.at.truncatedToMicroseconds,
+                reason: transition.reason,
+                value: transition.value
+            )
         }
     }
 
@@ -40,14 +48,21 @@ struct SQLStageStore: StageStore {
                 [.uuid(leadID.rawValue)]
             ).map { row in
                 StageTransition(
-                    id: StageTransition.ID(try row.int(0)), leadID: Lead.ID(try row.uuid(1)),
-                    from: try row.optionalString(2).map { Stage($0) }, to: Stage(try row.string(3)), at: try row.date(4),
-                    reason: try Self.decodeReason(row), value: try row.optionalDouble(10))
+                    id: StageTransition.ID(try row.int(0)),
+                    leadID: Lead.ID(try row.uuid(1)),
+                    from: try row.optionalString(2).map { Stage($0) },
+                    to: Stage(try row.string(3)),
+                    at: try row.date(4),
+                    reason: try Self.decodeReason(row),
+                    value: try row.optionalDouble(10)
+                )
             }
         }
     }
 
-    private static func encode(_ reason: TransitionReason) -> (
+    private static func encode(
+        _ reason: TransitionReason
+    ) -> (
         kind: String, rule: String?, event: Int64?, actor: String?, note: String?
     ) {
         switch reason {

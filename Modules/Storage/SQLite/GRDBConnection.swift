@@ -24,6 +24,7 @@ struct GRDBConnection: SQLConnection {
         }
     }
 
+    @discardableResult
     func execute(_ sql: String, _ parameters: [SQLValue]) throws -> Int {
         do {
             let statement = try database.cachedStatement(sql: sql)

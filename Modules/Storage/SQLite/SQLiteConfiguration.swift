@@ -20,8 +20,12 @@ public struct SQLiteConfiguration: Sendable, Hashable {
     public var synchronous: Synchronous
 
     public init(
-        path: String = "./calor.sqlite", busyTimeoutSeconds: Double = 5, maximumReaderCount: Int = 4,
-        cacheSizeKiB: Int = 65_536, walAutocheckpointPages: Int = 10_000, synchronous: Synchronous = .normal
+        path: String = "./calor.sqlite",
+        busyTimeoutSeconds: Double = 5,
+        maximumReaderCount: Int = 4,
+        cacheSizeKiB: Int = 65_536,
+        walAutocheckpointPages: Int = 10_000,
+        synchronous: Synchronous = .normal
     ) {
         self.path = path
         self.busyTimeoutSeconds = busyTimeoutSeconds

@@ -146,10 +146,12 @@ enum SQLiteMigrations {
                     details TEXT NOT NULL
                 )
                 """,
-            ])
+            ]
+        )
     ]
 
     static let migrator = Migrator(
         migrations: all,
-        tableExistsSQL: "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'calor_migrations'")
+        tableExistsSQL: "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'calor_migrations'"
+    )
 }

@@ -1,0 +1,61 @@
+import CLibPQ
+import Domain
+import StorageKit
+
+/// One libpq connection with a thread of its own: every libpq call, all of which block, runs on that thread.
+///
+/// Connects lazily and reconnects after the server dropped it (libpq then tries every host of the connection string
+/// again, honouring `target_session_attrs`).
+final class PostgresConnection: @unchecked Sendable {
+    // @unchecked: `handle` is read and written only by jobs on `thread`, which run one at a time.
+    private let thread: BlockingThread
+    private let connectionString: ConnectionString
+    private var handle: OpaquePointer?
+
+    init(connectionString: ConnectionString, number: Int) {
+        self.connectionString = connectionString
+        thread = BlockingThread(name: "calor-postgres-\(number)")
+    }
+
+    /// Runs `body` with a session on the connection's thread.
+    func run<T: Sendable>(_ body: @escaping @Sendable (PostgresSession) throws -> T) async throws -> T {
+        try await thread.run { [self] in
+            try body(try self.session())
+        }
+    }
+
+    /// Rolls back a transaction left open by a failed caller, so that the next one starts clean.
+    func rollbackIfInTransaction() async {
+        _ = try? await thread.run { [self] in
+            guard let handle, PQtransactionStatus(handle) != PQTRANS_IDLE else { return }
+            _ = try? PostgresSession(handle: handle, location: connectionString.location).command("ROLLBACK")
+        }
+    }
+
+    func close() async {
+        _ = try? await thread.run { [self] in
+            if let handle { PQfinish(handle) }
+            handle = nil
+        }
+        thread.stop()
+    }
+
+    private func session() throws -> PostgresSession {
+        if let handle, PQstatus(handle) == CONNECTION_OK {
+            return PostgresSession(handle: handle, location: connectionString.location)
+        }
+        if let handle { PQfinish(handle) }
+        handle = nil
+        let connection = PQconnectdb(connectionString.raw)
+        guard let connection, PQstatus(connection) == CONNECTION_OK else {
+            let message = connection.map { String(cString: PQerrorMessage($0)) } ?? "out of memory"
+            if let connection { PQfinish(connection) }
+            throw StoreError.unavailable(
+                "cannot connect to PostgreSQL at \(connectionString.location): "
+                    + ConnectionString.oneLine(connectionString.redact(message))
+            )
+        }
+        handle = connection
+        return PostgresSession(handle: connection, location: connectionString.location)
+    }
+}

@@ -1,0 +1,156 @@
+import StorageKit
+
+/// PostgreSQL's schema, one migration per change, in order; names shared with SQLite's. Append-only: never edit a
+/// migration that has shipped, add a new one.
+enum PostgresMigrations {
+    static let all: [Migration] = [
+        Migration(
+            name: "0001_initial",
+            statements: [
+                """
+                CREATE TABLE leads (
+                    id uuid PRIMARY KEY,
+                    email text UNIQUE,
+                    external_id text UNIQUE,
+                    attributes jsonb NOT NULL DEFAULT '{}',
+                    source_channel text,
+                    source_campaign text,
+                    stage text NOT NULL,
+                    created_at timestamptz NOT NULL,
+                    updated_at timestamptz NOT NULL
+                )
+                """,
+                "CREATE INDEX leads_stage ON leads (stage)",
+                "CREATE INDEX leads_updated ON leads (updated_at)",
+                "CREATE INDEX leads_source_channel ON leads (source_channel)",
+                """
+                CREATE TABLE identities (
+                    anonymous_id text PRIMARY KEY,
+                    lead_id uuid NOT NULL REFERENCES leads (id) ON DELETE CASCADE,
+                    linked_at timestamptz NOT NULL
+                )
+                """,
+                "CREATE INDEX identities_lead ON identities (lead_id)",
+                """
+                CREATE TABLE events (
+                    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                    message_id text NOT NULL UNIQUE,
+                    lead_id uuid REFERENCES leads (id) ON DELETE CASCADE,
+                    anonymous_id text,
+                    type text NOT NULL,
+                    timestamp timestamptz NOT NULL,
+                    received_at timestamptz NOT NULL,
+                    properties jsonb NOT NULL,
+                    context jsonb NOT NULL,
+                    CHECK (lead_id IS NOT NULL OR anonymous_id IS NOT NULL)
+                )
+                """,
+                "CREATE INDEX events_lead_time ON events (lead_id, timestamp, id)",
+                "CREATE INDEX events_anonymous ON events (anonymous_id) WHERE anonymous_id IS NOT NULL",
+                """
+                CREATE TABLE scores (
+                    lead_id uuid PRIMARY KEY REFERENCES leads (id) ON DELETE CASCADE,
+                    criteria_version bigint NOT NULL,
+                    fit double precision NOT NULL,
+                    engagement double precision NOT NULL,
+                    total double precision NOT NULL,
+                    temperature text NOT NULL,
+                    grade text NOT NULL,
+                    disqualified boolean NOT NULL,
+                    decaying boolean NOT NULL,
+                    computed_at timestamptz NOT NULL,
+                    explanation jsonb NOT NULL
+                )
+                """,
+                "CREATE INDEX scores_total ON scores (total, lead_id)",
+                "CREATE INDEX scores_temperature ON scores (temperature)",
+                "CREATE INDEX scores_decaying ON scores (lead_id) WHERE decaying",
+                "CREATE INDEX scores_version ON scores (criteria_version)",
+                """
+                CREATE TABLE temperature_changes (
+                    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                    lead_id uuid NOT NULL REFERENCES leads (id) ON DELETE CASCADE,
+                    from_temperature text,
+                    to_temperature text NOT NULL,
+                    from_grade text,
+                    to_grade text NOT NULL,
+                    criteria_version bigint NOT NULL,
+                    at timestamptz NOT NULL
+                )
+                """,
+                "CREATE INDEX temperature_changes_lead ON temperature_changes (lead_id, at)",
+                """
+                CREATE TABLE criteria_versions (
+                    version bigint PRIMARY KEY,
+                    document text NOT NULL,
+                    format text NOT NULL,
+                    content_hash text NOT NULL,
+                    author text NOT NULL,
+                    comment text,
+                    created_at timestamptz NOT NULL,
+                    active boolean NOT NULL DEFAULT false
+                )
+                """,
+                "CREATE UNIQUE INDEX criteria_versions_one_active ON criteria_versions (active) WHERE active",
+                """
+                CREATE TABLE stage_transitions (
+                    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                    lead_id uuid NOT NULL REFERENCES leads (id) ON DELETE CASCADE,
+                    from_stage text,
+                    to_stage text NOT NULL,
+                    at timestamptz NOT NULL,
+                    reason_kind text NOT NULL,
+                    reason_rule text,
+                    reason_event_id bigint,
+                    actor text,
+                    note text,
+                    value double precision
+                )
+                """,
+                "CREATE INDEX stage_transitions_lead ON stage_transitions (lead_id, at)",
+                "CREATE INDEX stage_transitions_time ON stage_transitions (at)",
+                """
+                CREATE TABLE channel_costs (
+                    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                    channel text NOT NULL,
+                    campaign text NOT NULL DEFAULT '',
+                    start_day date NOT NULL,
+                    end_day date NOT NULL,
+                    amount numeric NOT NULL,
+                    currency text NOT NULL,
+                    UNIQUE (channel, campaign, start_day, end_day)
+                )
+                """,
+                """
+                CREATE TABLE api_keys (
+                    id uuid PRIMARY KEY,
+                    name text NOT NULL,
+                    scopes text NOT NULL,
+                    prefix text NOT NULL UNIQUE,
+                    hash bytea NOT NULL,
+                    created_at timestamptz NOT NULL,
+                    last_used_at timestamptz,
+                    revoked_at timestamptz
+                )
+                """,
+                """
+                CREATE TABLE audit_log (
+                    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                    at timestamptz NOT NULL,
+                    actor text NOT NULL,
+                    action text NOT NULL,
+                    subject text,
+                    details jsonb NOT NULL
+                )
+                """,
+            ]
+        )
+    ]
+
+    static let migrator = Migrator(
+        migrations: all,
+        tableExistsSQL: "SELECT 1 WHERE to_regclass('calor_migrations') IS NOT NULL",
+        // One migrating process at a time per database, even when several servers start together.
+        lockStatements: ["SELECT pg_advisory_xact_lock(7243110519)"]
+    )
+}

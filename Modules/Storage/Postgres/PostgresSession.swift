@@ -1,0 +1,138 @@
+import CLibPQ
+import Domain
+import Foundation
+import StorageKit
+
+/// An ``SQLConnection`` over an open libpq connection. Lives on the connection's own thread, inside one job.
+///
+/// Parameters are always bound (never interpolated), in binary with an explicit type; results come back binary.
+struct PostgresSession: SQLConnection {
+    let handle: OpaquePointer
+    let location: String
+
+    var dialect: SQLDialect { .postgres }
+
+    func query(_ sql: String, _ parameters: [SQLValue]) throws -> [SQLRow] {
+        let result = try run(sql, parameters)
+        defer { PQclear(result) }
+        let rowCount = PQntuples(result)
+        let columnCount = PQnfields(result)
+        let types = (0..<columnCount).map { PQftype(result, $0) }
+        var rows: [SQLRow] = []
+        rows.reserveCapacity(Int(rowCount))
+        for row in 0..<rowCount {
+            var values: [SQLValue] = []
+            values.reserveCapacity(Int(columnCount))
+            for column in 0..<columnCount {
+                if PQgetisnull(result, row, column) == 1 {
+                    values.append(.null)
+                    continue
+                }
+                let length = Int(PQgetlength(result, row, column))
+                let bytes = UnsafeRawBufferPointer(start: PQgetvalue(result, row, column), count: length)
+                values.append(try PostgresBinary.decode(bytes, type: types[Int(column)]))
+            }
+            rows.append(SQLRow(values: values))
+        }
+        return rows
+    }
+
+    @discardableResult
+    func execute(_ sql: String, _ parameters: [SQLValue]) throws -> Int {
+        let result = try run(sql, parameters)
+        defer { PQclear(result) }
+        return Int(String(cString: PQcmdTuples(result))) ?? 0
+    }
+
+    /// Runs a statement with no parameters and returns its command tag (`COMMIT`, `ROLLBACK`, …).
+    func command(_ sql: String) throws -> String {
+        let result = try run(sql, [])
+        defer { PQclear(result) }
+        return String(cString: PQcmdStatus(result))
+    }
+
+    /// Runs `body` between BEGIN and COMMIT; rolls back when it throws.
+    func transaction<T>(_ body: () throws -> T) throws -> T {
+        _ = try command("BEGIN")
+        let value: T
+        do {
+            value = try body()
+        } catch {
+            _ = try? command("ROLLBACK")
+            throw error
+        }
+        try commit()
+        return value
+    }
+
+    /// COMMIT, refusing the case where PostgreSQL answers `ROLLBACK` because the transaction had failed.
+    func commit() throws {
+        let tag = try command("COMMIT")
+        if tag == "ROLLBACK" { throw StoreError.conflict("the transaction failed and was rolled back") }
+    }
+
+    private func run(_ sql: String, _ parameters: [SQLValue]) throws -> OpaquePointer {
+        let numbered = Self.numberPlaceholders(sql)
+        var encoded = PostgresBinary.Parameters(count: parameters.count)
+        for parameter in parameters { encoded.append(parameter) }
+        let result = encoded.withPointers { types, values, lengths, formats in
+            PQexecParams(handle, numbered, Int32(parameters.count), types, values, lengths, formats, 1)
+        }
+        guard let result else {
+            throw StoreError.unavailable(
+                "lost the connection to PostgreSQL at \(location): "
+                    + ConnectionString.oneLine(String(cString: PQerrorMessage(handle)))
+            )
+        }
+        switch PQresultStatus(result) {
+        case PGRES_COMMAND_OK, PGRES_TUPLES_OK:
+            return result
+        default:
+            let error = PostgresErrors.storeError(result: result, connection: handle, location: location)
+            PQclear(result)
+            throw error
+        }
+    }
+
+    /// `?` → `$1`, `$2`, … (Calor's SQL has no `?` inside literals).
+    static func numberPlaceholders(_ sql: String) -> String {
+        guard sql.contains("?") else { return sql }
+        var output = ""
+        output.reserveCapacity(sql.utf8.count + 16)
+        var number = 0
+        for character in sql {
+            if character == "?" {
+                number += 1
+                output += "$\(number)"
+            } else {
+                output.append(character)
+            }
+        }
+        return output
+    }
+}
+
+enum PostgresErrors {
+    /// SQLSTATE → the port's errors. The primary message of PostgreSQL names constraints and columns, never values.
+    static func storeError(result: OpaquePointer, connection: OpaquePointer, location: String) -> StoreError {
+        func field(_ code: Character) -> String? {
+            PQresultErrorField(result, Int32(code.asciiValue!)).map { String(cString: $0) }
+        }
+        let state = field("C") ?? ""
+        let message = field("M") ?? ConnectionString.oneLine(String(cString: PQerrorMessage(connection)))
+        switch state {
+        case "23505": return .duplicate(message)
+        case "23503": return .notFound("a referenced row does not exist (\(message))")
+        case "40001", "40P01": return .conflict("a concurrent change could not be serialised; try again (\(message))")
+        case "42P01", "42703":
+            return .schema("the PostgreSQL database at \(location) is not migrated (\(message)); run `calor migrate`")
+        case "25006": return .unavailable("the PostgreSQL server at \(location) is read-only (\(message))")
+        default:
+            if state.hasPrefix("22") || state.hasPrefix("23") { return .invalid(message) }
+            if state.hasPrefix("08") || state.hasPrefix("57") || state.hasPrefix("53") || state.isEmpty {
+                return .unavailable("PostgreSQL at \(location) is unavailable (\(message))")
+            }
+            return .unavailable("PostgreSQL error \(state) at \(location): \(message)")
+        }
+    }
+}

@@ -1,0 +1,111 @@
+public import Domain
+import StorageKit
+
+/// Calor's storage in PostgreSQL, through the system libpq: a bounded pool of connections, each on its own thread.
+public final class PostgresStorage: Storage {
+    public let location: String
+    private let pool: PostgresConnectionPool
+    private let stores: SQLStores
+    private let executor: PoolExecutor
+
+    /// Connects once to check that the server is reachable and accepts the credentials. Does not migrate.
+    ///
+    /// Throws a one-line ``Domain/StoreError`` that names the server (never the password) when the connection
+    /// string is invalid, the server unreachable or the credentials wrong.
+    public static func connect(configuration: PostgresConfiguration) async throws -> PostgresStorage {
+        let storage = try PostgresStorage(configuration: configuration)
+        do {
+            _ = try await storage.executor.read { connection in try connection.query("SELECT 1", []) }
+        } catch {
+            await storage.close()
+            throw error
+        }
+        return storage
+    }
+
+    private init(configuration: PostgresConfiguration) throws {
+        let connectionString = try ConnectionString(configuration.connectionString)
+        location = connectionString.location
+        pool = PostgresConnectionPool(connectionString: connectionString, maximum: configuration.maximumConnections)
+        executor = PoolExecutor(pool: pool)
+        stores = SQLStores(executor: executor)
+    }
+
+    public var leads: any LeadStore { stores.leads }
+    public var identities: any IdentityStore { stores.identities }
+    public var events: any EventStore { stores.events }
+    public var scores: any ScoreStore { stores.scores }
+    public var criteria: any CriteriaStore { stores.criteria }
+    public var stages: any StageStore { stores.stages }
+    public var costs: any CostStore { stores.costs }
+    public var keys: any KeyStore { stores.keys }
+    public var audit: any AuditLog { stores.audit }
+
+    public func unitOfWork<T: Sendable>(_ work: @Sendable (any Stores) async throws -> T) async throws -> T {
+        try await pool.withConnection { connection in
+            try await connection.run { session in _ = try session.command("BEGIN") }
+            let value = try await work(SQLStores(executor: ConnectionExecutor(connection: connection)))
+            try await connection.run { session in try session.commit() }
+            return value
+        }
+    }
+
+    public func schemaStatus() async throws -> SchemaStatus {
+        try await PostgresMigrations.migrator.status(using: executor)
+    }
+
+    public func migrate() async throws -> [String] {
+        try await PostgresMigrations.migrator.migrate(using: executor, location: location)
+    }
+
+    public func close() async {
+        await pool.close()
+    }
+}
+
+/// Each block on a pooled connection: reads in autocommit, writes in a transaction of their own.
+private struct PoolExecutor: SQLExecutor {
+    let pool: PostgresConnectionPool
+
+    func read<T: Sendable>(_ body: @escaping @Sendable (any SQLConnection) throws -> T) async throws -> T {
+        try await pool.withConnection { connection in try await connection.run { session in try body(session) } }
+    }
+
+    func write<T: Sendable>(_ body: @escaping @Sendable (any SQLConnection) throws -> T) async throws -> T {
+        try await pool.withConnection { connection in
+            try await connection.run { session in try session.transaction { try body(session) } }
+        }
+    }
+}
+
+/// Every block on the unit of work's connection, inside its transaction.
+private struct ConnectionExecutor: SQLExecutor {
+    let connection: PostgresConnection
+
+    func read<T: Sendable>(_ body: @escaping @Sendable (any SQLConnection) throws -> T) async throws -> T {
+        try await connection.run { session in try body(session) }
+    }
+
+    func write<T: Sendable>(_ body: @escaping @Sendable (any SQLConnection) throws -> T) async throws -> T {
+        try await connection.run { session in try body(session) }
+    }
+}
+
+extension PostgresStorage {
+    /// Runs statements outside Calor's schema (creating or dropping a schema or a database) on one short-lived
+    /// connection. For tests and benchmarks.
+    package static func runAdministrativeStatements(_ statements: [String], connectionString: String) async throws {
+        let pool = PostgresConnectionPool(connectionString: try ConnectionString(connectionString), maximum: 1)
+        do {
+            try await pool.withConnection { connection in
+                try await connection.run { session in
+                    for statement in statements { try session.execute(statement, []) }
+                }
+            }
+        } catch {
+            await pool.close()
+            throw error
+        }
+        await pool.close()
+    }
+}
