@@ -132,7 +132,10 @@ let package = Package(
         ),
         .testTarget(
             name: "StoragePostgresTests",
-            dependencies: ["Domain", "StoragePostgres", "StorageContract"],
+            dependencies: [
+                "Domain", "StoragePostgres", "StorageSQLite", "StorageContract",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
             swiftSettings: strict
         ),
         .testTarget(

@@ -54,6 +54,7 @@ public final class PostgresStorage: Storage {
         try await PostgresMigrations.migrator.status(using: executor)
     }
 
+    @discardableResult
     public func migrate() async throws -> [String] {
         try await PostgresMigrations.migrator.migrate(using: executor, location: location)
     }
@@ -107,5 +108,31 @@ extension PostgresStorage {
             throw error
         }
         await pool.close()
+    }
+}
+
+extension PostgresStorage {
+    /// How many connections to the server carry `applicationName`. For tests.
+    package static func countConnections(applicationName: String, connectionString: String) async throws -> Int {
+        let pool = PostgresConnectionPool(connectionString: try ConnectionString(connectionString), maximum: 1)
+        let count: Int
+        do {
+            count = try await pool.withConnection { connection in
+                try await connection.run { session in
+                    Int(
+                        try session.queryOne(
+                            "SELECT count(*) FROM pg_stat_activity WHERE application_name = ?",
+                            [.text(applicationName)]
+                        )?
+                        .int(0) ?? 0
+                    )
+                }
+            }
+        } catch {
+            await pool.close()
+            throw error
+        }
+        await pool.close()
+        return count
     }
 }

@@ -84,6 +84,7 @@ public final class SQLiteStorage: Storage {
         try await SQLiteMigrations.migrator.status(using: executor)
     }
 
+    @discardableResult
     public func migrate() async throws -> [String] {
         try await SQLiteMigrations.migrator.migrate(using: executor, location: location)
     }
