@@ -74,6 +74,7 @@ let package = Package(
                 "Domain", "Core",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             path: "Modules/API",
             swiftSettings: strict
@@ -84,6 +85,7 @@ let package = Package(
             name: "AppSupport",
             dependencies: [
                 "Domain", "Core", "StorageSQLite", "StoragePostgres",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Apps/Support",

@@ -1,0 +1,42 @@
+import AppSupport
+import ArgumentParser
+import Domain
+import Foundation
+import Logging
+
+/// Options every command takes.
+struct GlobalOptions: ParsableArguments {
+    @Option(
+        help: """
+            SQLite file, or postgres://… / libpq key=value string. [CALOR_DATABASE_URL] (default: ./calor.sqlite)
+            """
+    )
+    var database: String?
+
+    /// Opens the database the options name; the caller closes it.
+    func openStorage() async throws -> any Storage {
+        let target = try DatabaseTarget(database ?? ProcessInfo.processInfo.environment["CALOR_DATABASE_URL"])
+        return try await StorageFactory.open(target, maximumConnections: 4)
+    }
+
+    /// A logger for the command's own progress lines, on standard error.
+    var logger: Logger {
+        var logger = Logger(label: "calor") { StreamLogHandler.standardError(label: $0) }
+        logger.logLevel = .warning
+        return logger
+    }
+}
+
+extension Storage {
+    /// Runs `body` and closes the storage, whether `body` throws or not.
+    func using<T>(_ body: (any Storage) async throws -> T) async throws -> T {
+        do {
+            let value = try await body(self)
+            await close()
+            return value
+        } catch {
+            await close()
+            throw error
+        }
+    }
+}

@@ -1,0 +1,78 @@
+import API
+import AppSupport
+import ArgumentParser
+import Core
+import Domain
+import Foundation
+import Hummingbird
+import Logging
+
+@main
+struct ServerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "calor-server",
+        abstract: "Calor's HTTP server: ingestion, lead reads and administration over SQLite or PostgreSQL.",
+        discussion: """
+            Every option can also be set in the environment (shown in brackets); a flag wins over the environment.
+            """
+    )
+
+    @Option(
+        help: "SQLite file, or postgres://… / libpq key=value string. [CALOR_DATABASE_URL] (default: ./calor.sqlite)"
+    )
+    var database: String?
+
+    @Option(help: "Address to listen on. [CALOR_HOST] (default: 127.0.0.1)")
+    var host: String?
+
+    @Option(help: "Port to listen on; 0 picks a free port. [CALOR_PORT] (default: 8080)")
+    var port: Int?
+
+    @Option(help: "trace, debug, info, notice, warning, error or critical. [CALOR_LOG_LEVEL] (default: info)")
+    var logLevel: String?
+
+    @Option(help: "Most PostgreSQL connections this process opens. [CALOR_DB_MAX_CONNECTIONS] (default: 10)")
+    var dbMaxConnections: Int?
+
+    @Flag(help: "Apply pending migrations to a database that already has data. [CALOR_MIGRATE=true]")
+    var migrate = false
+
+    mutating func run() async throws {
+        let configuration = try ServerConfiguration(
+            database: database,
+            host: host,
+            port: port,
+            logLevel: logLevel,
+            dbMaxConnections: dbMaxConnections,
+            migrate: migrate,
+            environment: ProcessInfo.processInfo.environment
+        )
+        var logger = Logger(label: "calor")
+        logger.logLevel = configuration.logLevel
+
+        let storage = try await StorageFactory.open(
+            configuration.database,
+            maximumConnections: configuration.dbMaxConnections
+        )
+        logger.info("database opened", metadata: ["db.location": "\(storage.location)"])
+        do {
+            try await DatabaseLifecycle(storage: storage, logger: logger)
+                .prepareForServing(migrateExisting: configuration.migrate)
+        } catch {
+            await storage.close()
+            throw error
+        }
+        let application = buildApplication(
+            storage: storage,
+            configuration: configuration.http,
+            services: [StorageService(storage: storage)],
+            logger: logger
+        )
+        try await application.runService(gracefulShutdownSignals: [.sigterm, .sigint])
+        logger.info("calor-server stopped")
+    }
+
+    static func main() async {
+        await runWithCalorExitCodes()
+    }
+}

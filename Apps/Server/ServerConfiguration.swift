@@ -1,0 +1,64 @@
+import API
+import AppSupport
+import Logging
+
+/// The server's settings, from flags, then `CALOR_*` environment variables, then defaults.
+///
+/// | key | flag | environment | default | secret |
+/// |---|---|---|---|---|
+/// | database | `--database` | `CALOR_DATABASE_URL` | `./calor.sqlite` | yes (may hold a password) |
+/// | host | `--host` | `CALOR_HOST` | `127.0.0.1` | no |
+/// | port | `--port` | `CALOR_PORT` | `8080` | no |
+/// | log level | `--log-level` | `CALOR_LOG_LEVEL` | `info` | no |
+/// | PostgreSQL pool size | `--db-max-connections` | `CALOR_DB_MAX_CONNECTIONS` | `10` | no |
+/// | migrate a non-empty database | `--migrate` | `CALOR_MIGRATE=true` | off | no |
+struct ServerConfiguration {
+    var database: DatabaseTarget
+    var http: HTTPConfiguration
+    var logLevel: Logger.Level
+    var dbMaxConnections: Int
+    var migrate: Bool
+
+    init(
+        database: String?,
+        host: String?,
+        port: Int?,
+        logLevel: String?,
+        dbMaxConnections: Int?,
+        migrate: Bool,
+        environment: [String: String]
+    ) throws {
+        self.database = try DatabaseTarget(database ?? environment["CALOR_DATABASE_URL"])
+        let port = try port ?? Self.integer(environment["CALOR_PORT"], name: "CALOR_PORT") ?? 8080
+        guard (0...65_535).contains(port) else { throw ConfigurationError("the port must be between 0 and 65535") }
+        http = HTTPConfiguration(host: host ?? environment["CALOR_HOST"] ?? "127.0.0.1", port: port)
+        let levelName = (logLevel ?? environment["CALOR_LOG_LEVEL"] ?? "info").lowercased()
+        guard let level = Logger.Level(rawValue: levelName) else {
+            throw ConfigurationError(
+                "unknown log level '\(levelName)': use trace, debug, info, notice, warning, error or critical"
+            )
+        }
+        self.logLevel = level
+        let maximum =
+            try dbMaxConnections
+            ?? Self.integer(environment["CALOR_DB_MAX_CONNECTIONS"], name: "CALOR_DB_MAX_CONNECTIONS") ?? 10
+        guard maximum >= 1 else { throw ConfigurationError("the PostgreSQL pool needs at least one connection") }
+        self.dbMaxConnections = maximum
+        self.migrate = migrate || environment["CALOR_MIGRATE"]?.lowercased() == "true"
+    }
+
+    private static func integer(_ text: String?, name: String) throws -> Int? {
+        guard let text else { return nil }
+        guard let value = Int(text) else { throw ConfigurationError("\(name) must be a whole number, not '\(text)'") }
+        return value
+    }
+}
+
+/// A setting Calor cannot use.
+struct ConfigurationError: Error, CustomStringConvertible {
+    let description: String
+
+    init(_ description: String) {
+        self.description = description
+    }
+}
