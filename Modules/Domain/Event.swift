@@ -90,62 +90,26 @@ public enum AppendOutcome: Sendable, Hashable {
 }
 
 /// An event's idempotency key: the same key sent twice is stored once.
-public struct MessageID: RawRepresentable, Hashable, Sendable, Codable, CustomStringConvertible {
+public struct MessageID: StringValue {
     public let rawValue: String
     public init(rawValue: String) { self.rawValue = rawValue }
-    public init(_ rawValue: String) { self.rawValue = rawValue }
 
     /// A fresh time-ordered key, for events sent without one.
     public static func generate(at time: Date = Date()) -> MessageID {
         MessageID(UUID.version7(at: time).uuidString.lowercased())
     }
-
-    public init(from decoder: any Decoder) throws {
-        rawValue = try decoder.singleValueContainer().decode(String.self)
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        try container.encode(rawValue)
-    }
-
-    public var description: String { rawValue }
 }
 
 /// The id a tracker gives a visitor before anyone knows who they are.
-public struct AnonymousID: RawRepresentable, Hashable, Sendable, Codable, CustomStringConvertible {
+public struct AnonymousID: StringValue {
     public let rawValue: String
     public init(rawValue: String) { self.rawValue = rawValue }
-    public init(_ rawValue: String) { self.rawValue = rawValue }
-
-    public init(from decoder: any Decoder) throws {
-        rawValue = try decoder.singleValueContainer().decode(String.self)
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        try container.encode(rawValue)
-    }
-
-    public var description: String { rawValue }
 }
 
 /// An event type: `page_viewed`, `email_opened`, `quote_requested`, … any string.
-public struct EventType: RawRepresentable, Hashable, Sendable, Codable, CustomStringConvertible {
+public struct EventType: StringValue {
     public let rawValue: String
     public init(rawValue: String) { self.rawValue = rawValue }
-    public init(_ rawValue: String) { self.rawValue = rawValue }
-
-    public init(from decoder: any Decoder) throws {
-        rawValue = try decoder.singleValueContainer().decode(String.self)
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        try container.encode(rawValue)
-    }
-
-    public var description: String { rawValue }
 }
 
 /// The link between a visitor and the lead they turned out to be.

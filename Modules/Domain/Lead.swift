@@ -52,22 +52,9 @@ public struct LeadSource: Sendable, Hashable, Codable {
 }
 
 /// A stage of the funnel (configured by the admin; the defaults are named here).
-public struct Stage: RawRepresentable, Hashable, Sendable, Codable, CustomStringConvertible {
+public struct Stage: StringValue {
     public let rawValue: String
-
     public init(rawValue: String) { self.rawValue = rawValue }
-    public init(_ rawValue: String) { self.rawValue = rawValue }
-
-    public init(from decoder: any Decoder) throws {
-        rawValue = try decoder.singleValueContainer().decode(String.self)
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        try container.encode(rawValue)
-    }
-
-    public var description: String { rawValue }
 
     public static let subscriber = Stage("subscriber")
     public static let lead = Stage("lead")

@@ -37,7 +37,8 @@ public protocol IdentityStore: Sendable {
 public protocol EventStore: Sendable {
     /// Stores events in order. An event whose message id is already stored (before, or earlier in the same
     /// batch) is not stored again and is answered ``AppendOutcome/duplicate(_:)`` with the stored event's id.
-    /// An event of a visitor already tied to a lead is stored as the lead's.
+    /// An event of a visitor already tied to a lead is stored as the lead's. The call is atomic: when it throws
+    /// (an event names a lead that does not exist: ``StoreError/notFound(_:)``), none of its events is stored.
     func append(_ events: [NewEvent]) async throws -> [AppendOutcome]
     func find(_ id: Event.ID) async throws -> Event?
     /// The lead's events, newest first, a page at a time.
@@ -123,6 +124,25 @@ public protocol Stores: Sendable {
     var costs: any CostStore { get }
     var keys: any KeyStore { get }
     var audit: any AuditLog { get }
+}
+
+/// A `Stores` that forwards each port to another one: adapters keep their ports in one value (used both on its own
+/// and inside units of work) and forward to it.
+public protocol DelegatingStores: Stores {
+    /// The value whose ports these are.
+    var delegate: any Stores { get }
+}
+
+extension DelegatingStores {
+    public var leads: any LeadStore { delegate.leads }
+    public var identities: any IdentityStore { delegate.identities }
+    public var events: any EventStore { delegate.events }
+    public var scores: any ScoreStore { delegate.scores }
+    public var criteria: any CriteriaStore { delegate.criteria }
+    public var stages: any StageStore { delegate.stages }
+    public var costs: any CostStore { delegate.costs }
+    public var keys: any KeyStore { delegate.keys }
+    public var audit: any AuditLog { delegate.audit }
 }
 
 /// A storage backend: the ports, units of work, and the schema's life.

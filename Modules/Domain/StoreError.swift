@@ -17,6 +17,22 @@ public enum StoreError: Error, Sendable, Hashable, CustomStringConvertible {
     /// The database schema is not the one this version of Calor works with.
     case schema(String)
 
+    /// The kind of error, without its message: what callers branch on (and the API maps to a status).
+    public enum Kind: Sendable, Hashable {
+        case duplicate, conflict, notFound, invalid, unavailable, schema
+    }
+
+    public var kind: Kind {
+        switch self {
+        case .duplicate: .duplicate
+        case .conflict: .conflict
+        case .notFound: .notFound
+        case .invalid: .invalid
+        case .unavailable: .unavailable
+        case .schema: .schema
+        }
+    }
+
     public var description: String {
         switch self {
         case .duplicate(let message): "duplicate: \(message)"

@@ -18,6 +18,13 @@ struct TemporaryFolder {
     func remove() {
         try? FileManager.default.removeItem(at: url)
     }
+
+    /// Opens the folder's database and migrates it.
+    func migratedStorage() async throws -> SQLiteStorage {
+        let storage = try SQLiteStorage(configuration: SQLiteConfiguration(path: databasePath))
+        try await storage.migrate()
+        return storage
+    }
 }
 
 @Suite("SQLite storage contract")

@@ -10,8 +10,16 @@ struct SQLiteStorageTests {
     func pragmas() async throws {
         let folder = try TemporaryFolder()
         defer { folder.remove() }
-        let storage = try SQLiteStorage(configuration: SQLiteConfiguration(path: folder.databasePath))
-        try await storage.migrate()
+        let storage = try await folder.migratedStorage()
+        let orphan = NewEvent(
+            messageID: MessageID("orphan"),
+            leadID: Lead.ID.generate(),
+            anonymousID: nil,
+            type: EventType("page_viewed"),
+            timestamp: Date(),
+            receivedAt: Date()
+        )!
+        await #expect(throws: StoreError.self) { try await storage.events.append([orphan]) }
         await storage.close()
         let queue = try DatabaseQueue(path: folder.databasePath)
         let mode = try await queue.read { try String.fetchOne($0, sql: "PRAGMA journal_mode") }
@@ -49,8 +57,7 @@ struct SQLiteStorageTests {
     func newerSchema() async throws {
         let folder = try TemporaryFolder()
         defer { folder.remove() }
-        let storage = try SQLiteStorage(configuration: SQLiteConfiguration(path: folder.databasePath))
-        try await storage.migrate()
+        let storage = try await folder.migratedStorage()
         await storage.close()
         let queue = try DatabaseQueue(path: folder.databasePath)
         try await queue.write {
@@ -72,8 +79,7 @@ struct SQLiteStorageTests {
     func isolation() async throws {
         let folder = try TemporaryFolder()
         defer { folder.remove() }
-        let storage = try SQLiteStorage(configuration: SQLiteConfiguration(path: folder.databasePath))
-        try await storage.migrate()
+        let storage = try await folder.migratedStorage()
         let email = EmailAddress("iso@example.com")!
         try await storage.unitOfWork { stores in
             _ = try await stores.leads.upsert(LeadUpsert(email: email, externalID: nil)!, at: Date())

@@ -69,14 +69,14 @@ func checkEqual<T: Equatable>(
 
 func checkThrows<T>(
     _ what: String,
+    _ kind: StoreError.Kind,
     file: String = #fileID,
     line: Int = #line,
-    matching: (StoreError) -> Bool,
     _ body: () async throws -> T
 ) async throws {
     do {
         _ = try await body()
-    } catch let error as StoreError where matching(error) {
+    } catch let error as StoreError where error.kind == kind {
         return
     } catch {
         throw ContractFailure(message: "\(what): threw \(error), not the expected error", file: file, line: line)

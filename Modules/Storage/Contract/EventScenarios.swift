@@ -32,6 +32,15 @@ enum EventScenarios {
             try checkEqual(m2Again, m2, "duplicate within the batch names the event stored earlier in it")
             try checkEqual(try await storage.events.events(of: lead.id).count, 3, "stored rows")
         },
+        ContractScenario("an event of an unknown lead is refused and nothing of its batch is stored") { storage in
+            let lead = try await storage.lead(email: "known@example.com")
+            try await checkThrows("appending for an unknown lead", .notFound) {
+                try await storage.events.append([
+                    storage.event("fine", lead: lead.id), storage.event("orphan", lead: Lead.ID.generate()),
+                ])
+            }
+            try checkEqual(try await storage.events.events(of: lead.id).count, 0, "the batch was rolled back")
+        },
         ContractScenario("timestamps round-trip to the microsecond in UTC") { storage in
             let lead = try await storage.lead(email: "time@example.com")
             let precise = Date(microsecondsSince1970: 1_793_527_200_123_457)
@@ -93,10 +102,7 @@ enum EventScenarios {
             let again = try await storage.identities.link(AnonymousID(visitor), to: lead.id, at: Times.at(minutes: 60))
             try check(!again.linked && again.movedEvents == 0, "linking twice changes nothing")
             let other = try await storage.lead(email: "other@example.com")
-            try await checkThrows(
-                "linking to a second lead",
-                matching: { if case .conflict = $0 { true } else { false } }
-            ) {
+            try await checkThrows("linking to a second lead", .conflict) {
                 try await storage.identities.link(AnonymousID(visitor), to: other.id, at: Times.base)
             }
             try checkEqual(try await storage.events.events(of: other.id).count, 0, "the other lead got nothing")

@@ -56,7 +56,7 @@ enum LeadScenarios {
         ContractScenario("upsert naming two different leads is a conflict and changes nothing") { storage in
             let ana = try await storage.lead(email: "ana@example.com")
             _ = try await storage.leads.upsert(LeadUpsert(email: nil, externalID: "crm-2")!, at: Times.base)
-            try await checkThrows("conflicting upsert", matching: { if case .conflict = $0 { true } else { false } }) {
+            try await checkThrows("conflicting upsert", .conflict) {
                 try await storage.leads.upsert(
                     LeadUpsert(email: EmailAddress("ana@example.com"), externalID: "crm-2", attributes: ["x": 1])!,
                     at: Times.base

@@ -55,10 +55,7 @@ enum RecordScenarios {
             try await storage.criteria.activate(v1.number)
             try checkEqual(try await storage.criteria.history().map(\.isActive), [false, false, true], "one active")
             try checkEqual(try await storage.criteria.version(v2.number)?.document, "two", "versions kept")
-            try await checkThrows(
-                "activating an unknown version",
-                matching: { if case .notFound = $0 { true } else { false } }
-            ) {
+            try await checkThrows("activating an unknown version", .notFound) {
                 try await storage.criteria.activate(CriteriaVersion.Number(99))
             }
         },
@@ -88,10 +85,7 @@ enum RecordScenarios {
             try checkEqual(history[1].reason, .manual(actor: "sales-key", note: "call went well"), "manual reason")
             try checkEqual(history[1].value, 12_000.5, "value")
             try checkEqual(try await storage.leads.find(lead.id)?.stage, .opportunity, "lead stage")
-            try await checkThrows(
-                "a transition of an unknown lead",
-                matching: { if case .notFound = $0 { true } else { false } }
-            ) {
+            try await checkThrows("a transition of an unknown lead", .notFound) {
                 try await storage.stages.record(
                     NewStageTransition(
                         leadID: Lead.ID.generate(),
@@ -163,10 +157,7 @@ enum RecordScenarios {
             try check(try await storage.keys.revoke(key.id, at: Times.at(minutes: 6)), "first revoke")
             try check(!(try await storage.keys.revoke(key.id, at: Times.at(minutes: 7))), "second revoke")
             try checkEqual(try await storage.keys.list().first?.revokedAt, Times.at(minutes: 6), "revocation time")
-            try await checkThrows(
-                "a second key with the same prefix",
-                matching: { if case .duplicate = $0 { true } else { false } }
-            ) {
+            try await checkThrows("a second key with the same prefix", .duplicate) {
                 try await storage.keys.create(
                     APIKey(
                         id: APIKey.ID(UUID()),

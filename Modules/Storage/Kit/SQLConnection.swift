@@ -14,6 +14,9 @@ package protocol SQLConnection {
     /// Runs a statement and returns how many rows it changed.
     @discardableResult
     func execute(_ sql: String, _ parameters: [SQLValue]) throws -> Int
+    /// Runs an `INSERT … ON CONFLICT DO NOTHING` (without `RETURNING`) into a table whose key is an integer `id`,
+    /// and returns the new row's id, or `nil` when the insert did nothing.
+    func insertReturningID(_ sql: String, _ parameters: [SQLValue]) throws -> Int64?
 }
 
 extension SQLConnection {

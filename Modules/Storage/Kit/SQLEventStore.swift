@@ -44,14 +44,17 @@ struct SQLEventStore: EventStore {
     }
 
     /// SQLite: one cached prepared statement per row is its fastest path.
-    private static func appendOneByOne(_ rows: [[SQLValue]], on connection: any SQLConnection) throws -> [AppendOutcome]
+    private static func appendOneByOne(
+        _ rows: [[SQLValue]],
+        on connection: any SQLConnection
+    ) throws
+        -> [AppendOutcome]
     {
         let insert =
-            "INSERT INTO events (\(insertColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
-            + "ON CONFLICT (message_id) DO NOTHING RETURNING id"
+            "INSERT INTO events (\(insertColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (message_id) DO NOTHING"
         return try rows.map { row in
-            if let inserted = try connection.queryOne(insert, row) {
-                return .accepted(Event.ID(try inserted.int(0)))
+            if let id = try connection.insertReturningID(insert, row) {
+                return .accepted(Event.ID(id))
             }
             guard let existing = try connection.queryOne("SELECT id FROM events WHERE message_id = ?", [row[0]]) else {
                 throw StoreError.conflict("an event with the same message id was stored and removed concurrently")

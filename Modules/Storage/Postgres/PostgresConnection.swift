@@ -55,6 +55,9 @@ final class PostgresConnection: @unchecked Sendable {
                     + ConnectionString.oneLine(connectionString.redact(message))
             )
         }
+        // NOTICE and WARNING messages (`… does not exist, skipping`) would go to standard error; Calor's errors
+        // come from results, not from these.
+        PQsetNoticeProcessor(connection, { _, _ in }, nil)
         handle = connection
         return PostgresSession(handle: connection, location: connectionString.location)
     }

@@ -44,6 +44,10 @@ struct PostgresSession: SQLConnection {
         return Int(String(cString: PQcmdTuples(result))) ?? 0
     }
 
+    func insertReturningID(_ sql: String, _ parameters: [SQLValue]) throws -> Int64? {
+        try query(sql + " RETURNING id", parameters).first?.int(0)
+    }
+
     /// Runs a statement with no parameters and returns its command tag (`COMMIT`, `ROLLBACK`, …).
     func command(_ sql: String) throws -> String {
         let result = try run(sql, [])

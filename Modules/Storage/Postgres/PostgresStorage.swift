@@ -2,7 +2,7 @@ public import Domain
 import StorageKit
 
 /// Calor's storage in PostgreSQL, through the system libpq: a bounded pool of connections, each on its own thread.
-public final class PostgresStorage: Storage {
+public final class PostgresStorage: Storage, DelegatingStores {
     public let location: String
     private let pool: PostgresConnectionPool
     private let stores: SQLStores
@@ -31,15 +31,8 @@ public final class PostgresStorage: Storage {
         stores = SQLStores(executor: executor)
     }
 
-    public var leads: any LeadStore { stores.leads }
-    public var identities: any IdentityStore { stores.identities }
-    public var events: any EventStore { stores.events }
-    public var scores: any ScoreStore { stores.scores }
-    public var criteria: any CriteriaStore { stores.criteria }
-    public var stages: any StageStore { stores.stages }
-    public var costs: any CostStore { stores.costs }
-    public var keys: any KeyStore { stores.keys }
-    public var audit: any AuditLog { stores.audit }
+    /// The ports, each call its own transaction.
+    public var delegate: any Stores { stores }
 
     public func unitOfWork<T: Sendable>(_ work: @Sendable (any Stores) async throws -> T) async throws -> T {
         try await pool.withConnection { connection in

@@ -35,6 +35,11 @@ struct GRDBConnection: SQLConnection {
         }
     }
 
+    func insertReturningID(_ sql: String, _ parameters: [SQLValue]) throws -> Int64? {
+        // SQLite's own counters: no result row to build, the cheapest way to learn what an insert did.
+        try execute(sql, parameters) == 1 ? database.lastInsertedRowID : nil
+    }
+
     static func bind(_ value: SQLValue) -> DatabaseValue {
         switch value {
         case .null: .null

@@ -13,9 +13,12 @@ public struct SQLiteConfiguration: Sendable, Hashable {
     public var busyTimeoutSeconds: Double
     /// How many connections read concurrently with the one writer. Default 4.
     public var maximumReaderCount: Int
-    /// Page cache of each connection, in KiB. Default 65,536 (64 MiB, allocated only as pages are used).
-    public var cacheSizeKiB: Int
-    /// WAL pages written before SQLite checkpoints them into the main file. Default 10,000 (about 40 MiB).
+    /// Page cache of the writer connection, in KiB. Default 262,144 (256 MiB, allocated only as pages are used): the
+    /// writer walks the random-key indexes (message ids, lead ids) of every insert.
+    public var writerCacheSizeKiB: Int
+    /// Page cache of each reader connection, in KiB. Default 65,536 (64 MiB, allocated only as pages are used).
+    public var readerCacheSizeKiB: Int
+    /// WAL pages written before SQLite checkpoints them into the main file. Default 20,000 (about 80 MiB).
     public var walAutocheckpointPages: Int
     public var synchronous: Synchronous
 
@@ -23,14 +26,16 @@ public struct SQLiteConfiguration: Sendable, Hashable {
         path: String = "./calor.sqlite",
         busyTimeoutSeconds: Double = 5,
         maximumReaderCount: Int = 4,
-        cacheSizeKiB: Int = 65_536,
-        walAutocheckpointPages: Int = 10_000,
+        writerCacheSizeKiB: Int = 262_144,
+        readerCacheSizeKiB: Int = 65_536,
+        walAutocheckpointPages: Int = 20_000,
         synchronous: Synchronous = .normal
     ) {
         self.path = path
         self.busyTimeoutSeconds = busyTimeoutSeconds
         self.maximumReaderCount = maximumReaderCount
-        self.cacheSizeKiB = cacheSizeKiB
+        self.writerCacheSizeKiB = writerCacheSizeKiB
+        self.readerCacheSizeKiB = readerCacheSizeKiB
         self.walAutocheckpointPages = walAutocheckpointPages
         self.synchronous = synchronous
     }

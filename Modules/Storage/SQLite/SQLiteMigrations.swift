@@ -48,7 +48,8 @@ enum SQLiteMigrations {
                     CHECK (lead_id IS NOT NULL OR anonymous_id IS NOT NULL)
                 )
                 """,
-                "CREATE INDEX events_lead_time ON events (lead_id, timestamp, id)",
+                // Every SQLite index entry ends with the rowid (`id`), which orders ties by arrival.
+                "CREATE INDEX events_lead_time ON events (lead_id, timestamp)",
                 "CREATE INDEX events_anonymous ON events (anonymous_id) WHERE anonymous_id IS NOT NULL",
                 """
                 CREATE TABLE scores (

@@ -4,7 +4,7 @@ import GRDB
 import StorageKit
 
 /// Calor's storage in one SQLite file, through GRDB: WAL mode, one writer, concurrent readers, foreign keys on.
-public final class SQLiteStorage: Storage {
+public final class SQLiteStorage: Storage, DelegatingStores {
     public let location: String
     private let pool: DatabasePool
     private let stores: SQLStores
@@ -21,13 +21,16 @@ public final class SQLiteStorage: Storage {
         grdb.foreignKeysEnabled = true
         grdb.busyMode = .timeout(configuration.busyTimeoutSeconds)
         grdb.maximumReaderCount = max(1, configuration.maximumReaderCount)
-        let pragmas = [
+        let shared = [
             "PRAGMA synchronous = \(configuration.synchronous.rawValue)",
-            "PRAGMA cache_size = -\(max(2_000, configuration.cacheSizeKiB))",
             "PRAGMA wal_autocheckpoint = \(max(100, configuration.walAutocheckpointPages))",
         ]
+        let writerCache = "PRAGMA cache_size = -\(max(2_000, configuration.writerCacheSizeKiB))"
+        let readerCache = "PRAGMA cache_size = -\(max(2_000, configuration.readerCacheSizeKiB))"
         grdb.prepareDatabase { database in
-            for pragma in pragmas { try database.execute(sql: pragma) }
+            for pragma in shared { try database.execute(sql: pragma) }
+            // GRDB opens the pool's readers read-only: only the writer gets the large cache.
+            try database.execute(sql: database.configuration.readonly ? readerCache : writerCache)
         }
         do {
             pool = try DatabasePool(path: configuration.path, configuration: grdb)
@@ -39,15 +42,8 @@ public final class SQLiteStorage: Storage {
         stores = SQLStores(executor: executor)
     }
 
-    public var leads: any LeadStore { stores.leads }
-    public var identities: any IdentityStore { stores.identities }
-    public var events: any EventStore { stores.events }
-    public var scores: any ScoreStore { stores.scores }
-    public var criteria: any CriteriaStore { stores.criteria }
-    public var stages: any StageStore { stores.stages }
-    public var costs: any CostStore { stores.costs }
-    public var keys: any KeyStore { stores.keys }
-    public var audit: any AuditLog { stores.audit }
+    /// The ports, each call its own transaction.
+    public var delegate: any Stores { stores }
 
     public func unitOfWork<T: Sendable>(_ work: @Sendable (any Stores) async throws -> T) async throws -> T {
         // GRDB hands out the writer connection only inside a synchronous block on its writer queue. The block

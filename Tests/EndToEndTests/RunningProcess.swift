@@ -1,0 +1,131 @@
+import Foundation
+import Synchronization
+
+/// A built binary of this package, started with arguments and environment, its output collected as it comes.
+final class RunningProcess: Sendable {
+    /// Where `swift build` put the binaries: beside the test bundle.
+    static let binaryFolder: URL = {
+        let candidates = [
+            URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent(),
+            URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent(".build/debug"),
+        ]
+        return candidates.first { FileManager.default.fileExists(atPath: $0.appendingPathComponent("calor").path) }
+            ?? candidates[1]
+    }()
+
+    private let process: Process
+    private let output = OutputBuffer()
+
+    /// Starts `binary` (`calor` or `calor-server`); when `user` is given (and the tests run as root), as that user.
+    init(
+        _ binary: String,
+        _ arguments: [String],
+        environment: [String: String] = [:],
+        directory: URL? = nil,
+        user: String? = nil
+    ) throws {
+        let process = Process()
+        let path = Self.binaryFolder.appendingPathComponent(binary).path
+        if let user {
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
+            process.arguments = ["--reuid=\(user)", "--regid=\(user)", "--clear-groups", path] + arguments
+        } else {
+            process.executableURL = URL(fileURLWithPath: path)
+            process.arguments = arguments
+        }
+        var merged = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("CALOR_") }
+        merged.merge(environment) { _, new in new }
+        process.environment = merged
+        if let directory { process.currentDirectoryURL = directory }
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        self.process = process
+        let output = self.output
+        pipe.fileHandleForReading.readabilityHandler = { handle in
+            let data = handle.availableData
+            guard !data.isEmpty else {
+                handle.readabilityHandler = nil
+                return
+            }
+            output.append(String(decoding: data, as: UTF8.self))
+        }
+        try process.run()
+    }
+
+    /// Everything written to standard output and standard error so far.
+    var text: String { output.text }
+
+    /// Waits up to `seconds` for the output to match `pattern` and returns the first capture group.
+    func waitFor(_ pattern: String, seconds: Double = 60) async throws -> String {
+        let regex = try NSRegularExpression(pattern: pattern)
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            let current = text
+            if let match = regex.firstMatch(in: current, range: NSRange(current.startIndex..., in: current)),
+                let range = Range(match.range(at: match.numberOfRanges > 1 ? 1 : 0), in: current)
+            {
+                return String(current[range])
+            }
+            if !process.isRunning { break }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        throw ProcessFailure("output never matched \(pattern); output was:\n\(text)")
+    }
+
+    /// Waits up to `seconds` for the process to end and returns its exit code.
+    func exitCode(seconds: Double = 60) async throws -> Int32 {
+        let deadline = Date().addingTimeInterval(seconds)
+        while process.isRunning {
+            guard Date() < deadline else {
+                process.terminate()
+                throw ProcessFailure("the process did not end within \(seconds) s; output:\n\(text)")
+            }
+            try await Task.sleep(for: .milliseconds(25))
+        }
+        // Let the last output arrive.
+        try await Task.sleep(for: .milliseconds(100))
+        return process.terminationStatus
+    }
+
+    func signal(_ signal: Int32) {
+        kill(process.processIdentifier, signal)
+    }
+
+    deinit {
+        if process.isRunning { process.terminate() }
+    }
+}
+
+/// Output collected from a pipe's handler thread and read by the test.
+final class OutputBuffer: Sendable {
+    private let storage = Mutex("")
+
+    func append(_ text: String) {
+        storage.withLock { $0 += text }
+    }
+
+    var text: String { storage.withLock { $0 } }
+}
+
+struct ProcessFailure: Error, CustomStringConvertible {
+    let description: String
+
+    init(_ description: String) {
+        self.description = description
+    }
+}
+
+/// A folder of its own for one test.
+struct Scratch {
+    let url: URL
+
+    init() throws {
+        url = FileManager.default.temporaryDirectory.appendingPathComponent("calor-e2e-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    }
+
+    func path(_ name: String) -> String { url.appendingPathComponent(name).path }
+
+    func remove() { try? FileManager.default.removeItem(at: url) }
+}

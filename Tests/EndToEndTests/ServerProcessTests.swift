@@ -1,0 +1,89 @@
+import Foundation
+import Testing
+
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+@Suite("calor-server, as a process")
+struct ServerProcessTests {
+    func get(_ url: String) async throws -> (Int, String) {
+        let (data, response) = try await URLSession.shared.data(from: URL(string: url)!)
+        return ((response as? HTTPURLResponse)?.statusCode ?? 0, String(decoding: data, as: UTF8.self))
+    }
+
+    func serve(database: String, in scratch: Scratch) async throws {
+        let server = try RunningProcess(
+            "calor-server",
+            ["--port", "0"],
+            environment: ["CALOR_DATABASE_URL": database],
+            directory: scratch.url
+        )
+        let address = try await server.waitFor(#"http\.address=(http://127\.0\.0\.1:\d+)"#)
+        #expect(server.text.contains("db.location="))
+        let (health, body) = try await get("\(address)/healthz")
+        #expect(health == 200)
+        #expect(body == #"{"status":"ok"}"#)
+        let (ready, _) = try await get("\(address)/readyz")
+        #expect(ready == 200)
+        server.signal(SIGTERM)
+        #expect(try await server.exitCode() == 0)
+        #expect(server.text.contains("calor-server stopped"))
+    }
+
+    @Test("starts on ./calor.sqlite by default, migrates it, answers, and stops on SIGTERM")
+    func defaultDatabase() async throws {
+        let scratch = try Scratch()
+        defer { scratch.remove() }
+        let server = try RunningProcess("calor-server", ["--port", "0"], directory: scratch.url)
+        let address = try await server.waitFor(#"http\.address=(http://127\.0\.0\.1:\d+)"#)
+        #expect(server.text.contains("sqlite:./calor.sqlite"))
+        #expect(server.text.contains("0001_initial"))
+        #expect(FileManager.default.fileExists(atPath: scratch.path("calor.sqlite")))
+        #expect(try await get("\(address)/readyz").0 == 200)
+        server.signal(SIGINT)
+        #expect(try await server.exitCode() == 0)
+    }
+
+    @Test("serves over PostgreSQL with a key=value connection string")
+    func postgres() async throws {
+        guard let base = ProcessInfo.processInfo.environment["CALOR_TEST_POSTGRES_URL"] else { return }
+        let scratch = try Scratch()
+        defer { scratch.remove() }
+        let database = "calor_e2e_\(UInt32.random(in: 0...UInt32.max))"
+        let admin = try RunningProcess("calor", ["migrate", "--status", "--database", base])
+        #expect(try await admin.exitCode() == 0)
+        try await createDatabase(database, base: base)
+        try await serve(
+            database: "\(base.replacingOccurrences(of: "dbname=postgres", with: "dbname=\(database)"))",
+            in: scratch
+        )
+    }
+
+    @Test("refuses an unusable database with one line and exit code 1")
+    func unusableDatabase() async throws {
+        let scratch = try Scratch()
+        defer { scratch.remove() }
+        let server = try RunningProcess("calor-server", ["--database", "/nonexistent-calor/db.sqlite"])
+        #expect(try await server.exitCode() == 1)
+        let lines = server.text.split(separator: "\n")
+        #expect(lines.count == 1)
+        #expect(lines.first?.contains("/nonexistent-calor/db.sqlite") == true)
+    }
+
+    @Test("a usage error exits with 2")
+    func usageError() async throws {
+        let server = try RunningProcess("calor-server", ["--port", "not-a-number"])
+        #expect(try await server.exitCode() == 2)
+    }
+
+    /// Creates a database on the test server with the `calor` CLI's own dependencies unavailable here: through psql.
+    func createDatabase(_ name: String, base: String) async throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["psql", base, "-q", "-c", "CREATE DATABASE \(name)"]
+        try process.run()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+    }
+}
