@@ -23,11 +23,18 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
     ],
     targets: [
         // The pure centre.
         .target(name: "Domain", path: "Modules/Domain", swiftSettings: strict),
-        .target(name: "Scoring", dependencies: ["Domain"], path: "Modules/Scoring", swiftSettings: strict),
+        .target(
+            name: "Scoring",
+            dependencies: ["Domain", .product(name: "Yams", package: "Yams")],
+            path: "Modules/Scoring",
+            swiftSettings: strict
+        ),
         .target(name: "Funnel", dependencies: ["Domain"], path: "Modules/Funnel", swiftSettings: strict),
         .target(name: "Attribution", dependencies: ["Domain"], path: "Modules/Attribution", swiftSettings: strict),
         .target(
@@ -125,6 +132,14 @@ let package = Package(
 
         // Tests.
         .testTarget(name: "DomainTests", dependencies: ["Domain"], swiftSettings: strict),
+        .testTarget(
+            name: "ScoringTests",
+            dependencies: [
+                "Domain", "Scoring",
+                .product(name: "PropertyBased", package: "swift-property-based"),
+            ],
+            swiftSettings: strict
+        ),
         .testTarget(
             name: "StorageSQLiteTests",
             dependencies: [

@@ -1,0 +1,207 @@
+public import Domain
+import Foundation
+
+/// A condition on a lead (fit, disqualify) or on an event (`where`).
+public indirect enum Condition: Sendable, Hashable {
+    case field(path: String, test: FieldTest)
+    case all([Condition])
+    case any([Condition])
+    case not(Condition)
+}
+
+/// What a field is compared with.
+public enum FieldTest: Sendable, Hashable {
+    case eq(JSONValue)
+    case ne(JSONValue)
+    case `in`([JSONValue])
+    case notIn([JSONValue])
+    case gt(Double)
+    case gte(Double)
+    case lt(Double)
+    case lte(Double)
+    case contains(String)
+    case startsWith(String)
+    case endsWith(String)
+    case matches(Pattern)
+    case exists(Bool)
+    case domainIn([String])
+
+    /// The operator's name in the language.
+    public var name: String {
+        switch self {
+        case .eq: "eq"
+        case .ne: "ne"
+        case .in: "in"
+        case .notIn: "not_in"
+        case .gt: "gt"
+        case .gte: "gte"
+        case .lt: "lt"
+        case .lte: "lte"
+        case .contains: "contains"
+        case .startsWith: "starts_with"
+        case .endsWith: "ends_with"
+        case .matches: "matches"
+        case .exists: "exists"
+        case .domainIn: "domain_in"
+        }
+    }
+}
+
+/// A regular expression of a `matches` test, compared case-insensitively.
+public struct Pattern: Sendable, Hashable {
+    public let source: String
+    private let regex: Box
+
+    /// Fails on an invalid expression.
+    public init?(_ source: String) {
+        guard let regex = try? NSRegularExpression(pattern: source, options: [.caseInsensitive]) else { return nil }
+        self.source = source
+        self.regex = Box(regex)
+    }
+
+    func matches(_ text: String) -> Bool {
+        regex.value.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)) != nil
+    }
+
+    public static func == (lhs: Pattern, rhs: Pattern) -> Bool { lhs.source == rhs.source }
+    public func hash(into hasher: inout Hasher) { hasher.combine(source) }
+
+    private final class Box: @unchecked Sendable {
+        // @unchecked: NSRegularExpression is immutable once made and documented as safe to use from several threads.
+        let value: NSRegularExpression
+        init(_ value: NSRegularExpression) { self.value = value }
+    }
+}
+
+// MARK: - Evaluation
+
+/// Where a condition reads its fields: a lead, or an event.
+protocol FieldSource {
+    /// The value at a dot path, or `nil` when absent.
+    func value(at path: String) -> JSONValue?
+}
+
+/// A lead's fields: `email`, `external_id`, `source.channel`, `source.campaign`, or a dot path into its attributes.
+struct LeadFields: FieldSource {
+    let lead: Lead
+
+    func value(at path: String) -> JSONValue? {
+        switch path {
+        case "email": return lead.email.map { .string($0.rawValue) }
+        case "external_id": return lead.externalID.map { .string($0) }
+        case "source.channel": return lead.source?.channel.map { .string($0) }
+        case "source.campaign": return lead.source?.campaign.map { .string($0) }
+        default: return JSONValue.object(lead.attributes).value(atPath: path)
+        }
+    }
+}
+
+/// An event's fields: a dot path into its properties, or `context.` and a dot path into its context.
+struct EventFields: FieldSource {
+    let event: Event
+
+    func value(at path: String) -> JSONValue? {
+        if path.hasPrefix("context.") {
+            return JSONValue.object(event.context).value(atPath: String(path.dropFirst("context.".count)))
+        }
+        return JSONValue.object(event.properties).value(atPath: path)
+    }
+}
+
+extension JSONValue {
+    /// The value at `a.b.c`, or `nil` when a step is missing or not an object.
+    func value(atPath path: String) -> JSONValue? {
+        var current = self
+        for step in path.split(separator: ".", omittingEmptySubsequences: false) {
+            guard case .object(let members) = current, let next = members[String(step)] else { return nil }
+            current = next
+        }
+        return current
+    }
+}
+
+extension Condition {
+    func holds(for source: some FieldSource) -> Bool {
+        switch self {
+        case .field(let path, let test): test.holds(for: source.value(at: path))
+        case .all(let conditions): conditions.allSatisfy { $0.holds(for: source) }
+        case .any(let conditions): conditions.contains { $0.holds(for: source) }
+        case .not(let condition): !condition.holds(for: source)
+        }
+    }
+}
+
+extension FieldTest {
+    /// Whether the test holds for a field's value (`nil`: the field is absent). A list value holds for the positive
+    /// tests when one of its elements does; `ne` and `not_in` hold when none is equal.
+    func holds(for value: JSONValue?) -> Bool {
+        let present: JSONValue? = value == .null ? nil : value
+        switch self {
+        case .exists(let expected):
+            return (present != nil) == expected
+        case .ne(let other):
+            return !FieldTest.eq(other).holds(for: present)
+        case .notIn(let others):
+            return !FieldTest.in(others).holds(for: present)
+        default:
+            guard let present else { return false }
+            if case .array(let elements) = present {
+                if case .contains(let needle) = self {
+                    return elements.contains { Comparison.equal($0, .string(needle)) }
+                }
+                return elements.contains { holdsForScalar($0) }
+            }
+            return holdsForScalar(present)
+        }
+    }
+
+    private func holdsForScalar(_ value: JSONValue) -> Bool {
+        switch self {
+        case .eq(let other): return Comparison.equal(value, other)
+        case .in(let others): return others.contains { Comparison.equal(value, $0) }
+        case .gt(let bound): return Comparison.number(value).map { $0 > bound } ?? false
+        case .gte(let bound): return Comparison.number(value).map { $0 >= bound } ?? false
+        case .lt(let bound): return Comparison.number(value).map { $0 < bound } ?? false
+        case .lte(let bound): return Comparison.number(value).map { $0 <= bound } ?? false
+        case .contains(let needle): return Comparison.text(value)?.lowercased().contains(needle.lowercased()) ?? false
+        case .startsWith(let prefix):
+            return Comparison.text(value)?.lowercased().hasPrefix(prefix.lowercased()) ?? false
+        case .endsWith(let suffix): return Comparison.text(value)?.lowercased().hasSuffix(suffix.lowercased()) ?? false
+        case .matches(let pattern): return Comparison.text(value).map(pattern.matches) ?? false
+        case .domainIn(let domains):
+            guard let text = Comparison.text(value), let email = EmailAddress(text) else { return false }
+            return domains.contains { $0.lowercased() == email.domain }
+        case .exists, .ne, .notIn: return false
+        }
+    }
+}
+
+/// How the language compares values: numbers numerically (a numeric string counts as a number), strings ignoring
+/// case, booleans as booleans.
+enum Comparison {
+    static func number(_ value: JSONValue) -> Double? {
+        switch value {
+        case .number(let number): return number
+        case .string(let text):
+            let trimmed = text.trimmingCharacters(in: .whitespaces)
+            guard !trimmed.isEmpty, let number = Double(trimmed), number.isFinite else { return nil }
+            return number
+        default: return nil
+        }
+    }
+
+    static func text(_ value: JSONValue) -> String? {
+        switch value {
+        case .string(let text): text
+        case .number, .bool: value.jsonText
+        default: nil
+        }
+    }
+
+    static func equal(_ lhs: JSONValue, _ rhs: JSONValue) -> Bool {
+        if case .bool(let left) = lhs, case .bool(let right) = rhs { return left == right }
+        if let left = number(lhs), let right = number(rhs) { return left == right }
+        guard let left = text(lhs), let right = text(rhs) else { return false }
+        return left.lowercased() == right.lowercased()
+    }
+}
