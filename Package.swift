@@ -24,6 +24,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
     ],
     targets: [
@@ -41,6 +42,7 @@ let package = Package(
             name: "Core",
             dependencies: [
                 "Domain", "Scoring", "Funnel", "Attribution",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Modules/Core",
@@ -101,7 +103,7 @@ let package = Package(
         .executableTarget(
             name: "CalorServer",
             dependencies: [
-                "AppSupport", "API", "Core", "Domain",
+                "AppSupport", "API", "Core", "Domain", "Scoring",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
@@ -113,7 +115,7 @@ let package = Package(
         .executableTarget(
             name: "CalorCLI",
             dependencies: [
-                "AppSupport", "Core", "Domain",
+                "AppSupport", "Core", "Domain", "Scoring",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -162,6 +164,11 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "CoreTests",
+            dependencies: ["Core", "Domain", "Scoring", "StorageSQLite"],
             swiftSettings: strict
         ),
         .testTarget(name: "EndToEndTests", dependencies: ["Domain"], swiftSettings: strict),

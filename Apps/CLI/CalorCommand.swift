@@ -7,7 +7,9 @@ struct CalorCommand: AsyncParsableCommand {
         commandName: "calor",
         abstract: "Administer Calor: its database, criteria, keys, costs and reports.",
         discussion: "Exit codes: 0 success, 1 failure, 2 usage error.",
-        subcommands: [InitCommand.self, MigrateCommand.self]
+        subcommands: [
+            InitCommand.self, MigrateCommand.self, CriteriaCommand.self, RescoreCommand.self, LeadsCommand.self,
+        ]
     )
 
     static func main() async {

@@ -1,11 +1,12 @@
 import ArgumentParser
 import Core
 import Domain
+import Foundation
 
 struct InitCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "init",
-        abstract: "Create the database (SQLite: the file) and bring its schema up to date."
+        abstract: "Create the database (SQLite: the file) bring its schema up to date, install default criteria."
     )
 
     @OptionGroup var global: GlobalOptions
@@ -14,7 +15,7 @@ struct InitCommand: AsyncParsableCommand {
         let storage = try await global.openStorage()
         let logger = global.logger
         let applied = try await storage.using { storage in
-            try await DatabaseLifecycle(storage: storage, logger: logger).migrate()
+            try await DatabaseLifecycle(storage: storage, logger: logger).initialize(at: Date())
         }
         print("Initialised \(storage.location) (\(describe(applied))).")
     }

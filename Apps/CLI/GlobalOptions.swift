@@ -40,3 +40,12 @@ extension Storage {
         }
     }
 }
+
+/// A command could not do what it was asked (exit code 1, one line on standard error).
+struct CommandFailure: Error, CustomStringConvertible {
+    let description: String
+
+    init(_ description: String) {
+        self.description = description
+    }
+}

@@ -37,6 +37,9 @@ struct ServerCommand: AsyncParsableCommand {
     @Flag(help: "Apply pending migrations to a database that already has data. [CALOR_MIGRATE=true]")
     var migrate = false
 
+    @Option(help: "How often decaying scores are swept: 30m, 1h, 1d. [CALOR_DECAY_INTERVAL] (default: 1h)")
+    var decayInterval: String?
+
     mutating func run() async throws {
         let configuration = try ServerConfiguration(
             database: database,
@@ -45,6 +48,7 @@ struct ServerCommand: AsyncParsableCommand {
             logLevel: logLevel,
             dbMaxConnections: dbMaxConnections,
             migrate: migrate,
+            decayInterval: decayInterval,
             environment: ProcessInfo.processInfo.environment
         )
         var logger = Logger(label: "calor")
@@ -65,7 +69,15 @@ struct ServerCommand: AsyncParsableCommand {
         let application = buildApplication(
             storage: storage,
             configuration: configuration.http,
-            services: [StorageService(storage: storage)],
+            services: [
+                StorageService(storage: storage),
+                ScoringMaintenance(
+                    rescoring: Rescoring(storage: storage, logger: logger),
+                    decayInterval: configuration.decayInterval,
+                    pollInterval: .seconds(10),
+                    logger: logger
+                ),
+            ],
             logger: logger
         )
         try await application.runService(gracefulShutdownSignals: [.sigterm, .sigint])

@@ -1,6 +1,7 @@
 import API
 import AppSupport
 import Logging
+import Scoring
 
 /// The server's settings, from flags, then `CALOR_*` environment variables, then defaults.
 ///
@@ -12,12 +13,14 @@ import Logging
 /// | log level | `--log-level` | `CALOR_LOG_LEVEL` | `info` | no |
 /// | PostgreSQL pool size | `--db-max-connections` | `CALOR_DB_MAX_CONNECTIONS` | `10` | no |
 /// | migrate a non-empty database | `--migrate` | `CALOR_MIGRATE=true` | off | no |
+/// | decay sweep interval | `--decay-interval` | `CALOR_DECAY_INTERVAL` | `1h` | no |
 struct ServerConfiguration {
     var database: DatabaseTarget
     var http: HTTPConfiguration
     var logLevel: Logger.Level
     var dbMaxConnections: Int
     var migrate: Bool
+    var decayInterval: Duration
 
     init(
         database: String?,
@@ -26,6 +29,7 @@ struct ServerConfiguration {
         logLevel: String?,
         dbMaxConnections: Int?,
         migrate: Bool,
+        decayInterval: String?,
         environment: [String: String]
     ) throws {
         self.database = try DatabaseTarget(database ?? environment["CALOR_DATABASE_URL"])
@@ -45,6 +49,11 @@ struct ServerConfiguration {
         guard maximum >= 1 else { throw ConfigurationError("the PostgreSQL pool needs at least one connection") }
         self.dbMaxConnections = maximum
         self.migrate = migrate || environment["CALOR_MIGRATE"]?.lowercased() == "true"
+        let interval = decayInterval ?? environment["CALOR_DECAY_INTERVAL"] ?? "1h"
+        guard let seconds = Criteria.durationSeconds(interval) else {
+            throw ConfigurationError("the decay interval must be a duration such as 30m, 1h or 1d, not '\(interval)'")
+        }
+        self.decayInterval = .seconds(seconds)
     }
 
     private static func integer(_ text: String?, name: String) throws -> Int? {

@@ -1,4 +1,5 @@
 public import Domain
+public import Foundation
 public import Logging
 
 /// Bringing a database to the schema this version of Calor expects, and telling whether it is ready.
@@ -24,7 +25,16 @@ public struct DatabaseLifecycle: Sendable {
         return applied
     }
 
-    /// What the server does at start: migrates an empty database; refuses one written by a newer Calor; refuses
+    /// Brings a new database to life (`calor init`, and the server on an empty database): migrates it and installs
+    /// the default criteria when it has none. Returns the migrations applied.
+    @discardableResult
+    public func initialize(at time: Date) async throws -> [String] {
+        let applied = try await migrate()
+        try await CriteriaAdministration(storage: storage, logger: logger).installDefaultIfNone(at: time)
+        return applied
+    }
+
+    /// What the server does at start: initialises an empty database; refuses one written by a newer Calor; refuses
     /// one that lacks migrations unless `migrateExisting` (an upgrade is the operator's decision: back up, then run
     /// `calor migrate` or start with `--migrate`).
     public func prepareForServing(migrateExisting: Bool) async throws {
@@ -37,7 +47,11 @@ public struct DatabaseLifecycle: Sendable {
             )
         }
         if status.isCurrent { return }
-        if status.isEmpty || migrateExisting {
+        if status.isEmpty {
+            try await initialize(at: Date())
+            return
+        }
+        if migrateExisting {
             try await migrate()
             return
         }

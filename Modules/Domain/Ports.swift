@@ -48,20 +48,31 @@ public protocol EventStore: Sendable {
     /// Every lead with its events, in lead id order, fetched `batchSize` leads at a time as the sequence is
     /// iterated: memory holds one batch, however many leads there are.
     func scanLeadsWithEvents(batchSize: Int) -> LeadEventsScan
+    /// These leads with their events (oldest first), in lead id order; ids of missing leads are skipped.
+    func leadsWithEvents(_ ids: [Lead.ID]) async throws -> [LeadWithEvents]
 }
 
 /// Current scores and the history of temperature and grade changes.
 public protocol ScoreStore: Sendable {
     /// Stores each lead's current score. When a lead's temperature or grade differs from its previous score
-    /// (or it had none), records a ``TemperatureChange`` and returns it.
+    /// (or it had none), records a ``TemperatureChange`` and returns it. A score computed earlier than the stored
+    /// one is ignored: a batch rescored from an earlier read never overwrites a fresher score.
     func save(_ scores: [Score]) async throws -> [TemperatureChange]
     func score(of leadID: Lead.ID) async throws -> Score?
     /// Oldest first.
     func temperatureHistory(of leadID: Lead.ID) async throws -> [TemperatureChange]
     /// Leads whose score holds decaying points, in id order, after `cursor`.
     func leadsWithDecayingScores(after cursor: Lead.ID?, limit: Int) async throws -> [Lead.ID]
-    /// How many scores are of a version other than `version` (rescoring progress).
-    func countNotOfVersion(_ version: CriteriaVersion.Number) async throws -> Int
+    /// Leads that have no score, or a score of another criteria version than `version`, in id order, after
+    /// `cursor`: what rescoring under `version` still has to do.
+    func leadsNotScored(
+        under version: CriteriaVersion.Number,
+        after cursor: Lead.ID?,
+        limit: Int
+    ) async throws
+        -> [Lead.ID]
+    /// How many leads have no score or a score of another version than `version` (rescoring progress).
+    func countNotScored(under version: CriteriaVersion.Number) async throws -> Int
 }
 
 /// Criteria versions: append-only, exactly one active once any exists.

@@ -1,6 +1,11 @@
 import Domain
 
 extension Criteria {
+    /// Seconds in a duration of the language (`30m`, `12h`, `30d`, `2w`), or `nil` when it is not one.
+    public static func durationSeconds(_ text: String) -> Double? {
+        CriteriaReader.seconds(text)
+    }
+
     /// Parses and validates a criteria document, YAML or JSON. Refuses the whole document when anything is wrong,
     /// listing every problem with its line and rule id.
     public init(parsing text: String) throws(CriteriaError) {

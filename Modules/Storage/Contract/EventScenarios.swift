@@ -153,6 +153,9 @@ enum EventScenarios {
                 )
             }
             try checkEqual(Set(seen), Set(expected.keys), "every lead once")
+            let some = try await storage.events.leadsWithEvents([seen[4], seen[1], Lead.ID.generate()])
+            try checkEqual(some.map(\.lead.id), [seen[1], seen[4]], "chosen leads, in id order, missing ones skipped")
+            try checkEqual(some.map(\.events.count), [expected[seen[1]], expected[seen[4]]], "their events")
             try checkEqual(seen.count, 7, "no lead twice")
             try check(
                 zip(seen, seen.dropFirst()).allSatisfy {

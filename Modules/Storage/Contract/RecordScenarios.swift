@@ -32,7 +32,18 @@ enum RecordScenarios {
                 [lead.id],
                 "decaying"
             )
-            try checkEqual(try await storage.scores.countNotOfVersion(CriteriaVersion.Number(2)), 1, "not of version 2")
+            let unscored = try await storage.lead(email: "unscored@example.com")
+            try checkEqual(try await storage.scores.countNotScored(under: CriteriaVersion.Number(1)), 1, "under 1")
+            try checkEqual(try await storage.scores.countNotScored(under: CriteriaVersion.Number(2)), 2, "under 2")
+            try checkEqual(
+                try await storage.scores.leadsNotScored(under: CriteriaVersion.Number(1), after: nil, limit: 10),
+                [unscored.id],
+                "leads to rescore under 1"
+            )
+            let stale = try await storage.scores.save([storage.score(lead.id, total: 0, temperature: .cold, minutes: 2)]
+            )
+            try checkEqual(stale.count, 0, "a score older than the stored one is ignored")
+            try checkEqual(try await storage.scores.score(of: lead.id)?.total, 90, "the fresher score stays")
         },
         ContractScenario("criteria versions are append-only with one active") { storage in
             func version(_ text: String) -> NewCriteriaVersion {

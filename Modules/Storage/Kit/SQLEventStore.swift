@@ -155,20 +155,42 @@ struct SQLEventStore: EventStore {
                 }
                 sql += " ORDER BY l.id LIMIT ?"
                 parameters.append(.integer(Int64(size)))
-                let leads = try connection.query(sql, parameters).map { try $0.lead() }
-                guard !leads.isEmpty else { return [] }
-                var byLead: [Lead.ID: [Event]] = [:]
-                let events = try connection.query(
-                    "SELECT \(Columns.event) FROM events e WHERE e.lead_id IN (\(connection.placeholders(leads.count))) "
-                        + "ORDER BY e.lead_id, e.timestamp, e.id",
-                    leads.map { .uuid($0.id.rawValue) }
-                )
-                for row in events {
-                    let event = try row.event()
-                    if let leadID = event.leadID { byLead[leadID, default: []].append(event) }
-                }
-                return leads.map { LeadWithEvents(lead: $0, events: byLead[$0.id] ?? []) }
+                return try Self.withEvents(connection.query(sql, parameters).map { try $0.lead() }, on: connection)
             }
         }
+    }
+
+    func leadsWithEvents(_ ids: [Lead.ID]) async throws -> [LeadWithEvents] {
+        guard !ids.isEmpty else { return [] }
+        return try await executor.read { connection in
+            var leads: [Lead] = []
+            for start in stride(from: 0, to: ids.count, by: 500) {
+                let chunk = ids[start..<min(start + 500, ids.count)]
+                leads += try connection.query(
+                    "SELECT \(Columns.lead) FROM leads l WHERE l.id IN (\(connection.placeholders(chunk.count)))",
+                    chunk.map { .uuid($0.rawValue) }
+                ).map { try $0.lead() }
+            }
+            leads.sort { $0.id.rawValue.bytes.lexicographicallyPrecedes($1.id.rawValue.bytes) }
+            return try Self.withEvents(leads, on: connection)
+        }
+    }
+
+    /// The leads with their events, read in chunks of 500 leads.
+    private static func withEvents(_ leads: [Lead], on connection: any SQLConnection) throws -> [LeadWithEvents] {
+        var byLead: [Lead.ID: [Event]] = [:]
+        for start in stride(from: 0, to: leads.count, by: 500) {
+            let chunk = leads[start..<min(start + 500, leads.count)]
+            let rows = try connection.query(
+                "SELECT \(Columns.event) FROM events e WHERE e.lead_id IN (\(connection.placeholders(chunk.count))) "
+                    + "ORDER BY e.lead_id, e.timestamp, e.id",
+                chunk.map { .uuid($0.id.rawValue) }
+            )
+            for row in rows {
+                let event = try row.event()
+                if let leadID = event.leadID { byLead[leadID, default: []].append(event) }
+            }
+        }
+        return leads.map { LeadWithEvents(lead: $0, events: byLead[$0.id] ?? []) }
     }
 }

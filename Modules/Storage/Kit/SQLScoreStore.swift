@@ -10,9 +10,12 @@ struct SQLScoreStore: ScoreStore {
             var changes: [TemperatureChange] = []
             for score in scores {
                 let previous = try connection.queryOne(
-                    "SELECT temperature, grade FROM scores WHERE lead_id = ?\(connection.forUpdate)",
+                    "SELECT temperature, grade, computed_at FROM scores WHERE lead_id = ?\(connection.forUpdate)",
                     [.uuid(score.leadID.rawValue)]
                 )
+                if let stored = try previous?.date(2), stored > score.computedAt.truncatedToMicroseconds {
+                    continue
+                }
                 let fromTemperature = try previous.flatMap { Temperature(rawValue: try $0.string(0)) }
                 let fromGrade = try previous.flatMap { Grade(rawValue: try $0.string(1)) }
                 try connection.execute(
@@ -111,11 +114,34 @@ struct SQLScoreStore: ScoreStore {
         }
     }
 
-    func countNotOfVersion(_ version: CriteriaVersion.Number) async throws -> Int {
+    func leadsNotScored(
+        under version: CriteriaVersion.Number,
+        after cursor: Lead.ID?,
+        limit: Int
+    ) async throws
+        -> [Lead.ID]
+    {
+        try await executor.read { connection in
+            var sql =
+                "SELECT l.id FROM leads l LEFT JOIN scores s ON s.lead_id = l.id "
+                + "WHERE (s.lead_id IS NULL OR s.criteria_version <> ?)"
+            var parameters: [SQLValue] = [.integer(version.rawValue)]
+            if let cursor {
+                sql += " AND l.id > ?"
+                parameters.append(.uuid(cursor.rawValue))
+            }
+            sql += " ORDER BY l.id LIMIT ?"
+            parameters.append(.integer(Int64(limit)))
+            return try connection.query(sql, parameters).map { Lead.ID(try $0.uuid(0)) }
+        }
+    }
+
+    func countNotScored(under version: CriteriaVersion.Number) async throws -> Int {
         try await executor.read { connection in
             Int(
                 try connection.queryOne(
-                    "SELECT count(*) FROM scores WHERE criteria_version <> ?",
+                    "SELECT count(*) FROM leads l LEFT JOIN scores s ON s.lead_id = l.id "
+                        + "WHERE s.lead_id IS NULL OR s.criteria_version <> ?",
                     [.integer(version.rawValue)]
                 )?
                 .int(0) ?? 0

@@ -1,0 +1,44 @@
+import ArgumentParser
+import Core
+import Domain
+import Foundation
+import Logging
+
+struct RescoreCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "rescore",
+        abstract: "Rescore the leads whose score is not of the active criteria, or (--decayed) those that decay."
+    )
+
+    @OptionGroup var global: GlobalOptions
+    @Flag(help: "Rescore the leads whose score holds decaying points (what the server does hourly).")
+    var decayed = false
+
+    func run() async throws {
+        let storage = try await global.openStorage()
+        let logger = global.logger
+        let decayed = self.decayed
+        try await storage.using { storage in
+            try await rescoreWithProgress(storage: storage, logger: logger, decayed: decayed)
+        }
+    }
+}
+
+/// Rescores with a progress bar and prints a summary.
+func rescoreWithProgress(storage: any Storage, logger: Logger, decayed: Bool) async throws {
+    let rescoring = Rescoring(storage: storage, logger: logger)
+    let reporter = ProgressReporter(label: decayed ? "decay sweep" : "rescoring")
+    let progress: @Sendable (RescoreProgress) -> Void = {
+        reporter.report(done: $0.done, total: $0.total, elapsed: $0.elapsed)
+    }
+    let summary =
+        decayed
+        ? try await rescoring.rescoreDecaying(at: Date(), progress: progress)
+        : try await rescoring.rescoreStale(at: Date(), progress: progress)
+    reporter.finish()
+    let seconds = Double(summary.elapsed.components.seconds) + Double(summary.elapsed.components.attoseconds) / 1e18
+    print(
+        "Rescored \(summary.leads) leads in \(String(format: "%.1f", seconds)) s; "
+            + "\(summary.temperatureChanges) changed temperature."
+    )
+}

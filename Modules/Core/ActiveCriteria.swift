@@ -1,0 +1,32 @@
+public import Domain
+public import Scoring
+
+/// The active criteria version and its parsed rules.
+public struct ActiveCriteria: Sendable {
+    public let version: CriteriaVersion
+    public let criteria: Criteria
+
+    public init(version: CriteriaVersion, criteria: Criteria) {
+        self.version = version
+        self.criteria = criteria
+    }
+}
+
+/// Keeps the parsed form of the active criteria, parsing again only when another version becomes active.
+public actor CriteriaCache {
+    private var cached: ActiveCriteria?
+
+    public init() {}
+
+    /// The active criteria as `stores` see them (inside a unit of work: as it sees them), or `nil` when none is
+    /// active yet.
+    public func active(in stores: any Stores) async throws -> ActiveCriteria? {
+        guard let version = try await stores.criteria.active() else { return nil }
+        if let cached, cached.version.number == version.number, cached.version.contentHash == version.contentHash {
+            return cached
+        }
+        let parsed = ActiveCriteria(version: version, criteria: try Criteria(parsing: version.document))
+        cached = parsed
+        return parsed
+    }
+}

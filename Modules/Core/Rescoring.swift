@@ -1,0 +1,123 @@
+public import Domain
+public import Foundation
+public import Logging
+import Scoring
+
+/// Scoring leads and keeping their scores current.
+public struct Rescoring: Sendable {
+    let storage: any Storage
+    let cache: CriteriaCache
+    let logger: Logger
+
+    public init(storage: any Storage, cache: CriteriaCache = CriteriaCache(), logger: Logger) {
+        self.storage = storage
+        self.cache = cache
+        self.logger = logger
+    }
+
+    /// Rescores one lead inside a unit of work (after its attributes changed or an event of it was stored): locks it,
+    /// reads its events, scores it under the active criteria, saves the score and its temperature change. Returns
+    /// the changes (none when no criteria are active yet).
+    public static func rescoreLead(
+        _ leadID: Lead.ID,
+        in stores: any Stores,
+        cache: CriteriaCache,
+        at time: Date
+    ) async throws -> [TemperatureChange] {
+        guard let active = try await cache.active(in: stores) else { return [] }
+        guard let lead = try await stores.leads.lock(leadID) else { throw StoreError.notFound("lead \(leadID)") }
+        let events = try await stores.events.events(of: leadID)
+        let result = active.criteria.score(lead: lead, events: events, at: time)
+        return try await stores.scores.save([
+            result.score(for: leadID, version: active.version.number, computedAt: time)
+        ])
+    }
+
+    /// Rescores every lead whose score is not of the active version (or that has none), `batchSize` leads at a
+    /// time: memory holds one batch. Resumable: run again after an interruption, it continues with the leads not yet
+    /// rescored.
+    public func rescoreStale(
+        at time: Date,
+        batchSize: Int = 1_000,
+        progress: (@Sendable (RescoreProgress) -> Void)? = nil
+    ) async throws -> RescoreSummary {
+        guard let active = try await cache.active(in: storage) else { return RescoreSummary() }
+        let version = active.version.number
+        let total = try await storage.scores.countNotScored(under: version)
+        let scores = storage.scores
+        return try await run(total: total, active: active, at: time, batchSize: batchSize, progress: progress) {
+            cursor in
+            try await scores.leadsNotScored(under: version, after: cursor, limit: batchSize)
+        }
+    }
+
+    /// Rescores the leads whose score holds decaying points (half-lives, windows, events dated later), so that quiet
+    /// hot leads cool down and their temperature change is recorded.
+    public func rescoreDecaying(
+        at time: Date,
+        batchSize: Int = 1_000,
+        progress: (@Sendable (RescoreProgress) -> Void)? = nil
+    ) async throws -> RescoreSummary {
+        guard let active = try await cache.active(in: storage) else { return RescoreSummary() }
+        let scores = storage.scores
+        return try await run(total: nil, active: active, at: time, batchSize: batchSize, progress: progress) { cursor in
+            try await scores.leadsWithDecayingScores(after: cursor, limit: batchSize)
+        }
+    }
+
+    private func run(
+        total: Int?,
+        active: ActiveCriteria,
+        at time: Date,
+        batchSize: Int,
+        progress: (@Sendable (RescoreProgress) -> Void)?,
+        next: (Lead.ID?) async throws -> [Lead.ID]
+    ) async throws -> RescoreSummary {
+        let started = ContinuousClock.now
+        var summary = RescoreSummary()
+        var cursor: Lead.ID?
+        while true {
+            try Task.checkCancellation()
+            let ids = try await next(cursor)
+            guard let last = ids.last else { break }
+            cursor = last
+            let leads = try await storage.events.leadsWithEvents(ids)
+            let scores = leads.map { item in
+                active.criteria.score(lead: item.lead, events: item.events, at: time)
+                    .score(for: item.lead.id, version: active.version.number, computedAt: time)
+            }
+            let changes = try await storage.scores.save(scores)
+            summary.leads += scores.count
+            summary.temperatureChanges += changes.filter { $0.fromTemperature != $0.toTemperature }.count
+            progress?(RescoreProgress(done: summary.leads, total: total, elapsed: ContinuousClock.now - started))
+        }
+        summary.elapsed = ContinuousClock.now - started
+        if summary.leads > 0 {
+            logger.info(
+                "leads rescored",
+                metadata: [
+                    "criteria.version": "\(active.version.number)", "rescore.leads": "\(summary.leads)",
+                    "rescore.temperature_changes": "\(summary.temperatureChanges)",
+                ]
+            )
+        }
+        return summary
+    }
+}
+
+/// How far a rescoring has got.
+public struct RescoreProgress: Sendable, Hashable {
+    public var done: Int
+    /// `nil` when not known in advance (the decay sweep).
+    public var total: Int?
+    public var elapsed: Duration
+}
+
+/// What a rescoring did.
+public struct RescoreSummary: Sendable, Hashable {
+    public var leads = 0
+    public var temperatureChanges = 0
+    public var elapsed = Duration.zero
+
+    public init() {}
+}
