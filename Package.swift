@@ -125,7 +125,7 @@ let package = Package(
         .executableTarget(
             name: "CalorBench",
             dependencies: [
-                "AppSupport", "Domain", "StorageSQLite", "StoragePostgres",
+                "AppSupport", "Core", "Domain", "Scoring", "StorageSQLite", "StoragePostgres",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Apps/Bench",
@@ -171,6 +171,10 @@ let package = Package(
             dependencies: ["Core", "Domain", "Scoring", "StorageSQLite"],
             swiftSettings: strict
         ),
-        .testTarget(name: "EndToEndTests", dependencies: ["Domain"], swiftSettings: strict),
+        .testTarget(
+            name: "EndToEndTests",
+            dependencies: ["Domain", "StorageSQLite", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: strict
+        ),
     ]
 )

@@ -74,7 +74,7 @@ struct ServerCommand: AsyncParsableCommand {
                 ScoringMaintenance(
                     rescoring: Rescoring(storage: storage, logger: logger),
                     decayInterval: configuration.decayInterval,
-                    pollInterval: .seconds(10),
+                    pollInterval: configuration.rescorePoll,
                     logger: logger
                 ),
             ],

@@ -14,6 +14,7 @@ import Scoring
 /// | PostgreSQL pool size | `--db-max-connections` | `CALOR_DB_MAX_CONNECTIONS` | `10` | no |
 /// | migrate a non-empty database | `--migrate` | `CALOR_MIGRATE=true` | off | no |
 /// | decay sweep interval | `--decay-interval` | `CALOR_DECAY_INTERVAL` | `1h` | no |
+/// | how often to look for leads to rescore | — | `CALOR_RESCORE_POLL` | `10s` (a duration: `500ms`, `10s`, `1m`) | no |
 struct ServerConfiguration {
     var database: DatabaseTarget
     var http: HTTPConfiguration
@@ -21,6 +22,7 @@ struct ServerConfiguration {
     var dbMaxConnections: Int
     var migrate: Bool
     var decayInterval: Duration
+    var rescorePoll: Duration
 
     init(
         database: String?,
@@ -54,6 +56,18 @@ struct ServerConfiguration {
             throw ConfigurationError("the decay interval must be a duration such as 30m, 1h or 1d, not '\(interval)'")
         }
         self.decayInterval = .seconds(seconds)
+        let poll = environment["CALOR_RESCORE_POLL"] ?? "10s"
+        guard let pollSeconds = Self.shortDuration(poll) else {
+            throw ConfigurationError("CALOR_RESCORE_POLL must be a duration such as 500ms, 10s or 1m, not '\(poll)'")
+        }
+        self.rescorePoll = .milliseconds(Int64(pollSeconds * 1_000))
+    }
+
+    /// `500ms`, `10s`, or a duration of the criteria language (`1m`, `1h`).
+    private static func shortDuration(_ text: String) -> Double? {
+        if text.hasSuffix("ms"), let value = Double(text.dropLast(2)), value > 0 { return value / 1_000 }
+        if text.hasSuffix("s"), let value = Double(text.dropLast()), value > 0 { return value }
+        return Criteria.durationSeconds(text)
     }
 
     private static func integer(_ text: String?, name: String) throws -> Int? {

@@ -71,18 +71,22 @@ public struct Rescoring: Sendable {
         at time: Date,
         batchSize: Int,
         progress: (@Sendable (RescoreProgress) -> Void)?,
-        next: (Lead.ID?) async throws -> [Lead.ID]
+        next: @escaping @Sendable (Lead.ID?) async throws -> [Lead.ID]
     ) async throws -> RescoreSummary {
         let started = ContinuousClock.now
         var summary = RescoreSummary()
-        var cursor: Lead.ID?
-        while true {
-            try Task.checkCancellation()
+        let events = storage.events
+        // Read the next batch while the current one is scored and saved: reads and the write go to different
+        // connections (SQLite's WAL readers, PostgreSQL's pool), so the two overlap.
+        func fetch(after cursor: Lead.ID?) async throws -> (ids: [Lead.ID], leads: [LeadWithEvents]) {
             let ids = try await next(cursor)
-            guard let last = ids.last else { break }
-            cursor = last
-            let leads = try await storage.events.leadsWithEvents(ids)
-            let scores = leads.map { item in
+            return (ids, try await events.leadsWithEvents(ids))
+        }
+        var batch = try await fetch(after: nil)
+        while let last = batch.ids.last {
+            try Task.checkCancellation()
+            async let upcoming = fetch(after: last)
+            let scores = batch.leads.map { item in
                 active.criteria.score(lead: item.lead, events: item.events, at: time)
                     .score(for: item.lead.id, version: active.version.number, computedAt: time)
             }
@@ -90,6 +94,7 @@ public struct Rescoring: Sendable {
             summary.leads += scores.count
             summary.temperatureChanges += changes.filter { $0.fromTemperature != $0.toTemperature }.count
             progress?(RescoreProgress(done: summary.leads, total: total, elapsed: ContinuousClock.now - started))
+            batch = try await upcoming
         }
         summary.elapsed = ContinuousClock.now - started
         if summary.leads > 0 {

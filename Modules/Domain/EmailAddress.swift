@@ -8,7 +8,7 @@ public struct EmailAddress: RawRepresentable, Hashable, Sendable, Codable, Custo
     /// Normalises `raw` (trims spaces, lower-cases) and checks its shape: one `@` with text on both sides,
     /// no spaces. Returns `nil` for anything else.
     public init?(_ raw: String) {
-        let normalised = raw.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
+        let normalised = raw.trimmedOfWhitespace.lowercased()
         let parts = normalised.split(separator: "@", omittingEmptySubsequences: false)
         guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty,
             !normalised.contains(where: { $0.isWhitespace }), normalised.utf8.count <= 320

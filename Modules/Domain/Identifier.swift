@@ -86,7 +86,17 @@ extension UUID {
         guard bytes.count == 16 else { return nil }
         var value: uuid_t = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
         withUnsafeMutableBytes(of: &value) { buffer in
-            for (index, byte) in bytes.enumerated() { buffer[index] = byte }
+            // Contiguous storage (arrays, Data, raw buffers): one copy; anything else, byte by byte.
+            let copied: Void? = bytes.withContiguousStorageIfAvailable { source in
+                buffer.copyMemory(from: UnsafeRawBufferPointer(source))
+            }
+            if copied == nil {
+                var index = 0
+                for byte in bytes {
+                    buffer[index] = byte
+                    index += 1
+                }
+            }
         }
         self.init(uuid: value)
     }

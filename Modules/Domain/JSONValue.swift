@@ -105,6 +105,13 @@ extension JSONValue {
     }
 
     private static func writeString(_ value: String, to output: inout String) {
+        // Most strings need no escaping: copy them whole.
+        if !value.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+            output += "\""
+            output += value
+            output += "\""
+            return
+        }
         output += "\""
         for scalar in value.unicodeScalars {
             switch scalar {
@@ -147,6 +154,11 @@ public struct JSONParseError: Error, Sendable, Hashable, CustomStringConvertible
 extension JSONValue {
     /// Parses JSON text (RFC 8259). Errors say what is wrong and where.
     public init(parsing text: String) throws(JSONParseError) {
+        // Empty properties and context are the most common values stored.
+        if text == "{}" {
+            self = .object([:])
+            return
+        }
         var parser = JSONParser(bytes: Array(text.utf8))
         self = try parser.parseDocument()
     }

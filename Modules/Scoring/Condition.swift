@@ -111,6 +111,11 @@ struct EventFields: FieldSource {
 extension JSONValue {
     /// The value at `a.b.c`, or `nil` when a step is missing or not an object.
     func value(atPath path: String) -> JSONValue? {
+        // Most paths are one name: a single lookup, no splitting.
+        if !path.utf8.contains(UInt8(ascii: ".")) {
+            guard case .object(let members) = self else { return nil }
+            return members[path]
+        }
         var current = self
         for step in path.split(separator: ".", omittingEmptySubsequences: false) {
             guard case .object(let members) = current, let next = members[String(step)] else { return nil }
@@ -169,8 +174,11 @@ extension FieldTest {
         case .endsWith(let suffix): return Comparison.text(value)?.lowercased().hasSuffix(suffix.lowercased()) ?? false
         case .matches(let pattern): return Comparison.text(value).map(pattern.matches) ?? false
         case .domainIn(let domains):
-            guard let text = Comparison.text(value), let email = EmailAddress(text) else { return false }
-            return domains.contains { $0.lowercased() == email.domain }
+            guard case .string(let text) = value, let at = text.lastIndex(of: "@"), at != text.startIndex else {
+                return false
+            }
+            let domain = text[text.index(after: at)...].trimmedOfWhitespace
+            return domains.contains { Comparison.equalIgnoringCase($0, domain) }
         case .exists, .ne, .notIn: return false
         }
     }
@@ -183,7 +191,7 @@ enum Comparison {
         switch value {
         case .number(let number): return number
         case .string(let text):
-            let trimmed = text.trimmingCharacters(in: .whitespaces)
+            let trimmed = text.trimmedOfWhitespace
             guard !trimmed.isEmpty, let number = Double(trimmed), number.isFinite else { return nil }
             return number
         default: return nil
@@ -202,6 +210,28 @@ enum Comparison {
         if case .bool(let left) = lhs, case .bool(let right) = rhs { return left == right }
         if let left = number(lhs), let right = number(rhs) { return left == right }
         guard let left = text(lhs), let right = text(rhs) else { return false }
-        return left.lowercased() == right.lowercased()
+        return equalIgnoringCase(left, right)
+    }
+
+    /// Case-insensitive equality without allocating for ASCII text (the common case); other text is lower-cased.
+    static func equalIgnoringCase(_ lhs: String, _ rhs: String) -> Bool {
+        var left = lhs.utf8.makeIterator()
+        var right = rhs.utf8.makeIterator()
+        while true {
+            switch (left.next(), right.next()) {
+            case (nil, nil):
+                return true
+            case (let a?, let b?) where a < 0x80 && b < 0x80:
+                let lowerA = (0x41...0x5A).contains(a) ? a | 0x20 : a
+                let lowerB = (0x41...0x5A).contains(b) ? b | 0x20 : b
+                if lowerA != lowerB { return false }
+            case (let a?, let b?) where a >= 0x80 || b >= 0x80:
+                return lhs.lowercased() == rhs.lowercased()
+            default:
+                // One ended first: unequal, unless non-ASCII case mapping changes lengths.
+                return !lhs.utf8.allSatisfy({ $0 < 0x80 }) || !rhs.utf8.allSatisfy({ $0 < 0x80 })
+                    ? lhs.lowercased() == rhs.lowercased() : false
+            }
+        }
     }
 }

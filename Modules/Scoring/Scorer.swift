@@ -15,18 +15,23 @@ extension Criteria {
 
         var engagementItems: [(rule: String, points: Double, events: Int)] = []
         var decaying = false
+        // Events by type, once: each rule then visits only the events of its types.
+        var byType: [String: [Event]] = [:]
+        for event in events { byType[event.type.rawValue, default: []].append(event) }
         for rule in engagement {
             var terms: [Double] = []
-            for event in events where rule.eventTypes.contains(event.type.rawValue) {
-                let at = event.timestamp.timeIntervalSince1970
-                guard rule.condition?.holds(for: EventFields(event: event)) ?? true else { continue }
-                if at > now {
-                    decaying = true  // counts once its time comes
-                    continue
+            for type in rule.eventTypes {
+                for event in byType[type] ?? [] {
+                    let at = event.timestamp.timeIntervalSince1970
+                    guard rule.condition?.holds(for: EventFields(event: event)) ?? true else { continue }
+                    if at > now {
+                        decaying = true  // counts once its time comes
+                        continue
+                    }
+                    if let window = rule.window, at < now - window { continue }
+                    let factor = rule.halfLife.map { pow(0.5, (now - at) / $0) } ?? 1
+                    terms.append(rule.points * factor)
                 }
-                if let window = rule.window, at < now - window { continue }
-                let factor = rule.halfLife.map { pow(0.5, (now - at) / $0) } ?? 1
-                terms.append(rule.points * factor)
             }
             guard !terms.isEmpty else { continue }
             // Summed in sorted order: floating-point addition depends on order, the score must not.

@@ -1,4 +1,6 @@
+import Domain
 import Foundation
+import StorageSQLite
 import Testing
 
 #if canImport(FoundationNetworking)
@@ -85,5 +87,46 @@ struct ServerProcessTests {
         try process.run()
         process.waitUntilExit()
         #expect(process.terminationStatus == 0)
+    }
+}
+
+@Suite("calor-server, background scoring")
+struct ServerBackgroundScoringTests {
+    @Test("a new database gets the default criteria, and the server scores leads it finds unscored")
+    func backgroundRescoring() async throws {
+        let scratch = try Scratch()
+        defer { scratch.remove() }
+        let database = scratch.path("bg.sqlite")
+        let server = try RunningProcess(
+            "calor-server",
+            ["--port", "0", "--database", database],
+            environment: ["CALOR_RESCORE_POLL": "200ms"]
+        )
+        _ = try await server.waitFor(#"http\.address=(http://127\.0\.0\.1:\d+)"#)
+
+        // Another process (here: this test) writes a lead straight into the database, with no score.
+        let storage = try SQLiteStorage(configuration: SQLiteConfiguration(path: database))
+        #expect(try await storage.criteria.active()?.author == "calor")
+        let lead = try await storage.leads.upsert(
+            LeadUpsert(
+                email: EmailAddress("buyer@bigco.example"),
+                externalID: nil,
+                attributes: ["industry": "software", "company_size": 500, "budget": 60_000, "country": "FR"]
+            )!,
+            at: Date()
+        ).lead
+        var score: Score?
+        for _ in 0..<100 {
+            score = try await storage.scores.score(of: lead.id)
+            if score != nil { break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        let found = try #require(score, "the server scored the lead within 10 s")
+        #expect(found.fit == 40)  // target-sector 10 + large-company 10 + large-budget 15 + served-country 5
+        #expect(found.grade == .a)
+        #expect(found.criteriaVersion == CriteriaVersion.Number(1))
+        await storage.close()
+        server.signal(SIGTERM)
+        #expect(try await server.exitCode() == 0)
     }
 }

@@ -94,6 +94,21 @@ struct ConditionTests {
         #expect(try holds(condition) == expected, "\(condition)")
     }
 
+    @Test(
+        "case-insensitive comparison beyond ASCII",
+        arguments: [
+            ("{ field: city, eq: ÉCOLE }", "école", true),
+            ("{ field: city, eq: Zürich }", "ZÜRICH", true),
+            ("{ field: city, eq: zurich }", "Zürich", false),
+            ("{ field: city, in: [KÖLN, Bonn] }", "köln", true),
+            ("{ field: city, eq: Lyon }", "Lyonnais", false),
+            ("{ field: city, eq: Lyonnais }", "LYON", false),
+        ]
+    )
+    func unicodeCase(_ condition: String, _ city: String, _ expected: Bool) throws {
+        #expect(try holds(condition, lead: Fixture.lead(attributes: ["city": .string(city)])) == expected)
+    }
+
     @Test("country NO (Norway) stays text, not a YAML boolean")
     func norway() throws {
         let lead = Fixture.lead(attributes: ["country": "NO"])

@@ -71,16 +71,17 @@ extension SQLRow {
 
 /// A score's explanation as stored: a JSON array of `{rule, kind, points, events}`.
 enum Explanation {
-    static func encode(_ items: [ExplanationItem]) -> JSONValue {
-        .array(
-            items.map { item in
-                var object: JSONObject = [
-                    "rule": .string(item.rule), "kind": .string(item.kind.rawValue), "points": .number(item.points),
-                ]
-                if let events = item.events { object["events"] = .number(Double(events)) }
-                return .object(object)
-            }
-        )
+    /// The JSON text, written directly: scores are saved by the million when criteria change.
+    static func encode(_ items: [ExplanationItem]) -> String {
+        var text = "["
+        for (index, item) in items.enumerated() {
+            if index > 0 { text += "," }
+            text += "{\"kind\":\"\(item.kind.rawValue)\",\"points\":\(JSONValue.number(item.points).jsonText),"
+            text += "\"rule\":\(JSONValue.string(item.rule).jsonText)"
+            if let events = item.events { text += ",\"events\":\(events)" }
+            text += "}"
+        }
+        return text + "]"
     }
 
     static func decode(_ value: JSONValue) throws -> [ExplanationItem] {

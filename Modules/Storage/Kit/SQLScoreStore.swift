@@ -4,62 +4,99 @@ import Foundation
 struct SQLScoreStore: ScoreStore {
     let executor: any SQLExecutor
 
+    /// Rows per multi-row INSERT: 11 parameters a row stays below SQLite's and PostgreSQL's limits.
+    static let rowsPerStatement = 500
+
     func save(_ scores: [Score]) async throws -> [TemperatureChange] {
         guard !scores.isEmpty else { return [] }
         return try await executor.write { connection in
-            var changes: [TemperatureChange] = []
-            for score in scores {
-                let previous = try connection.queryOne(
-                    "SELECT temperature, grade, computed_at FROM scores WHERE lead_id = ?\(connection.forUpdate)",
-                    [.uuid(score.leadID.rawValue)]
+            // The stored scores of the batch, read in chunks (and locked, on PostgreSQL) before writing.
+            var previous: [Lead.ID: (temperature: Temperature?, grade: Grade?, computedAt: Date)] = [:]
+            for start in stride(from: 0, to: scores.count, by: 500) {
+                let chunk = scores[start..<min(start + 500, scores.count)]
+                let rows = try connection.query(
+                    "SELECT lead_id, temperature, grade, computed_at FROM scores "
+                        + "WHERE lead_id IN (\(connection.placeholders(chunk.count)))\(connection.forUpdate)",
+                    chunk.map { .uuid($0.leadID.rawValue) }
                 )
-                if let stored = try previous?.date(2), stored > score.computedAt.truncatedToMicroseconds {
+                for row in rows {
+                    previous[Lead.ID(try row.uuid(0))] = (
+                        Temperature(rawValue: try row.string(1)), Grade(rawValue: try row.string(2)), try row.date(3)
+                    )
+                }
+            }
+            // What to write: the latest score of each lead, unless the stored one is fresher.
+            var latest: [Lead.ID: Score] = [:]
+            for score in scores {
+                if let stored = previous[score.leadID], stored.computedAt > score.computedAt.truncatedToMicroseconds {
                     continue
                 }
-                let fromTemperature = try previous.flatMap { Temperature(rawValue: try $0.string(0)) }
-                let fromGrade = try previous.flatMap { Grade(rawValue: try $0.string(1)) }
+                if let other = latest[score.leadID], other.computedAt > score.computedAt { continue }
+                latest[score.leadID] = score
+            }
+            var seen: Set<Lead.ID> = []
+            let written = scores.filter { latest[$0.leadID] == $0 && seen.insert($0.leadID).inserted }
+            var changes: [TemperatureChange] = []
+            for score in written {
+                let stored = previous[score.leadID]
+                guard stored == nil || stored?.temperature != score.temperature || stored?.grade != score.grade else {
+                    continue
+                }
+                changes.append(
+                    TemperatureChange(
+                        leadID: score.leadID,
+                        fromTemperature: stored?.temperature,
+                        toTemperature: score.temperature,
+                        fromGrade: stored?.grade,
+                        toGrade: score.grade,
+                        criteriaVersion: score.criteriaVersion,
+                        at: score.computedAt.truncatedToMicroseconds
+                    )
+                )
+            }
+            // Multi-row statements: a rescoring saves scores by the million, and one statement a row is one round
+            // trip a row on PostgreSQL.
+            for start in stride(from: 0, to: written.count, by: Self.rowsPerStatement) {
+                let chunk = written[start..<min(start + Self.rowsPerStatement, written.count)]
+                let rows = Array(repeating: "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", count: chunk.count)
+                    .joined(separator: ", ")
                 try connection.execute(
                     """
                     INSERT INTO scores (lead_id, criteria_version, fit, engagement, total, temperature, grade, \
-                    disqualified, decaying, computed_at, explanation) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+                    disqualified, decaying, computed_at, explanation) VALUES \(rows) \
                     ON CONFLICT (lead_id) DO UPDATE SET criteria_version = excluded.criteria_version, \
                     fit = excluded.fit, engagement = excluded.engagement, total = excluded.total, \
                     temperature = excluded.temperature, grade = excluded.grade, \
                     disqualified = excluded.disqualified, decaying = excluded.decaying, \
                     computed_at = excluded.computed_at, explanation = excluded.explanation
                     """,
-                    [
-                        .uuid(score.leadID.rawValue), .integer(score.criteriaVersion.rawValue), .real(score.fit),
-                        .real(score.engagement), .real(score.total), .text(score.temperature.rawValue),
-                        .text(score.grade.rawValue), .bool(score.disqualified), .bool(score.decaying),
-                        .timestamp(score.computedAt), .json(Explanation.encode(score.explanation)),
-                    ]
+                    chunk.flatMap { score -> [SQLValue] in
+                        [
+                            .uuid(score.leadID.rawValue), .integer(score.criteriaVersion.rawValue), .real(score.fit),
+                            .real(score.engagement), .real(score.total), .text(score.temperature.rawValue),
+                            .text(score.grade.rawValue), .bool(score.disqualified), .bool(score.decaying),
+                            .timestamp(score.computedAt), .json(Explanation.encode(score.explanation) as String),
+                        ]
+                    }
                 )
-                guard previous == nil || fromTemperature != score.temperature || fromGrade != score.grade else {
-                    continue
-                }
-                let change = TemperatureChange(
-                    leadID: score.leadID,
-                    fromTemperature: fromTemperature,
-                    toTemperature: score.temperature,
-                    fromGrade: fromGrade,
-                    toGrade: score.grade,
-                    criteriaVersion: score.criteriaVersion,
-                    at: score.computedAt.truncatedToMicroseconds
-                )
+            }
+            for start in stride(from: 0, to: changes.count, by: Self.rowsPerStatement) {
+                let chunk = changes[start..<min(start + Self.rowsPerStatement, changes.count)]
+                let rows = Array(repeating: "(?, ?, ?, ?, ?, ?, ?)", count: chunk.count).joined(separator: ", ")
                 try connection.execute(
                     """
                     INSERT INTO temperature_changes (lead_id, from_temperature, to_temperature, from_grade, to_grade, \
-                    criteria_version, at) VALUES (?, ?, ?, ?, ?, ?, ?)
+                    criteria_version, at) VALUES \(rows)
                     """,
-                    [
-                        .uuid(change.leadID.rawValue), .text(change.fromTemperature?.rawValue),
-                        .text(change.toTemperature.rawValue), .text(change.fromGrade?.rawValue),
-                        .text(change.toGrade.rawValue), .integer(change.criteriaVersion.rawValue),
-                        .timestamp(change.at),
-                    ]
+                    chunk.flatMap { change -> [SQLValue] in
+                        [
+                            .uuid(change.leadID.rawValue), .text(change.fromTemperature?.rawValue),
+                            .text(change.toTemperature.rawValue), .text(change.fromGrade?.rawValue),
+                            .text(change.toGrade.rawValue), .integer(change.criteriaVersion.rawValue),
+                            .timestamp(change.at),
+                        ]
+                    }
                 )
-                changes.append(change)
             }
             return changes
         }
@@ -122,9 +159,10 @@ struct SQLScoreStore: ScoreStore {
         -> [Lead.ID]
     {
         try await executor.read { connection in
+            // NOT EXISTS: both engines walk the leads' key in order and probe scores, stopping at the limit.
             var sql =
-                "SELECT l.id FROM leads l LEFT JOIN scores s ON s.lead_id = l.id "
-                + "WHERE (s.lead_id IS NULL OR s.criteria_version <> ?)"
+                "SELECT l.id FROM leads l WHERE NOT EXISTS "
+                + "(SELECT 1 FROM scores s WHERE s.lead_id = l.id AND s.criteria_version = ?)"
             var parameters: [SQLValue] = [.integer(version.rawValue)]
             if let cursor {
                 sql += " AND l.id > ?"
