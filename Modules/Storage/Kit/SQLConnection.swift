@@ -24,6 +24,20 @@ extension SQLConnection {
         try query(sql, parameters).first
     }
 
+    /// Runs `statement(placeholders)` once per chunk of at most 500 `values` (an `IN (…)` list stays well below every
+    /// engine's parameter limit) and returns the rows of all chunks, in chunk order.
+    package func query(
+        chunking values: [SQLValue],
+        _ statement: (_ placeholders: String) -> String
+    ) throws -> [SQLRow] {
+        var rows: [SQLRow] = []
+        for start in stride(from: 0, to: values.count, by: 500) {
+            let chunk = Array(values[start..<min(start + 500, values.count)])
+            rows += try query(statement(placeholders(chunk.count)), chunk)
+        }
+        return rows
+    }
+
     /// `?, ?, ?` for `count` values.
     package func placeholders(_ count: Int) -> String {
         Array(repeating: "?", count: count).joined(separator: ", ")

@@ -32,14 +32,10 @@ struct SQLEventStore: EventStore {
     {
         let visitors = Array(Set(events.lazy.filter { $0.leadID == nil }.compactMap(\.anonymousID)))
         var owners: [AnonymousID: Lead.ID] = [:]
-        for start in stride(from: 0, to: visitors.count, by: 500) {
-            let chunk = visitors[start..<min(start + 500, visitors.count)]
-            let rows = try connection.query(
-                "SELECT anonymous_id, lead_id FROM identities WHERE anonymous_id IN (\(connection.placeholders(chunk.count)))",
-                chunk.map { .text($0.rawValue) }
-            )
-            for row in rows { owners[AnonymousID(try row.string(0))] = Lead.ID(try row.uuid(1)) }
+        let rows = try connection.query(chunking: visitors.map { .text($0.rawValue) }) {
+            "SELECT anonymous_id, lead_id FROM identities WHERE anonymous_id IN (\($0))"
         }
+        for row in rows { owners[AnonymousID(try row.string(0))] = Lead.ID(try row.uuid(1)) }
         return owners
     }
 
@@ -163,33 +159,23 @@ struct SQLEventStore: EventStore {
     func leadsWithEvents(_ ids: [Lead.ID]) async throws -> [LeadWithEvents] {
         guard !ids.isEmpty else { return [] }
         return try await executor.read { connection in
-            var leads: [Lead] = []
-            for start in stride(from: 0, to: ids.count, by: 500) {
-                let chunk = ids[start..<min(start + 500, ids.count)]
-                leads += try connection.query(
-                    "SELECT \(Columns.lead) FROM leads l WHERE l.id IN (\(connection.placeholders(chunk.count)))",
-                    chunk.map { .uuid($0.rawValue) }
-                ).map { try $0.lead() }
-            }
+            var leads = try connection.query(chunking: ids.map { .uuid($0.rawValue) }) {
+                "SELECT \(Columns.lead) FROM leads l WHERE l.id IN (\($0))"
+            }.map { try $0.lead() }
             leads.sort { $0.id.rawValue.bytes.lexicographicallyPrecedes($1.id.rawValue.bytes) }
             return try Self.withEvents(leads, on: connection)
         }
     }
 
-    /// The leads with their events, read in chunks of 500 leads.
+    /// The leads with their events, read 500 leads at a time.
     private static func withEvents(_ leads: [Lead], on connection: any SQLConnection) throws -> [LeadWithEvents] {
         var byLead: [Lead.ID: [Event]] = [:]
-        for start in stride(from: 0, to: leads.count, by: 500) {
-            let chunk = leads[start..<min(start + 500, leads.count)]
-            let rows = try connection.query(
-                "SELECT \(Columns.event) FROM events e WHERE e.lead_id IN (\(connection.placeholders(chunk.count))) "
-                    + "ORDER BY e.lead_id, e.timestamp, e.id",
-                chunk.map { .uuid($0.id.rawValue) }
-            )
-            for row in rows {
-                let event = try row.event()
-                if let leadID = event.leadID { byLead[leadID, default: []].append(event) }
-            }
+        let rows = try connection.query(chunking: leads.map { .uuid($0.id.rawValue) }) {
+            "SELECT \(Columns.event) FROM events e WHERE e.lead_id IN (\($0)) ORDER BY e.lead_id, e.timestamp, e.id"
+        }
+        for row in rows {
+            let event = try row.event()
+            if let leadID = event.leadID { byLead[leadID, default: []].append(event) }
         }
         return leads.map { LeadWithEvents(lead: $0, events: byLead[$0.id] ?? []) }
     }

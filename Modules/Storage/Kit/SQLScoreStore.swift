@@ -12,18 +12,14 @@ struct SQLScoreStore: ScoreStore {
         return try await executor.write { connection in
             // The stored scores of the batch, read in chunks (and locked, on PostgreSQL) before writing.
             var previous: [Lead.ID: (temperature: Temperature?, grade: Grade?, computedAt: Date)] = [:]
-            for start in stride(from: 0, to: scores.count, by: 500) {
-                let chunk = scores[start..<min(start + 500, scores.count)]
-                let rows = try connection.query(
-                    "SELECT lead_id, temperature, grade, computed_at FROM scores "
-                        + "WHERE lead_id IN (\(connection.placeholders(chunk.count)))\(connection.forUpdate)",
-                    chunk.map { .uuid($0.leadID.rawValue) }
+            let rows = try connection.query(chunking: scores.map { .uuid($0.leadID.rawValue) }) {
+                "SELECT lead_id, temperature, grade, computed_at FROM scores WHERE lead_id IN (\($0))"
+                    + connection.forUpdate
+            }
+            for row in rows {
+                previous[Lead.ID(try row.uuid(0))] = (
+                    Temperature(rawValue: try row.string(1)), Grade(rawValue: try row.string(2)), try row.date(3)
                 )
-                for row in rows {
-                    previous[Lead.ID(try row.uuid(0))] = (
-                        Temperature(rawValue: try row.string(1)), Grade(rawValue: try row.string(2)), try row.date(3)
-                    )
-                }
             }
             // What to write: the latest score of each lead, unless the stored one is fresher.
             var latest: [Lead.ID: Score] = [:]
