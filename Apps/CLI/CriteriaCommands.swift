@@ -82,7 +82,7 @@ struct ApplyCriteria: AsyncParsableCommand {
         try await storage.using { storage in
             let administration = CriteriaAdministration(storage: storage, logger: logger)
             if dryRun {
-                let preview = try await administration.preview(document, at: Date())
+                let preview = try await administration.preview(document, at: Date(), listMoved: verbose)
                 printPreview(preview)
                 return
             }

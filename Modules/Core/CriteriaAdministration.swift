@@ -103,8 +103,16 @@ public struct CriteriaAdministration: Sendable {
     }
 
     /// What applying `document` would do, changing nothing: the diff against the active version and how many leads
-    /// would move between temperatures (scored now under both, so that only the criteria differ).
-    public func preview(_ document: String, at time: Date, batchSize: Int = 1_000) async throws -> CriteriaPreview {
+    /// would move between temperatures (scored now under both, so that only the criteria differ). With `listMoved`,
+    /// also which leads (held in memory: one entry per moving lead).
+    public func preview(
+        _ document: String,
+        at time: Date,
+        listMoved: Bool = false,
+        batchSize: Int = 1_000
+    ) async throws
+        -> CriteriaPreview
+    {
         let proposed = try validate(document)
         let active = try await storage.criteria.active()
         let current = try active.map { try Criteria(parsing: $0.document) }
@@ -115,7 +123,9 @@ public struct CriteriaAdministration: Sendable {
             preview.leads += 1
             guard before != after else { continue }
             preview.movements[TemperatureMovement(from: before, to: after), default: 0] += 1
-            preview.moved.append(MovedLead(id: item.lead.id, email: item.lead.email, from: before, to: after))
+            if listMoved {
+                preview.moved.append(MovedLead(id: item.lead.id, email: item.lead.email, from: before, to: after))
+            }
         }
         return preview
     }
@@ -139,7 +149,7 @@ public struct CriteriaPreview: Sendable {
     public var leads = 0
     /// How many leads move from one temperature to another (`from` is `nil` when no criteria are active yet).
     public var movements: [TemperatureMovement: Int] = [:]
-    /// The leads that move.
+    /// The leads that move, when asked for.
     public var moved: [MovedLead] = []
 }
 

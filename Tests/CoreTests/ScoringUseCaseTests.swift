@@ -154,7 +154,7 @@ struct ScoringUseCaseTests {
         try await world.lead("small@acme.example", ["company_size": 5])
         _ = try await world.rescoring.rescoreStale(at: World.now)
         let stricter = simpleCriteria.replacingOccurrences(of: "warm: 20, hot: 50", with: "warm: 35, hot: 50")
-        let preview = try await world.administration.preview(stricter, at: World.now)
+        let preview = try await world.administration.preview(stricter, at: World.now, listMoved: true)
         #expect(preview.leads == 2)
         #expect(preview.movements == [TemperatureMovement(from: .warm, to: .cold): 1])
         #expect(preview.moved.map(\.id) == [big.id])
@@ -162,6 +162,9 @@ struct ScoringUseCaseTests {
         #expect(preview.diff.contains(.added("thresholds: { warm: 35, hot: 50 }")))
         #expect(try await world.storage.criteria.history().count == 1)
         #expect(try await world.storage.scores.score(of: big.id)?.temperature == .warm)
+        let counted = try await world.administration.preview(stricter, at: World.now)
+        #expect(counted.movements == preview.movements)
+        #expect(counted.moved.isEmpty)
         await world.close()
     }
 
