@@ -40,11 +40,7 @@ public struct DatabaseLifecycle: Sendable {
     public func prepareForServing(migrateExisting: Bool) async throws {
         let status = try await storage.schemaStatus()
         if !status.unknown.isEmpty {
-            throw DatabaseNotReady(
-                "the database at \(storage.location) was written by a newer version of Calor (it has migration "
-                    + "\(status.unknown.joined(separator: ", ")), which this version does not know); run a newer "
-                    + "Calor, or restore a backup made for this version"
-            )
+            throw StoreError.writtenByNewerCalor(location: storage.location, unknownMigrations: status.unknown)
         }
         if status.isCurrent { return }
         if status.isEmpty {

@@ -93,11 +93,6 @@ public enum AppendOutcome: Sendable, Hashable {
 public struct MessageID: StringValue {
     public let rawValue: String
     public init(rawValue: String) { self.rawValue = rawValue }
-
-    /// A fresh time-ordered key, for events sent without one.
-    public static func generate(at time: Date = Date()) -> MessageID {
-        MessageID(UUID.version7(at: time).uuidString.lowercased())
-    }
 }
 
 /// The id a tracker gives a visitor before anyone knows who they are.

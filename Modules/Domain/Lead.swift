@@ -66,13 +66,6 @@ public struct Stage: StringValue {
     public static let lost = Stage("lost")
 }
 
-/// How a lead is named by a client: by id, email or external id.
-public enum LeadReference: Sendable, Hashable {
-    case id(Lead.ID)
-    case email(EmailAddress)
-    case externalID(String)
-}
-
 /// The data of an upsert: find the lead by email or external id, create it when absent, update it otherwise.
 public struct LeadUpsert: Sendable, Hashable {
     public var email: EmailAddress?

@@ -44,3 +44,14 @@ public enum StoreError: Error, Sendable, Hashable, CustomStringConvertible {
         }
     }
 }
+
+extension StoreError {
+    /// The database has migrations this version of Calor does not know: it was written by a newer Calor.
+    public static func writtenByNewerCalor(location: String, unknownMigrations: [String]) -> StoreError {
+        .schema(
+            "the database at \(location) was written by a newer version of Calor (it has migration "
+                + "\(unknownMigrations.joined(separator: ", ")), which this version does not know); "
+                + "run a newer Calor, or restore a backup made for this version"
+        )
+    }
+}

@@ -79,7 +79,7 @@ struct ServerProcessTests {
         #expect(try await server.exitCode() == 2)
     }
 
-    /// Creates a database on the test server with the `calor` CLI's own dependencies unavailable here: through psql.
+    /// Creates a database on the test server, through psql: Calor itself never creates databases.
     func createDatabase(_ name: String, base: String) async throws {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")

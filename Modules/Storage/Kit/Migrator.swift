@@ -58,7 +58,9 @@ package struct Migrator: Sendable {
                 )
                 let applied = try self.applied(on: connection)
                 let status = self.status(applied: applied)
-                if !status.unknown.isEmpty { throw Self.newerError(status, location: location) }
+                if !status.unknown.isEmpty {
+                    throw StoreError.writtenByNewerCalor(location: location, unknownMigrations: status.unknown)
+                }
                 guard !applied.contains(migration.name) else { return false }
                 for statement in migration.statements { try connection.execute(statement, []) }
                 try connection.execute(
@@ -70,14 +72,5 @@ package struct Migrator: Sendable {
             if ran { done.append(migration.name) }
         }
         return done
-    }
-
-    /// The message for a database written by a newer Calor.
-    package static func newerError(_ status: SchemaStatus, location: String) -> StoreError {
-        .schema(
-            "the database at \(location) was written by a newer version of Calor (it has migration "
-                + "\(status.unknown.joined(separator: ", ")), which this version does not know); "
-                + "run a newer Calor, or restore a backup made for this version"
-        )
     }
 }

@@ -89,43 +89,37 @@ extension PostgresStorage {
     /// Runs statements outside Calor's schema (creating or dropping a schema or a database) on one short-lived
     /// connection. For tests and benchmarks.
     package static func runAdministrativeStatements(_ statements: [String], connectionString: String) async throws {
-        let pool = PostgresConnectionPool(connectionString: try ConnectionString(connectionString), maximum: 1)
-        do {
-            try await pool.withConnection { connection in
-                try await connection.run { session in
-                    for statement in statements { try session.execute(statement, []) }
-                }
-            }
-        } catch {
-            await pool.close()
-            throw error
+        try await withOneSession(connectionString) { session in
+            for statement in statements { try session.execute(statement, []) }
         }
-        await pool.close()
     }
-}
 
-extension PostgresStorage {
     /// How many connections to the server carry `applicationName`. For tests.
     package static func countConnections(applicationName: String, connectionString: String) async throws -> Int {
+        try await withOneSession(connectionString) { session in
+            Int(
+                try session.queryOne(
+                    "SELECT count(*) FROM pg_stat_activity WHERE application_name = ?",
+                    [.text(applicationName)]
+                )?
+                .int(0) ?? 0
+            )
+        }
+    }
+
+    /// Runs `body` on a connection of its own, closed afterwards whatever happens.
+    private static func withOneSession<T: Sendable>(
+        _ connectionString: String,
+        _ body: @escaping @Sendable (PostgresSession) throws -> T
+    ) async throws -> T {
         let pool = PostgresConnectionPool(connectionString: try ConnectionString(connectionString), maximum: 1)
-        let count: Int
         do {
-            count = try await pool.withConnection { connection in
-                try await connection.run { session in
-                    Int(
-                        try session.queryOne(
-                            "SELECT count(*) FROM pg_stat_activity WHERE application_name = ?",
-                            [.text(applicationName)]
-                        )?
-                        .int(0) ?? 0
-                    )
-                }
-            }
+            let value = try await pool.withConnection { connection in try await connection.run(body) }
+            await pool.close()
+            return value
         } catch {
             await pool.close()
             throw error
         }
-        await pool.close()
-        return count
     }
 }
