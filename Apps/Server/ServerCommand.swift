@@ -66,13 +66,21 @@ struct ServerCommand: AsyncParsableCommand {
             await storage.close()
             throw error
         }
+        if try await storage.keys.count() == 0 {
+            logger.notice(
+                "no API key exists yet: create one with 'calor keys create --scope admin --name NAME' on this database"
+            )
+        }
+        let cache = CriteriaCache()
         let application = buildApplication(
             storage: storage,
             configuration: configuration.http,
+            api: configuration.api,
+            cache: cache,
             services: [
                 StorageService(storage: storage),
                 ScoringMaintenance(
-                    rescoring: Rescoring(storage: storage, logger: logger),
+                    rescoring: Rescoring(storage: storage, cache: cache, logger: logger),
                     decayInterval: configuration.decayInterval,
                     pollInterval: configuration.rescorePoll,
                     logger: logger

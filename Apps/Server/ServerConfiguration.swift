@@ -18,6 +18,7 @@ import Scoring
 struct ServerConfiguration {
     var database: DatabaseTarget
     var http: HTTPConfiguration
+    var api = APIConfiguration()
     var logLevel: Logger.Level
     var dbMaxConnections: Int
     var migrate: Bool

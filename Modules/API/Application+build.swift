@@ -1,4 +1,4 @@
-import Core
+public import Core
 public import Domain
 public import Hummingbird
 public import Logging
@@ -18,9 +18,62 @@ public struct HTTPConfiguration: Sendable, Hashable {
 }
 
 /// The routes of Calor's HTTP API over a storage.
-public func buildRouter(storage: any Storage, logger: Logger) -> Router<BasicRequestContext> {
-    let router = Router()
+///
+/// | routes | key scope |
+/// |---|---|
+/// | `/healthz`, `/readyz` | none |
+/// | `POST /v1/events`, `PUT /v1/leads`, the Segment-compatible `/v1/track`, … `/v1/batch` | ingest |
+/// | `GET /v1/leads…` | read |
+/// | `/v1/criteria…` | admin |
+///
+/// An admin key may call every route.
+public func buildRouter(
+    storage: any Storage,
+    configuration: APIConfiguration = APIConfiguration(),
+    cache: CriteriaCache = CriteriaCache(),
+    logger: Logger
+) -> Router<CalorRequestContext> {
+    let router = Router(context: CalorRequestContext.self)
+    let authenticator = KeyAuthenticator(storage: storage)
+    let ingestion = Ingestion(storage: storage, cache: cache, logger: logger)
+    let segmentPaths = SegmentController.calls + ["batch", "import"]
+    router.add(middleware: RequestIDMiddleware())
+    router.add(middleware: ProblemMiddleware())
+    router.add(
+        middleware: IngestionCORSMiddleware(
+            origins: configuration.corsOrigins,
+            paths: Set(["/v1/events", "/v1/leads"] + segmentPaths.map { "/v1/\($0)" })
+        )
+    )
     HealthController(lifecycle: DatabaseLifecycle(storage: storage, logger: logger)).addRoutes(to: router)
+
+    let leads = LeadsController(storage: storage, ingestion: ingestion, configuration: configuration)
+    let ingest = router.group("v1").add(
+        middleware: KeyAuthenticationMiddleware(authenticator: authenticator, scope: .ingest)
+    )
+    EventsController(ingestion: ingestion, configuration: configuration).addRoutes(to: ingest)
+    leads.addIngestRoutes(to: ingest)
+
+    let segment = router.group("v1")
+        .add(
+            middleware: KeyAuthenticationMiddleware(authenticator: authenticator, scope: .ingest, headerOptional: true)
+        )
+    SegmentController(ingestion: ingestion, authenticator: authenticator, configuration: configuration)
+        .addRoutes(to: segment)
+
+    let read = router.group("v1").add(
+        middleware: KeyAuthenticationMiddleware(authenticator: authenticator, scope: .read)
+    )
+    leads.addReadRoutes(to: read)
+
+    let admin = router.group("v1").add(
+        middleware: KeyAuthenticationMiddleware(authenticator: authenticator, scope: .admin)
+    )
+    CriteriaController(
+        storage: storage,
+        administration: CriteriaAdministration(storage: storage, logger: logger),
+        configuration: configuration
+    ).addRoutes(to: admin)
     return router
 }
 
@@ -31,10 +84,12 @@ public func buildRouter(storage: any Storage, logger: Logger) -> Router<BasicReq
 public func buildApplication(
     storage: any Storage,
     configuration: HTTPConfiguration,
+    api: APIConfiguration = APIConfiguration(),
+    cache: CriteriaCache = CriteriaCache(),
     services: [any Service] = [],
     logger: Logger
 ) -> some ApplicationProtocol {
-    let router = buildRouter(storage: storage, logger: logger)
+    let router = buildRouter(storage: storage, configuration: api, cache: cache, logger: logger)
     let location = storage.location
     return Application(
         router: router,

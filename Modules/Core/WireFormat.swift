@@ -22,6 +22,69 @@ public enum WireFormat {
         return text + "Z"
     }
 
+    /// Parses an RFC 3339 time (`2026-11-01T10:00:00Z`, `2026-11-01T12:00:00.5+02:00`); `nil` for anything else.
+    /// Fractions beyond microseconds are cut; leap seconds are refused.
+    public static func parseTime(_ text: String) -> Date? {
+        let bytes = Array(text.utf8)
+        var index = 0
+        func digits(_ count: Int) -> Int? {
+            guard index + count <= bytes.count else { return nil }
+            var value = 0
+            for byte in bytes[index..<index + count] {
+                guard (48...57).contains(byte) else { return nil }
+                value = value * 10 + Int(byte - 48)
+            }
+            index += count
+            return value
+        }
+        func expect(_ characters: UInt8...) -> Bool {
+            guard index < bytes.count, characters.contains(bytes[index]) else { return false }
+            index += 1
+            return true
+        }
+        guard let year = digits(4), expect(45), let month = digits(2), expect(45), let day = digits(2),
+            expect(84, 116, 32), let hour = digits(2), expect(58), let minute = digits(2), expect(58),
+            let second = digits(2), (1...12).contains(month), hour < 24, minute < 60, second < 60
+        else { return nil }
+        let monthDays = [
+            31, year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31,
+        ]
+        guard (1...monthDays[month - 1]).contains(day) else { return nil }
+        var microseconds: Int64 = 0
+        if expect(46) {
+            var scale: Int64 = 100_000
+            let start = index
+            while index < bytes.count, (48...57).contains(bytes[index]) {
+                microseconds += Int64(bytes[index] - 48) * scale
+                scale /= 10
+                index += 1
+            }
+            guard index > start else { return nil }
+        }
+        var offsetMinutes = 0
+        if expect(90, 122) {
+            offsetMinutes = 0
+        } else {
+            guard index < bytes.count else { return nil }
+            let sign = bytes[index] == 43 ? 1 : bytes[index] == 45 ? -1 : 0
+            index += 1
+            guard sign != 0, let offsetHours = digits(2), expect(58), let offset = digits(2), offsetHours < 24,
+                offset < 60
+            else { return nil }
+            offsetMinutes = sign * (offsetHours * 60 + offset)
+        }
+        guard index == bytes.count else { return nil }
+        // Days from 1970-01-01 to the civil date (Howard Hinnant's algorithm).
+        let shiftedYear = month <= 2 ? year - 1 : year
+        let era = (shiftedYear >= 0 ? shiftedYear : shiftedYear - 399) / 400
+        let yearOfEra = shiftedYear - era * 400
+        let dayOfYear = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1
+        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
+        let days = era * 146_097 + dayOfEra - 719_468
+        let seconds = Int64(days) * 86_400 + Int64(hour * 3_600 + minute * 60 + second - offsetMinutes * 60)
+        return Date(microsecondsSince1970: seconds * 1_000_000 + microseconds)
+    }
+
     public static func lead(_ lead: Lead, score: Score?) -> JSONValue {
         var object: JSONObject = [
             "id": .string(lead.id.description),
@@ -39,6 +102,61 @@ public enum WireFormat {
             "updated_at": .string(time(lead.updatedAt)),
         ]
         object["score"] = score.map(Self.score) ?? .null
+        return .object(object)
+    }
+
+    public static func event(_ event: Event) -> JSONValue {
+        .object([
+            "id": .string(event.id.description),
+            "message_id": .string(event.messageID.rawValue),
+            "type": .string(event.type.rawValue),
+            "lead_id": event.leadID.map { .string($0.description) } ?? .null,
+            "anonymous_id": event.anonymousID.map { .string($0.rawValue) } ?? .null,
+            "timestamp": .string(time(event.timestamp)),
+            "received_at": .string(time(event.receivedAt)),
+            "properties": .object(event.properties),
+            "context": .object(event.context),
+        ])
+    }
+
+    public static func temperatureChange(_ change: TemperatureChange) -> JSONValue {
+        .object([
+            "from_temperature": change.fromTemperature.map { .string($0.rawValue) } ?? .null,
+            "to_temperature": .string(change.toTemperature.rawValue),
+            "from_grade": change.fromGrade.map { .string($0.rawValue) } ?? .null,
+            "to_grade": .string(change.toGrade.rawValue),
+            "criteria_version": .number(Double(change.criteriaVersion.rawValue)),
+            "at": .string(time(change.at)),
+        ])
+    }
+
+    public static func stageTransition(_ transition: StageTransition) -> JSONValue {
+        var reason: JSONObject
+        switch transition.reason {
+        case .rule(let id): reason = ["kind": "rule", "rule": .string(id)]
+        case .event(let id): reason = ["kind": "event", "event_id": .string(id.description)]
+        case .manual(let actor, let note):
+            reason = ["kind": "manual", "actor": .string(actor), "note": note.map { .string($0) } ?? .null]
+        }
+        return .object([
+            "from": transition.from.map { .string($0.rawValue) } ?? .null,
+            "to": .string(transition.to.rawValue),
+            "at": .string(time(transition.at)),
+            "reason": .object(reason),
+            "value": transition.value.map { .number($0) } ?? .null,
+        ])
+    }
+
+    public static func criteriaVersion(_ version: CriteriaVersion, document: Bool) -> JSONValue {
+        var object: JSONObject = [
+            "version": .number(Double(version.number.rawValue)),
+            "active": .bool(version.isActive),
+            "created_at": .string(time(version.createdAt)),
+            "author": .string(version.author),
+            "comment": version.comment.map { .string($0) } ?? .null,
+            "content_hash": .string(version.contentHash),
+        ]
+        if document { object["document"] = .string(version.document) }
         return .object(object)
     }
 

@@ -1,0 +1,28 @@
+/// Limits and mappings of the HTTP API.
+///
+/// | key | default | meaning |
+/// |---|---|---|
+/// | `maximumBodyBytes` | 5 MiB | largest request body, as sent and as inflated (413 beyond) |
+/// | `maximumBatchItems` | 1000 | most events (or Segment messages) in one batch (413 beyond) |
+/// | `eventNames` | none | Segment track event names mapped to event types; the rest become lower snake case |
+/// | `corsOrigins` | any | origins a web page may send events from (ingestion routes only) |
+public struct APIConfiguration: Sendable, Hashable {
+    public var maximumBodyBytes: Int
+    public var maximumBatchItems: Int
+    /// `"Order Completed": "purchase"`: overrides the default mapping of a track event's name to its type.
+    public var eventNames: [String: String]
+    /// `nil`: any origin.
+    public var corsOrigins: [String]?
+
+    public init(
+        maximumBodyBytes: Int = 5 * 1024 * 1024,
+        maximumBatchItems: Int = 1_000,
+        eventNames: [String: String] = [:],
+        corsOrigins: [String]? = nil
+    ) {
+        self.maximumBodyBytes = maximumBodyBytes
+        self.maximumBatchItems = maximumBatchItems
+        self.eventNames = eventNames
+        self.corsOrigins = corsOrigins
+    }
+}

@@ -1,0 +1,128 @@
+import Core
+import Domain
+import Foundation
+import Hummingbird
+
+/// `POST /v1/events`: one event or a batch, in Calor's own format.
+struct EventsController {
+    let ingestion: Ingestion
+    let configuration: APIConfiguration
+
+    func addRoutes(to group: RouterGroup<CalorRequestContext>) {
+        group.post("/events") { request, _ in
+            try await ingest(request)
+        }
+    }
+
+    func ingest(_ request: Request) async throws -> Response {
+        let body = try await RequestBody.json(of: request, limit: configuration.maximumBodyBytes)
+        let receivedAt = Date()
+        if case .object(let object) = body, let batch = object["batch"] {
+            guard object.count == 1 else {
+                throw Problem.invalid(
+                    "a batch body holds only 'batch'",
+                    errors: object.keys.filter { $0 != "batch" }.sorted().map {
+                        Problem.FieldError(pointer: "/\($0)", detail: "is not a known field")
+                    }
+                )
+            }
+            guard case .array(let items) = batch else {
+                throw Problem.invalid(
+                    "'batch' must be an array of events",
+                    errors: [Problem.FieldError(pointer: "/batch", detail: "must be an array")]
+                )
+            }
+            guard items.count <= configuration.maximumBatchItems else {
+                throw Problem(
+                    slug: "batch-too-large",
+                    title: "Batch too large",
+                    status: .contentTooLarge,
+                    detail:
+                        "a batch holds at most \(configuration.maximumBatchItems) events; this one has \(items.count)"
+                )
+            }
+            let parsed = items.enumerated().map { index, item in
+                NativePayload.event(item, pointer: "/batch/\(index)")
+            }
+            let outcomes = try await ingest(parsed, receivedAt: receivedAt)
+            return Response.json(
+                .object([
+                    "results": .array(
+                        outcomes.enumerated().map { index, outcome in Self.result(outcome, index: index) }
+                    )
+                ])
+            )
+        }
+        let outcome = try await ingest([NativePayload.event(body, pointer: "")], receivedAt: receivedAt)[0]
+        switch outcome {
+        case .accepted, .duplicate:
+            var result = Self.result(outcome, index: nil)
+            if case .object(var object) = result {
+                object.removeValue(forKey: "index")
+                result = .object(object)
+            }
+            return Response.json(result, status: outcome.isAccepted ? .accepted : .ok)
+        case .rejected(let rejection):
+            throw Self.problem(rejection)
+        }
+    }
+
+    /// Ingests the well-formed items and merges their outcomes with the malformed ones', in order.
+    private func ingest(
+        _ parsed: [Result<IncomingEvent, IngestRejection>],
+        receivedAt: Date
+    ) async throws
+        -> [IngestOutcome]
+    {
+        let valid = parsed.compactMap { try? $0.get() }.map(IngestItem.event)
+        var stored = try await ingestion.ingest(valid, receivedAt: receivedAt).makeIterator()
+        return parsed.map { item in
+            switch item {
+            case .success: stored.next()!
+            case .failure(let rejection): .rejected(rejection)
+            }
+        }
+    }
+
+    static func result(_ outcome: IngestOutcome, index: Int?) -> JSONValue {
+        var object: JSONObject = [:]
+        if let index { object["index"] = .number(Double(index)) }
+        switch outcome {
+        case .accepted(let event, let lead):
+            object["status"] = "accepted"
+            if let event { object["event_id"] = .string(event.description) }
+            object["lead_id"] = lead.map { .string($0.description) } ?? .null
+        case .duplicate(let event):
+            object["status"] = "duplicate"
+            object["event_id"] = .string(event.description)
+        case .rejected(let rejection):
+            object["status"] = "rejected"
+            object["error"] = problem(rejection).json
+        }
+        return .object(object)
+    }
+
+    static func problem(_ rejection: IngestRejection) -> Problem {
+        switch rejection.reason {
+        case "lead-not-found":
+            Problem(slug: "lead-not-found", title: "Lead not found", status: .notFound, detail: rejection.detail)
+        case "identity-conflict":
+            Problem(slug: "identity-conflict", title: "Identity conflict", status: .conflict, detail: rejection.detail)
+        default:
+            Problem(
+                slug: rejection.reason,
+                title: "Invalid event",
+                status: .badRequest,
+                detail: rejection.detail,
+                errors: rejection.fields
+            )
+        }
+    }
+}
+
+extension IngestOutcome {
+    var isAccepted: Bool {
+        if case .accepted = self { return true }
+        return false
+    }
+}

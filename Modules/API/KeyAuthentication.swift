@@ -1,0 +1,106 @@
+import Core
+import Domain
+import Foundation
+import Hummingbird
+
+/// Checks the key a request presents and the scope a route needs.
+///
+/// Keys come as `Authorization: Bearer <key>`, or (what Segment's and RudderStack's libraries send) as the user name of
+/// `Authorization: Basic`. `last_used_at` is written at most once a minute per key, so that a busy key costs no write
+/// per request.
+struct KeyAuthenticator: Sendable {
+    let keys: KeyManagement
+    let usage = UsageRecorder()
+    let storage: any Storage
+
+    init(storage: any Storage) {
+        self.storage = storage
+        self.keys = KeyManagement(storage: storage)
+    }
+
+    /// The key in the request's `Authorization` header, if it has one.
+    static func presentedKey(in request: Request) -> String? {
+        guard let header = request.headers[.authorization] else { return nil }
+        if header.count > 7, header.prefix(7).lowercased() == "bearer " {
+            return header.dropFirst(7).trimmingCharacters(in: .whitespaces)
+        }
+        if header.count > 6, header.prefix(6).lowercased() == "basic ",
+            let data = Data(base64Encoded: String(header.dropFirst(6)).trimmingCharacters(in: .whitespaces)),
+            let credentials = String(data: data, encoding: .utf8)
+        {
+            return String(credentials.prefix { $0 != ":" })
+        }
+        return ""
+    }
+
+    /// The live key `presented` names, allowed `scope`; throws 401 or 403 problems otherwise.
+    func require(_ scope: APIKey.Scope, presented: String?) async throws -> APIKey {
+        guard let presented, !presented.isEmpty else {
+            throw Problem(
+                slug: "unauthorized",
+                title: "Unauthorized",
+                status: .unauthorized,
+                detail: "this route needs an API key: send 'Authorization: Bearer calor_…'",
+                headers: [.wwwAuthenticate: #"Bearer realm="calor""#]
+            )
+        }
+        guard let key = try await keys.authenticate(presented) else {
+            throw Problem(
+                slug: "unauthorized",
+                title: "Unauthorized",
+                status: .unauthorized,
+                detail: "the API key is not valid (unknown, mistyped or revoked)",
+                headers: [.wwwAuthenticate: #"Bearer realm="calor", error="invalid_token""#]
+            )
+        }
+        guard key.allows(scope) else {
+            throw Problem(
+                slug: "forbidden",
+                title: "Forbidden",
+                status: .forbidden,
+                detail: "this route needs a key with the '\(scope.rawValue)' scope; this key has "
+                    + key.scopes.sorted().map { "'\($0.rawValue)'" }.joined(separator: ", ")
+            )
+        }
+        let now = Date()
+        if await usage.due(key.id, at: now) {
+            try await storage.keys.markUsed(key.id, at: now)
+        }
+        return key
+    }
+}
+
+/// Remembers when each key's use was last written.
+actor UsageRecorder {
+    private var written: [APIKey.ID: Date] = [:]
+
+    /// True when the key's use was not written in the last minute (and notes that it is now).
+    func due(_ id: APIKey.ID, at now: Date) -> Bool {
+        if let last = written[id], now.timeIntervalSince(last) < 60 { return false }
+        written[id] = now
+        return true
+    }
+}
+
+/// Requires a key with a scope on every route of a group.
+struct KeyAuthenticationMiddleware: RouterMiddleware {
+    typealias Context = CalorRequestContext
+
+    let authenticator: KeyAuthenticator
+    let scope: APIKey.Scope
+    /// Let a request without an `Authorization` header through (Segment's routes, whose key may be in the body).
+    var headerOptional = false
+
+    func handle(
+        _ request: Request,
+        context: Context,
+        next: (Request, Context) async throws -> Response
+    ) async throws -> Response {
+        var context = context
+        let presented = KeyAuthenticator.presentedKey(in: request)
+        if presented != nil || !headerOptional {
+            context.key = try await authenticator.require(scope, presented: presented)
+        }
+        return try await next(request, context)
+    }
+}

@@ -1,0 +1,148 @@
+import Core
+import Domain
+import Foundation
+import Hummingbird
+
+/// Lead data in (`PUT /v1/leads`, ingest scope) and lead reads (read scope).
+struct LeadsController {
+    let storage: any Storage
+    let ingestion: Ingestion
+    let configuration: APIConfiguration
+
+    func addIngestRoutes(to group: RouterGroup<CalorRequestContext>) {
+        group.put("/leads") { request, context in
+            try await upsert(request, context: context)
+        }
+    }
+
+    func addReadRoutes(to group: RouterGroup<CalorRequestContext>) {
+        group.get("/leads") { request, _ in
+            try await list(request)
+        }
+        group.get("/leads/:id") { _, context in
+            try await show(try leadID(context))
+        }
+        group.get("/leads/:id/events") { request, context in
+            try await timeline(try leadID(context), request: request)
+        }
+    }
+
+    /// Upserts the lead. A key that may read answers with the lead and its score; an ingest-only key (which may sit in
+    /// a web page) only with the lead's id, so that it cannot be used to read what Calor knows about an email.
+    func upsert(_ request: Request, context: CalorRequestContext) async throws -> Response {
+        let body = try await RequestBody.json(of: request, limit: configuration.maximumBodyBytes)
+        let identity = try NativePayload.lead(body).get()
+        let result: (lead: ScoredLead, created: Bool)
+        do {
+            result = try await ingestion.upsertLead(identity, at: Date())
+        } catch let rejection as IngestRejection {
+            throw EventsController.problem(rejection)
+        }
+        let status: HTTPResponse.Status = result.created ? .created : .ok
+        guard context.key?.allows(.read) == true else {
+            return Response.json(.object(["id": .string(result.lead.lead.id.description)]), status: status)
+        }
+        return Response.json(WireFormat.lead(result.lead.lead, score: result.lead.score), status: status)
+    }
+
+    func list(_ request: Request) async throws -> Response {
+        var parameters = QueryParameters(request.uri.queryParameters)
+        if parameters.has("email") || parameters.has("external_id") {
+            let email = try parameters.string("email").map { text in
+                guard let email = EmailAddress(text) else {
+                    throw Problem.invalidParameter("email", "is not an email address")
+                }
+                return email
+            }
+            let externalID = try parameters.string("external_id")
+            try parameters.refuseOthers()
+            var found: Lead?
+            if let email { found = try await storage.leads.find(email: email) }
+            if let externalID {
+                let byExternalID = try await storage.leads.find(externalID: externalID)
+                found = email == nil ? byExternalID : (found?.id == byExternalID?.id ? found : nil)
+            }
+            var data: [JSONValue] = []
+            if let found {
+                data.append(WireFormat.lead(found, score: try await storage.scores.score(of: found.id)))
+            }
+            return Response.json(.object(["data": .array(data), "next_cursor": .null]))
+        }
+        var query = LeadQuery()
+        query.temperature = try parameters.choice("temperature", Temperature.init(rawValue:))
+        query.grade = try parameters.choice("grade") { Grade(rawValue: $0.uppercased()) }
+        query.stage = try parameters.string("stage").map { Stage($0) }
+        query.sourceChannel = try parameters.string("channel")
+        query.minimumScore = try parameters.number("min_score")
+        query.maximumScore = try parameters.number("max_score")
+        query.updatedSince = try parameters.time("updated_since")
+        query.excludeDisqualified = try parameters.boolean("exclude_disqualified") ?? false
+        query.order = try parameters.choice("sort", LeadQuery.Order.init(rawValue:)) ?? .created
+        query.limit = try parameters.integer("limit", in: 1...1_000) ?? 50
+        if let text = try parameters.string("cursor") {
+            guard let cursor = LeadCursor(text), cursor.order == query.order else {
+                throw Problem.invalidParameter("cursor", "is not a cursor of this list (was the sort changed?)")
+            }
+            query.cursor = cursor
+        }
+        try parameters.refuseOthers()
+        let page = try await storage.leads.list(query)
+        return Response.json(
+            .object([
+                "data": .array(page.leads.map { WireFormat.lead($0.lead, score: $0.score) }),
+                "next_cursor": page.nextCursor.map { .string($0.description) } ?? .null,
+            ])
+        )
+    }
+
+    func show(_ id: Lead.ID) async throws -> Response {
+        guard let lead = try await storage.leads.find(id) else { throw Problem.notFound("no lead has the id \(id)") }
+        async let score = storage.scores.score(of: id)
+        async let temperatures = storage.scores.temperatureHistory(of: id)
+        async let stages = storage.stages.history(of: id)
+        async let identities = storage.identities.identities(of: id)
+        guard case .object(var object) = WireFormat.lead(lead, score: try await score) else { fatalError() }
+        object["temperature_history"] = .array(try await temperatures.map(WireFormat.temperatureChange))
+        object["stage_history"] = .array(try await stages.map(WireFormat.stageTransition))
+        object["anonymous_ids"] = .array(try await identities.map { .string($0.anonymousID.rawValue) })
+        return Response.json(.object(object))
+    }
+
+    func timeline(_ id: Lead.ID, request: Request) async throws -> Response {
+        var parameters = QueryParameters(request.uri.queryParameters)
+        let limit = try parameters.integer("limit", in: 1...1_000) ?? 50
+        let cursor = try parameters.string("cursor").map { text in
+            guard let cursor = EventCursor(text) else {
+                throw Problem.invalidParameter("cursor", "is not a cursor of this timeline")
+            }
+            return cursor
+        }
+        try parameters.refuseOthers()
+        guard try await storage.leads.find(id) != nil else { throw Problem.notFound("no lead has the id \(id)") }
+        let page = try await storage.events.timeline(of: id, limit: limit, after: cursor)
+        return Response.json(
+            .object([
+                "data": .array(page.events.map(WireFormat.event)),
+                "next_cursor": page.nextCursor.map { .string($0.text) } ?? .null,
+            ])
+        )
+    }
+
+    func leadID(_ context: CalorRequestContext) throws -> Lead.ID {
+        guard let text = context.parameters.get("id"), let id = Lead.ID(string: text) else {
+            throw Problem.notFound("no lead has that id (lead ids are UUIDs)")
+        }
+        return id
+    }
+}
+
+extension EventCursor {
+    /// The cursor's text form, safe in a URL: `<timestamp microseconds>.<event id>`.
+    var text: String { "\(timestamp.microsecondsSince1970).\(id.rawValue)" }
+
+    init?(_ text: String) {
+        let parts = text.split(separator: ".")
+        guard parts.count == 2, let microseconds = Int64(parts[0]), let id = Int64(parts[1]) else { return nil }
+        self.init(timestamp: Date(microsecondsSince1970: microseconds), id: Event.ID(id))
+    }
+}

@@ -1,0 +1,149 @@
+import Core
+import Domain
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+
+/// Turns every error into a problem document: storage errors by kind, Hummingbird's own errors (no such route, body
+/// too large), and anything unexpected as a 500 that says nothing of its cause to the client (the log has it, with
+/// the request id).
+struct ProblemMiddleware: RouterMiddleware {
+    typealias Context = CalorRequestContext
+
+    func handle(
+        _ request: Request,
+        context: Context,
+        next: (Request, Context) async throws -> Response
+    ) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch let problem as Problem {
+            throw problem
+        } catch let error as StoreError {
+            throw Self.problem(for: error, context: context)
+        } catch let error as HTTPError {
+            throw Problem(
+                slug: error.status == .notFound ? "not-found" : "http-\(error.status.code)",
+                title: error.status.reasonPhrase,
+                status: error.status,
+                detail: error.status == .notFound ? "no route \(request.method) \(request.uri.path)" : error.body,
+                headers: error.headers
+            )
+        } catch is NIOTooManyBytesError {
+            throw RequestBody.tooLarge(context.maxUploadSize)
+        } catch is CancellationError {
+            throw Problem(
+                slug: "unavailable",
+                title: "Unavailable",
+                status: .serviceUnavailable,
+                detail: "the server is stopping"
+            )
+        } catch {
+            context.logger.error("request failed", metadata: ["error.type": "\(type(of: error))"])
+            throw Problem(
+                slug: "internal-error",
+                title: "Internal error",
+                status: .internalServerError,
+                detail: "the server failed to answer; the log has the details under request id \(context.id)"
+            )
+        }
+    }
+
+    static func problem(for error: StoreError, context: Context) -> Problem {
+        switch error.kind {
+        case .notFound: return Problem.notFound(error.description)
+        case .invalid: return Problem.invalid(error.description)
+        case .conflict, .duplicate:
+            return Problem(slug: "conflict", title: "Conflict", status: .conflict, detail: error.description)
+        case .unavailable:
+            context.logger.warning("database unavailable", metadata: ["error": "\(error)"])
+            return Problem(
+                slug: "unavailable",
+                title: "Unavailable",
+                status: .serviceUnavailable,
+                detail: "the database is busy or unreachable; retry shortly",
+                headers: [.retryAfter: "1"]
+            )
+        case .schema:
+            context.logger.error("database schema problem", metadata: ["error": "\(error)"])
+            return Problem(
+                slug: "unavailable",
+                title: "Unavailable",
+                status: .serviceUnavailable,
+                detail: "the database schema is not the one this server works with",
+                headers: [.retryAfter: "10"]
+            )
+        }
+    }
+}
+
+/// Echoes the request id (Hummingbird's, which the logs carry) as `X-Request-Id`.
+struct RequestIDMiddleware: RouterMiddleware {
+    typealias Context = CalorRequestContext
+
+    func handle(
+        _ request: Request,
+        context: Context,
+        next: (Request, Context) async throws -> Response
+    ) async throws -> Response {
+        do {
+            var response = try await next(request, context)
+            response.headers[.requestID] = context.id
+            return response
+        } catch let problem as Problem {
+            var problem = problem
+            problem.headers[.requestID] = context.id
+            throw problem
+        }
+    }
+}
+
+/// CORS on the ingestion routes, so that a web page can send events with an ingest key; preflight requests are
+/// answered here.
+struct IngestionCORSMiddleware: RouterMiddleware {
+    typealias Context = CalorRequestContext
+
+    /// `nil`: any origin.
+    let origins: [String]?
+    let paths: Set<String>
+
+    func handle(
+        _ request: Request,
+        context: Context,
+        next: (Request, Context) async throws -> Response
+    ) async throws -> Response {
+        guard [.post, .put, .options].contains(request.method), paths.contains(request.uri.path),
+            let origin = request.headers[.origin]
+        else {
+            return try await next(request, context)
+        }
+        let allowed = origins.map { $0.contains(origin) } ?? true
+        var headers: HTTPFields = [:]
+        if allowed {
+            headers[.accessControlAllowOrigin] = origins == nil ? "*" : origin
+            headers[.vary] = "Origin"
+        }
+        if request.method == .options {
+            if allowed {
+                headers[.accessControlAllowMethods] = "POST, PUT, OPTIONS"
+                headers[.accessControlAllowHeaders] = "Authorization, Content-Type, Content-Encoding"
+                headers[.accessControlMaxAge] = "86400"
+            }
+            return Response(status: .noContent, headers: headers)
+        }
+        do {
+            var response = try await next(request, context)
+            response.headers.append(contentsOf: headers)
+            return response
+        } catch var problem as Problem {
+            problem.headers.append(contentsOf: headers)
+            throw problem
+        }
+    }
+}
+
+extension HTTPField.Name {
+    static let requestID = HTTPField.Name("X-Request-Id")!
+}

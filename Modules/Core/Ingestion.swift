@@ -1,0 +1,332 @@
+public import Domain
+public import Foundation
+public import Logging
+
+/// Taking in what leads say and do: events, lead upserts, identify calls and visitor links, each batch in one unit of
+/// work that also rescores every lead it touched.
+///
+/// A bad item never blocks the good ones: an item Calor cannot take (a lead id that does not exist, an email and an
+/// external id naming two leads) is answered ``IngestOutcome/rejected(_:)`` and writes nothing, and the others are
+/// stored. When the call returns, every accepted item is committed; when it throws, nothing is.
+public struct Ingestion: Sendable {
+    let storage: any Storage
+    let cache: CriteriaCache
+    let logger: Logger
+
+    public init(storage: any Storage, cache: CriteriaCache, logger: Logger) {
+        self.storage = storage
+        self.cache = cache
+        self.logger = logger
+    }
+
+    /// Stores the items in order, in one unit of work, and rescores the leads they touched. Returns one outcome per
+    /// item, in the same order.
+    public func ingest(_ items: [IngestItem], receivedAt: Date) async throws -> [IngestOutcome] {
+        guard !items.isEmpty else { return [] }
+        // At the precision times are stored with: an event stamped "now" must not read back later than now.
+        let receivedAt = receivedAt.truncatedToMicroseconds
+        let cache = self.cache
+        return try await storage.unitOfWork { stores in
+            var batch = Batch(stores: stores, receivedAt: receivedAt)
+            var outcomes: [IngestOutcome?] = Array(repeating: nil, count: items.count)
+            var pending: [(index: Int, event: NewEvent)] = []
+            for (index, item) in items.enumerated() {
+                do {
+                    switch item {
+                    case .event(let event):
+                        pending.append((index, try await batch.prepare(event)))
+                    case .identify(let identity):
+                        let lead = try await batch.identify(identity)
+                        outcomes[index] = .accepted(event: nil, lead: lead.id)
+                    case .link(let anonymousID, let reference):
+                        let leadID = try await batch.resolve(reference)
+                        try await batch.link(anonymousID, to: leadID)
+                        outcomes[index] = .accepted(event: nil, lead: leadID)
+                    }
+                } catch let rejection as IngestRejection {
+                    outcomes[index] = .rejected(rejection)
+                }
+            }
+            let appended = try await stores.events.append(pending.map(\.event))
+            for ((index, event), outcome) in zip(pending, appended) {
+                switch outcome {
+                case .accepted(let id):
+                    let leadID = try await batch.owner(of: event)
+                    if let leadID { batch.touched.insert(leadID) }
+                    outcomes[index] = .accepted(event: id, lead: leadID)
+                case .duplicate(let id):
+                    outcomes[index] = .duplicate(event: id)
+                }
+            }
+            // In id order, so that two units of work rescoring the same leads lock them in the same order.
+            for leadID in batch.touched.sorted() {
+                _ = try await Rescoring.rescoreLead(leadID, in: stores, cache: cache, at: receivedAt)
+            }
+            return outcomes.map { $0! }
+        }
+    }
+
+    /// Creates or updates a lead (by email or external id), ties the visitor to it when given, rescores it when
+    /// anything changed, and returns it with its score.
+    public func upsertLead(
+        _ identity: IncomingIdentity,
+        at time: Date
+    ) async throws -> (lead: ScoredLead, created: Bool) {
+        let time = time.truncatedToMicroseconds
+        let cache = self.cache
+        return try await storage.unitOfWork { stores in
+            var batch = Batch(stores: stores, receivedAt: time)
+            let created = try await batch.identifyReportingCreation(identity)
+            for leadID in batch.touched {
+                _ = try await Rescoring.rescoreLead(leadID, in: stores, cache: cache, at: time)
+            }
+            let score = try await stores.scores.score(of: created.lead.id)
+            let lead = try await stores.leads.find(created.lead.id) ?? created.lead
+            return (ScoredLead(lead: lead, score: score), created.created)
+        }
+    }
+}
+
+/// One thing to take in.
+public enum IngestItem: Sendable, Hashable {
+    /// Something a lead or visitor did.
+    case event(IncomingEvent)
+    /// What a lead told us: creates or updates the lead, and ties a visitor to it.
+    case identify(IncomingIdentity)
+    /// Ties a visitor to a lead (Segment's alias).
+    case link(AnonymousID, LeadReference)
+}
+
+/// How an event or a call names a lead.
+public enum LeadReference: Sendable, Hashable {
+    /// A lead that must exist.
+    case id(Lead.ID)
+    /// The lead with this email; created when there is none.
+    case email(EmailAddress)
+    /// The lead with this CRM id (Segment's `userId`); created when there is none.
+    case externalID(String)
+}
+
+/// An event as a client sends it, checked for shape but not yet tied to stored leads.
+public struct IncomingEvent: Sendable, Hashable {
+    /// The idempotency key; one is made up when absent (the event is then never a duplicate).
+    public var messageID: MessageID?
+    public var lead: LeadReference?
+    public var anonymousID: AnonymousID?
+    public var type: EventType
+    public var properties: JSONObject
+    public var context: JSONObject
+    /// When it happened; the time received when absent.
+    public var timestamp: Date?
+
+    /// Fails when the event names neither a lead nor a visitor.
+    public init?(
+        messageID: MessageID?,
+        lead: LeadReference?,
+        anonymousID: AnonymousID?,
+        type: EventType,
+        properties: JSONObject = [:],
+        context: JSONObject = [:],
+        timestamp: Date?
+    ) {
+        guard lead != nil || anonymousID != nil else { return nil }
+        self.messageID = messageID
+        self.lead = lead
+        self.anonymousID = anonymousID
+        self.type = type
+        self.properties = properties
+        self.context = context
+        self.timestamp = timestamp
+    }
+}
+
+/// What a lead told us about themselves (a form, a CRM record, an identify call).
+public struct IncomingIdentity: Sendable, Hashable {
+    public var email: EmailAddress?
+    public var externalID: String?
+    /// Merged into the lead's attributes key by key; `null` removes a key.
+    public var attributes: JSONObject
+    /// Kept only when the lead has none yet (first touch wins).
+    public var source: LeadSource?
+    /// A visitor to tie to the lead: their past and future events become the lead's.
+    public var anonymousID: AnonymousID?
+
+    /// Fails when neither email nor external id is given.
+    public init?(
+        email: EmailAddress?,
+        externalID: String?,
+        attributes: JSONObject = [:],
+        source: LeadSource? = nil,
+        anonymousID: AnonymousID? = nil
+    ) {
+        guard email != nil || externalID != nil else { return nil }
+        self.email = email
+        self.externalID = externalID
+        self.attributes = attributes
+        self.source = source
+        self.anonymousID = anonymousID
+    }
+}
+
+/// What became of one item.
+public enum IngestOutcome: Sendable, Hashable {
+    /// Stored. `event` is the stored event's id (events only); `lead` the lead it is about, when one is known.
+    case accepted(event: Event.ID?, lead: Lead.ID?)
+    /// An event with the same message id was stored before; nothing was written.
+    case duplicate(event: Event.ID)
+    /// Not stored, and why.
+    case rejected(IngestRejection)
+}
+
+/// Why an item was not taken in.
+public struct IngestRejection: Error, Sendable, Hashable, CustomStringConvertible {
+    /// A stable name of the reason: `lead-not-found`, `identity-conflict`, `invalid-event`.
+    public var reason: String
+    /// What went wrong, for a person.
+    public var detail: String
+    /// The fields at fault, as JSON pointers into the request (`/batch/3/lead/email`), with what is wrong with each.
+    public var fields: [FieldProblem]
+
+    public init(reason: String, detail: String, fields: [FieldProblem] = []) {
+        self.reason = reason
+        self.detail = detail
+        self.fields = fields
+    }
+
+    public var description: String { detail }
+}
+
+/// The state of one unit of work of ingestion: the leads it resolved and touched.
+private struct Batch {
+    let stores: any Stores
+    let receivedAt: Date
+    /// Leads whose score the batch may have changed.
+    var touched: Set<Lead.ID> = []
+    private var resolved: [LeadReference: Lead.ID] = [:]
+    private var owners: [AnonymousID: Lead.ID?] = [:]
+
+    init(stores: any Stores, receivedAt: Date) {
+        self.stores = stores
+        self.receivedAt = receivedAt
+    }
+
+    /// The lead a reference names, creating it for an email or external id that names none.
+    mutating func resolve(_ reference: LeadReference) async throws -> Lead.ID {
+        if let id = resolved[reference] { return id }
+        let id: Lead.ID
+        switch reference {
+        case .id(let leadID):
+            guard try await stores.leads.find(leadID) != nil else {
+                throw IngestRejection(reason: "lead-not-found", detail: "no lead has the id \(leadID)")
+            }
+            id = leadID
+        case .email(let email):
+            if let lead = try await stores.leads.find(email: email) {
+                id = lead.id
+            } else {
+                id = try await create(LeadUpsert(email: email, externalID: nil)!)
+            }
+        case .externalID(let externalID):
+            if let lead = try await stores.leads.find(externalID: externalID) {
+                id = lead.id
+            } else {
+                id = try await create(LeadUpsert(email: nil, externalID: externalID)!)
+            }
+        }
+        resolved[reference] = id
+        return id
+    }
+
+    private mutating func create(_ upsert: LeadUpsert) async throws -> Lead.ID {
+        let result = try await stores.leads.upsert(upsert, at: receivedAt)
+        touched.insert(result.lead.id)
+        return result.lead.id
+    }
+
+    /// The event to append: its lead resolved and tied to its visitor.
+    mutating func prepare(_ event: IncomingEvent) async throws -> NewEvent {
+        var leadID: Lead.ID?
+        if let reference = event.lead {
+            leadID = try await resolve(reference)
+        }
+        if let leadID, let anonymousID = event.anonymousID {
+            try await link(anonymousID, to: leadID)
+        }
+        return NewEvent(
+            messageID: event.messageID ?? MessageID(UUID().uuidString),
+            leadID: leadID,
+            anonymousID: event.anonymousID,
+            type: event.type,
+            properties: event.properties,
+            context: event.context,
+            timestamp: event.timestamp ?? receivedAt,
+            receivedAt: receivedAt
+        )!
+    }
+
+    /// Ties the visitor to the lead unless it is another lead's already: two identified leads are never merged, and
+    /// the event that named both stays the named lead's.
+    mutating func link(_ anonymousID: AnonymousID, to leadID: Lead.ID) async throws {
+        let owner = try await owner(of: anonymousID)
+        guard owner == nil else { return }
+        let result = try await stores.identities.link(anonymousID, to: leadID, at: receivedAt)
+        owners[anonymousID] = .some(leadID)
+        if result.linked || result.movedEvents > 0 { touched.insert(leadID) }
+    }
+
+    mutating func owner(of anonymousID: AnonymousID) async throws -> Lead.ID? {
+        if let known = owners[anonymousID] { return known }
+        let owner = try await stores.identities.lead(for: anonymousID)
+        owners[anonymousID] = .some(owner)
+        return owner
+    }
+
+    /// The lead a stored event belongs to: the one it named, else its visitor's.
+    mutating func owner(of event: NewEvent) async throws -> Lead.ID? {
+        if let leadID = event.leadID { return leadID }
+        guard let anonymousID = event.anonymousID else { return nil }
+        return try await owner(of: anonymousID)
+    }
+
+    mutating func identify(_ identity: IncomingIdentity) async throws -> Lead {
+        try await identifyReportingCreation(identity).lead
+    }
+
+    mutating func identifyReportingCreation(_ identity: IncomingIdentity) async throws -> LeadUpsertResult {
+        let upsert = LeadUpsert(
+            email: identity.email,
+            externalID: identity.externalID,
+            attributes: identity.attributes,
+            source: identity.source
+        )!
+        let result: LeadUpsertResult
+        do {
+            result = try await stores.leads.upsert(upsert, at: receivedAt)
+        } catch let error as StoreError where error.kind == .conflict {
+            throw IngestRejection(
+                reason: "identity-conflict",
+                detail: "the email and the external id belong to two different leads; leads are never merged "
+                    + "automatically"
+            )
+        }
+        if result.changed { touched.insert(result.lead.id) }
+        if let email = identity.email { resolved[.email(email)] = result.lead.id }
+        if let externalID = identity.externalID { resolved[.externalID(externalID)] = result.lead.id }
+        if let anonymousID = identity.anonymousID {
+            try await link(anonymousID, to: result.lead.id)
+        }
+        return result
+    }
+}
+
+/// One failing field of a request: where it is (a JSON pointer such as `/batch/3/timestamp`, or a query parameter's
+/// name) and what is wrong with it.
+public struct FieldProblem: Sendable, Hashable {
+    public var pointer: String
+    public var detail: String
+
+    public init(pointer: String, detail: String) {
+        self.pointer = pointer
+        self.detail = detail
+    }
+}

@@ -1,0 +1,93 @@
+import API
+import Core
+import Domain
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import NIOCore
+import StorageSQLite
+import Testing
+
+/// Criteria without decay, so that scores are exact whatever the clock says.
+let testCriteria = """
+    thresholds: { warm: 20, hot: 50 }
+    fit:
+      - { id: big, if: { field: company_size, gte: 100 }, points: 30 }
+    engagement:
+      - { id: quote, event: quote_requested, points: 40 }
+      - { id: visits, event: page_viewed, points: 2, cap: 10 }
+    disqualify:
+      - { id: competitor, if: { field: email, ends_with: "@rival.example" } }
+    """
+
+/// A migrated SQLite database with test criteria and one key of each scope, and Calor's router over it.
+struct APIHarness: Sendable {
+    let folder: URL
+    let storage: SQLiteStorage
+    let keys: [APIKey.Scope: String]
+    static let logger = Logger(label: "calor-test")
+
+    static func with(
+        configuration: APIConfiguration = APIConfiguration(),
+        _ body: @Sendable (APIHarness, any TestClientProtocol) async throws -> Void
+    ) async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("calor-api-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let storage = try SQLiteStorage(
+            configuration: SQLiteConfiguration(path: folder.appendingPathComponent("calor.sqlite").path)
+        )
+        do {
+            try await storage.migrate()
+            _ = try await CriteriaAdministration(storage: storage, logger: logger)
+                .apply(testCriteria, author: "test", comment: nil, at: Date())
+            var keys: [APIKey.Scope: String] = [:]
+            for scope in APIKey.Scope.allCases {
+                keys[scope] = try await KeyManagement(storage: storage)
+                    .create(name: "test-\(scope.rawValue)", scope: scope, actor: "test", at: Date()).secret
+            }
+            let harness = APIHarness(folder: folder, storage: storage, keys: keys)
+            let router = buildRouter(storage: storage, configuration: configuration, logger: logger)
+            let app = Application(router: router, logger: logger)
+            try await app.test(.router) { client in try await body(harness, client) }
+        } catch {
+            await storage.close()
+            throw error
+        }
+        await storage.close()
+    }
+
+    func headers(_ scope: APIKey.Scope?, _ extra: HTTPFields = [:]) -> HTTPFields {
+        var fields = extra
+        if let scope { fields[.authorization] = "Bearer \(keys[scope]!)" }
+        return fields
+    }
+}
+
+/// A response's status and body as JSON.
+struct Answer {
+    let status: HTTPResponse.Status
+    let headers: HTTPFields
+    let text: String
+
+    var json: JSONValue { (try? JSONValue(parsing: text)) ?? .null }
+}
+
+extension TestClientProtocol {
+    func send(
+        _ method: HTTPRequest.Method,
+        _ uri: String,
+        key: APIKey.Scope?,
+        harness: APIHarness,
+        headers: HTTPFields = [:],
+        json: JSONValue? = nil,
+        body: ByteBuffer? = nil
+    ) async throws -> Answer {
+        let buffer = body ?? json.map { ByteBuffer(string: $0.jsonText) }
+        return try await execute(uri: uri, method: method, headers: harness.headers(key, headers), body: buffer) {
+            Answer(status: $0.status, headers: $0.headers, text: String(buffer: $0.body))
+        }
+    }
+}
