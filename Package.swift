@@ -180,7 +180,7 @@ let package = Package(
         ),
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["Domain", "StorageSQLite", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["Domain", "Scoring", "StorageSQLite", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: strict
         ),
     ]

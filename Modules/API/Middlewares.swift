@@ -57,6 +57,14 @@ struct ProblemMiddleware: RouterMiddleware {
         case .invalid: return Problem.invalid(error.description)
         case .conflict, .duplicate:
             return Problem(slug: "conflict", title: "Conflict", status: .conflict, detail: error.description)
+        case .contention:
+            return Problem(
+                slug: "contention",
+                title: "Busy",
+                status: .serviceUnavailable,
+                detail: "concurrent writes to the same leads got in each other's way; nothing was stored, retry",
+                headers: [.retryAfter: "1"]
+            )
         case .unavailable:
             context.logger.warning("database unavailable", metadata: ["error": "\(error)"])
             return Problem(

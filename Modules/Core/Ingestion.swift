@@ -47,6 +47,16 @@ public struct Ingestion: Sendable {
                     outcomes[index] = .rejected(rejection)
                 }
             }
+            // Lock every lead the batch writes for, in id order, before the events go in: the events' foreign keys
+            // take shared locks on their leads, and two batches that then each wanted a lead the other had shared
+            // would deadlock.
+            var leads = batch.touched
+            for (_, event) in pending {
+                if let leadID = try await batch.owner(of: event) { leads.insert(leadID) }
+            }
+            for leadID in leads.sorted() {
+                _ = try await stores.leads.lock(leadID)
+            }
             let appended = try await stores.events.append(pending.map(\.event))
             for ((index, event), outcome) in zip(pending, appended) {
                 switch outcome {

@@ -8,6 +8,9 @@ public enum StoreError: Error, Sendable, Hashable, CustomStringConvertible {
     /// The write contradicts the stored state (an anonymous id tied to another lead, two keys naming two leads,
     /// a concurrent change that could not be serialised).
     case conflict(String)
+    /// A concurrent transaction got in the way (a deadlock, a serialisation failure): nothing was written, and running
+    /// the unit of work again can succeed. Adapters retry units of work that fail so a few times before reporting it.
+    case contention(String)
     /// The thing named does not exist.
     case notFound(String)
     /// The input breaks a rule of the port (a bad cursor, a negative limit).
@@ -19,13 +22,14 @@ public enum StoreError: Error, Sendable, Hashable, CustomStringConvertible {
 
     /// The kind of error, without its message: what callers branch on (and the API maps to a status).
     public enum Kind: Sendable, Hashable {
-        case duplicate, conflict, notFound, invalid, unavailable, schema
+        case duplicate, conflict, contention, notFound, invalid, unavailable, schema
     }
 
     public var kind: Kind {
         switch self {
         case .duplicate: .duplicate
         case .conflict: .conflict
+        case .contention: .contention
         case .notFound: .notFound
         case .invalid: .invalid
         case .unavailable: .unavailable
@@ -37,6 +41,7 @@ public enum StoreError: Error, Sendable, Hashable, CustomStringConvertible {
         switch self {
         case .duplicate(let message): "duplicate: \(message)"
         case .conflict(let message): "conflict: \(message)"
+        case .contention(let message): "contention: \(message)"
         case .notFound(let message): "not found: \(message)"
         case .invalid(let message): "invalid: \(message)"
         case .unavailable(let message): message

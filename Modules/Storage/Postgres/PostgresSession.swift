@@ -127,7 +127,7 @@ enum PostgresErrors {
         switch state {
         case "23505": return .duplicate(message)
         case "23503": return .notFound("a referenced row does not exist (\(message))")
-        case "40001", "40P01": return .conflict("a concurrent change could not be serialised; try again (\(message))")
+        case "40001", "40P01": return .contention("a concurrent change could not be serialised (\(message))")
         case "42P01", "42703":
             return .schema("the PostgreSQL database at \(location) is not migrated (\(message)); run `calor migrate`")
         case "25006": return .unavailable("the PostgreSQL server at \(location) is read-only (\(message))")

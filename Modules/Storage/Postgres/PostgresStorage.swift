@@ -34,12 +34,24 @@ public final class PostgresStorage: Storage, DelegatingStores {
     /// The ports, each call its own transaction.
     public var delegate: any Stores { stores }
 
+    /// Units of work that a deadlock or a serialisation failure rolled back run again, up to this many times in all.
+    static let attempts = 6
+
     public func unitOfWork<T: Sendable>(_ work: @Sendable (any Stores) async throws -> T) async throws -> T {
-        try await pool.withConnection { connection in
-            try await connection.run { session in _ = try session.command("BEGIN") }
-            let value = try await work(SQLStores(executor: ConnectionExecutor(connection: connection)))
-            try await connection.run { session in try session.commit() }
-            return value
+        var attempt = 1
+        while true {
+            do {
+                return try await pool.withConnection { connection in
+                    try await connection.run { session in _ = try session.command("BEGIN") }
+                    let value = try await work(SQLStores(executor: ConnectionExecutor(connection: connection)))
+                    try await connection.run { session in try session.commit() }
+                    return value
+                }
+            } catch let error as StoreError where error.kind == .contention && attempt < Self.attempts {
+                // The transaction was rolled back; wait a little (growing, jittered) so that the other one finishes.
+                attempt += 1
+                try await Task.sleep(for: .milliseconds(Int.random(in: 1...(5 << attempt))))
+            }
         }
     }
 

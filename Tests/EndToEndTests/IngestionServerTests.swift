@@ -1,0 +1,226 @@
+import Domain
+import Foundation
+import Scoring
+import Testing
+
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+@Suite("calor-server ingestion, as a process", .serialized)
+struct IngestionServerTests {
+    /// Every route, the scope it needs, and a body that gets past authentication.
+    static let routes: [(method: String, path: String, scope: APIKey.Scope, body: JSONValue?)] = {
+        let lead = "00000000-0000-7000-8000-000000000000"
+        var routes: [(String, String, APIKey.Scope, JSONValue?)] = [
+            ("POST", "/v1/events", .ingest, ["type": "page_viewed", "anonymous_id": "matrix"]),
+            ("PUT", "/v1/leads", .ingest, ["email": "matrix@x.example"]),
+            ("GET", "/v1/leads", .read, nil),
+            ("GET", "/v1/leads/\(lead)", .read, nil),
+            ("GET", "/v1/leads/\(lead)/events", .read, nil),
+            ("GET", "/v1/criteria", .admin, nil),
+            ("PUT", "/v1/criteria?dry_run=true", .admin, nil),
+            ("GET", "/v1/criteria/history", .admin, nil),
+            ("GET", "/v1/criteria/versions/1", .admin, nil),
+        ]
+        for call in ["track", "identify", "page", "screen", "group", "alias"] {
+            routes.append(("POST", "/v1/\(call)", .ingest, ["anonymousId": "matrix", "event": "Matrix"]))
+        }
+        for path in ["/v1/batch", "/v1/import"] {
+            routes.append(("POST", path, .ingest, ["batch": [["type": "page", "anonymousId": "matrix"]]]))
+        }
+        return routes
+    }()
+
+    @Test("auth matrix: every route × no key, ingest, read and admin keys", arguments: ServerHarness.Backend.allCases)
+    func authMatrix(backend: ServerHarness.Backend) async throws {
+        guard let harness = try await ServerHarness.start(backend) else { return }
+        for route in Self.routes {
+            for key in [nil] + APIKey.Scope.allCases {
+                let answer = try await harness.send(route.method, route.path, key: key, json: route.body)
+                let label = "\(route.method) \(route.path) with \(key?.rawValue ?? "no") key"
+                switch key {
+                case nil:
+                    #expect(answer.status == 401, "\(label): \(answer.text)")
+                    #expect(answer.json["type"] == "https://calor.dev/problems/unauthorized", "\(label)")
+                case let scope? where scope == route.scope || scope == .admin:
+                    #expect(![401, 403].contains(answer.status) && answer.status < 500, "\(label): \(answer.text)")
+                default:
+                    #expect(answer.status == 403, "\(label): \(answer.text)")
+                }
+            }
+        }
+        // A bad key is a 401 too, and a revoked key stops working at once.
+        let bad = try await harness.send(
+            "GET",
+            "/v1/leads",
+            key: nil,
+            headers: ["Authorization": "Bearer calor_read_x"]
+        )
+        #expect(bad.status == 401)
+        let keys = try await ServerHarness.calor(["keys", "list", "--format", "json"], database: harness.database)
+        let readKey = try #require(
+            try JSONValue(parsing: keys).arrayValue.first { $0["name"] == "e2e-read" }?["id"]?.stringValue
+        )
+        try await ServerHarness.calor(["keys", "revoke", readKey], database: harness.database)
+        #expect(try await harness.send("GET", "/v1/leads", key: .read).status == 401)
+        try await harness.stop()
+    }
+
+    @Test("events answered 2xx survive a kill -9 the next instant", arguments: ServerHarness.Backend.allCases)
+    func durableAfterKill(backend: ServerHarness.Backend) async throws {
+        guard let harness = try await ServerHarness.start(backend) else { return }
+        let batch = JSONValue.object([
+            "batch": .array(
+                (0..<200).map { index in
+                    [
+                        "type": "email_opened", "lead": ["email": "durable@x.example"],
+                        "message_id": .string("d\(index)"),
+                    ]
+                }
+            )
+        ])
+        let answer = try await harness.send("POST", "/v1/events", key: .ingest, json: batch)
+        #expect(answer.status == 200)
+        try await harness.killAndRestart()
+        let found = try await harness.send("GET", "/v1/leads?email=durable@x.example", key: .read)
+        let lead = try #require(found.json["data"]?.arrayValue.first)
+        #expect(lead["score"]?["total"] == 200)
+        let id = try #require(lead["id"]?.stringValue)
+        let events = try await harness.send("GET", "/v1/leads/\(id)/events?limit=1000", key: .read)
+        #expect(events.json["data"]?.arrayValue.count == 200)
+        try await harness.stop()
+    }
+
+    @Test(
+        "Segment's and RudderStack's Python libraries: calls land on the right leads with the right scores",
+        arguments: ServerHarness.Backend.allCases
+    )
+    func pythonLibraries(backend: ServerHarness.Backend) async throws {
+        guard let python = ProcessInfo.processInfo.environment["CALOR_TEST_PYTHON"] else {
+            // Scripts/test always sets it (it installs the libraries in .build-py); with CI=true it is required.
+            #expect(ProcessInfo.processInfo.environment["CI"] != "true", "CALOR_TEST_PYTHON is not set")
+            return
+        }
+        guard let harness = try await ServerHarness.start(backend) else { return }
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("../python/sdk_clients.py").standardized.path
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: python)
+        process.arguments = [script, harness.address, harness.keys[.ingest]!]
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = output
+        try process.run()
+        let printed = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0, "\(printed)")
+
+        let segment = try await harness.send("GET", "/v1/leads?external_id=seg-user", key: .read)
+        let segmentLead = try #require(segment.json["data"]?.arrayValue.first, "\(segment.text)")
+        #expect(segmentLead["email"] == "segment.user@acme.example")
+        #expect(segmentLead["attributes"]?["job_title"] == "CTO")
+        #expect(segmentLead["attributes"]?["company"] == "Acme")
+        #expect(segmentLead["attributes"]?["company_size"] == 250)
+        // big 30 + quote 40 + two page views before the identify call, tied to the lead by it: 2 × 2.
+        #expect(segmentLead["score"]?["total"] == 74)
+        #expect(segmentLead["score"]?["temperature"] == "hot")
+        let segmentID = try #require(segmentLead["id"]?.stringValue)
+        let timeline = try await harness.send("GET", "/v1/leads/\(segmentID)/events", key: .read)
+        let quote = try #require(timeline.json["data"]?.arrayValue.first { $0["type"] == "quote_requested" })
+        #expect(quote["context"]?["campaign"]?["source"] == "google")
+
+        let rudder = try await harness.send("GET", "/v1/leads?email=rudder.user@acme.example", key: .read)
+        let rudderLead = try #require(rudder.json["data"]?.arrayValue.first, "\(rudder.text)")
+        #expect(rudderLead["external_id"] == "rudder-user")
+        // two email opens (1 each) + one page view (2).
+        #expect(rudderLead["score"]?["total"] == 4)
+        try await harness.stop()
+    }
+}
+
+@Suite("Several calor-server processes on one PostgreSQL database")
+struct SharedDatabaseTests {
+    @Test("two servers ingesting for the same leads concurrently store the scores a full recomputation gives")
+    func twoServers() async throws {
+        guard let harness = try await ServerHarness.start(.postgres) else { return }
+        let (second, secondAddress) = try await ServerHarness.launch(database: harness.database)
+        let addresses = [harness.address, secondAddress]
+        let types = ["page_viewed", "email_opened", "quote_requested", "demo_requested"]
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for worker in 0..<8 {
+                group.addTask {
+                    for round in 0..<10 {
+                        let batch = JSONValue.object([
+                            "batch": .array(
+                                (0..<20).map { index in
+                                    [
+                                        "type": .string(types[(worker + round + index) % types.count]),
+                                        "lead": ["email": .string("shared\((index + round) % 12)@x.example")],
+                                    ]
+                                }
+                            )
+                        ])
+                        let answer = try await harness.send(
+                            "POST",
+                            "/v1/events",
+                            key: .ingest,
+                            json: batch,
+                            to: addresses[worker % 2]
+                        )
+                        #expect(answer.status == 200, "\(answer.text)")
+                        if worker % 4 == 0 {
+                            _ = try await harness.send(
+                                "PUT",
+                                "/v1/leads",
+                                key: .ingest,
+                                json: [
+                                    "email": .string("shared\(round % 12)@x.example"),
+                                    "attributes": ["company_size": .number(Double(round * 30))],
+                                ],
+                                to: addresses[(worker + 1) % 2]
+                            )
+                        }
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        let criteria = try Criteria(parsing: ServerHarness.criteria)
+        let list = try await harness.send("GET", "/v1/leads?limit=100", key: .read)
+        let leads = list.json["data"]?.arrayValue ?? []
+        #expect(leads.count == 12)
+        for lead in leads {
+            let id = try #require(lead["id"]?.stringValue)
+            let timeline = try await harness.send("GET", "/v1/leads/\(id)/events?limit=1000", key: .read)
+            let events = (timeline.json["data"]?.arrayValue ?? []).enumerated().map { index, event in
+                Event(
+                    id: Event.ID(Int64(index)),
+                    messageID: MessageID("m\(index)"),
+                    leadID: nil,
+                    anonymousID: nil,
+                    type: EventType(event["type"]?.stringValue ?? ""),
+                    properties: event["properties"]?.objectValue ?? [:],
+                    context: [:],
+                    timestamp: Date(),
+                    receivedAt: Date()
+                )
+            }
+            let stored = Lead(
+                id: Lead.ID(string: id)!,
+                email: lead["email"]?.stringValue.flatMap { EmailAddress($0) },
+                externalID: nil,
+                attributes: lead["attributes"]?.objectValue ?? [:],
+                source: nil,
+                stage: .subscriber,
+                createdAt: Date(),
+                updatedAt: Date()
+            )
+            let expected = criteria.score(lead: stored, events: events, at: Date())
+            #expect(lead["score"]?["total"]?.numberValue == expected.total, "lead \(id)")
+        }
+        second.signal(SIGTERM)
+        #expect(try await second.exitCode() == 0)
+        try await harness.stop()
+    }
+}
