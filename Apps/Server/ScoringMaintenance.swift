@@ -1,8 +1,10 @@
+import API
 import Core
 import Domain
 import Foundation
 import Logging
 import ServiceLifecycle
+import Synchronization
 
 /// Keeps scores current in the background: rescores the leads whose score is not of the active criteria version
 /// (after a criteria change; resumed after a restart, since it works from what is still stale), and sweeps the
@@ -12,6 +14,7 @@ struct ScoringMaintenance: Service {
     let decayInterval: Duration
     /// How often to look for stale scores between sweeps.
     let pollInterval: Duration
+    let metrics: CalorMetrics
     let logger: Logger
 
     func run() async throws {
@@ -19,9 +22,10 @@ struct ScoringMaintenance: Service {
             var nextSweep = ContinuousClock.now
             while !Task.isCancelled {
                 do {
-                    _ = try await rescoring.rescoreStale(at: Date())
+                    let stale = try await rescoring.rescoreStale(at: Date(), progress: progress())
+                    if stale.leads == 0 { metrics.rescoreProgress(done: 0, total: 0, newlyDone: 0) }
                     if ContinuousClock.now >= nextSweep {
-                        _ = try await rescoring.rescoreDecaying(at: Date())
+                        _ = try await rescoring.rescoreDecaying(at: Date(), progress: progress())
                         nextSweep = ContinuousClock.now + decayInterval
                     }
                 } catch is CancellationError {
@@ -31,6 +35,19 @@ struct ScoringMaintenance: Service {
                 }
                 try? await Task.sleep(for: pollInterval)
             }
+        }
+    }
+
+    /// Reports a pass's progress to the metrics.
+    private func progress() -> @Sendable (RescoreProgress) -> Void {
+        let reported = Mutex(0)
+        let metrics = self.metrics
+        return { progress in
+            let newlyDone = reported.withLock { last in
+                defer { last = progress.done }
+                return progress.done - last
+            }
+            metrics.rescoreProgress(done: progress.done, total: progress.total, newlyDone: newlyDone)
         }
     }
 }

@@ -6,6 +6,7 @@ import Domain
 import Foundation
 import Hummingbird
 import Logging
+import ServiceLifecycle
 
 @main
 struct ServerCommand: AsyncParsableCommand {
@@ -16,6 +17,9 @@ struct ServerCommand: AsyncParsableCommand {
             Every option can also be set in the environment (shown in brackets); a flag wins over the environment.
             """
     )
+
+    @Option(help: "A YAML configuration file (docs/operations.md lists its keys). [CALOR_CONFIG]")
+    var config: String?
 
     @Option(
         help: "SQLite file, or postgres://… / libpq key=value string. [CALOR_DATABASE_URL] (default: ./calor.sqlite)"
@@ -31,6 +35,9 @@ struct ServerCommand: AsyncParsableCommand {
     @Option(help: "trace, debug, info, notice, warning, error or critical. [CALOR_LOG_LEVEL] (default: info)")
     var logLevel: String?
 
+    @Option(help: "text, or json for one JSON object a line. [CALOR_LOG_FORMAT] (default: text)")
+    var logFormat: String?
+
     @Option(help: "Most PostgreSQL connections this process opens. [CALOR_DB_MAX_CONNECTIONS] (default: 10)")
     var dbMaxConnections: Int?
 
@@ -42,15 +49,26 @@ struct ServerCommand: AsyncParsableCommand {
 
     mutating func run() async throws {
         let configuration = try ServerConfiguration(
-            database: database,
-            host: host,
-            port: port,
-            logLevel: logLevel,
-            dbMaxConnections: dbMaxConnections,
-            migrate: migrate,
-            decayInterval: decayInterval,
+            flags: ServerFlags(
+                config: config,
+                database: database,
+                host: host,
+                port: port,
+                logLevel: logLevel,
+                logFormat: logFormat,
+                dbMaxConnections: dbMaxConnections,
+                migrate: migrate,
+                decayInterval: decayInterval
+            ),
             environment: ProcessInfo.processInfo.environment
         )
+        let logFormat = configuration.logFormat
+        LoggingSystem.bootstrap { label in
+            switch logFormat {
+            case .text: StreamLogHandler.standardOutput(label: label)
+            case .json: JSONLogHandler(label: label)
+            }
+        }
         var logger = Logger(label: "calor")
         logger.logLevel = configuration.logLevel
 
@@ -72,23 +90,35 @@ struct ServerCommand: AsyncParsableCommand {
             )
         }
         let cache = CriteriaCache()
+        let metrics = CalorMetrics()
         let application = buildApplication(
             storage: storage,
             configuration: configuration.http,
             api: configuration.api,
             cache: cache,
+            metrics: metrics,
             services: [
                 StorageService(storage: storage),
                 ScoringMaintenance(
                     rescoring: Rescoring(storage: storage, cache: cache, logger: logger),
                     decayInterval: configuration.decayInterval,
                     pollInterval: configuration.rescorePoll,
+                    metrics: metrics,
                     logger: logger
                 ),
             ],
             logger: logger
         )
-        try await application.runService(gracefulShutdownSignals: [.sigterm, .sigint])
+        // SIGTERM or SIGINT: stop accepting, let requests in flight finish for up to the shutdown timeout, then close
+        // the database (StorageService stops last).
+        var group = ServiceGroupConfiguration(
+            services: [application],
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger
+        )
+        group.maximumGracefulShutdownDuration = configuration.shutdownTimeout
+        group.maximumCancellationDuration = .seconds(5)
+        try await ServiceGroup(configuration: group).run()
         logger.info("calor-server stopped")
     }
 

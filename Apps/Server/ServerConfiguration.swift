@@ -1,81 +1,196 @@
 import API
 import AppSupport
+import Foundation
 import Logging
 import Scoring
+import Yams
 
-/// The server's settings, from flags, then `CALOR_*` environment variables, then defaults.
+/// The server's settings: a flag wins over a `CALOR_*` environment variable, which wins over the configuration file
+/// (`--config FILE` or `CALOR_CONFIG`, YAML), which wins over the default.
 ///
-/// | key | flag | environment | default | secret |
+/// | file key | flag | environment | default | secret |
 /// |---|---|---|---|---|
-/// | database | `--database` | `CALOR_DATABASE_URL` | `./calor.sqlite` | yes (may hold a password) |
-/// | host | `--host` | `CALOR_HOST` | `127.0.0.1` | no |
-/// | port | `--port` | `CALOR_PORT` | `8080` | no |
-/// | log level | `--log-level` | `CALOR_LOG_LEVEL` | `info` | no |
-/// | PostgreSQL pool size | `--db-max-connections` | `CALOR_DB_MAX_CONNECTIONS` | `10` | no |
-/// | migrate a non-empty database | `--migrate` | `CALOR_MIGRATE=true` | off | no |
-/// | decay sweep interval | `--decay-interval` | `CALOR_DECAY_INTERVAL` | `1h` | no |
-/// | how often to look for leads to rescore | — | `CALOR_RESCORE_POLL` | `10s` (a duration: `500ms`, `10s`, `1m`) | no |
+/// | `database` | `--database` | `CALOR_DATABASE_URL` | `./calor.sqlite` | yes (may hold a password) |
+/// | `host` | `--host` | `CALOR_HOST` | `127.0.0.1` | no |
+/// | `port` | `--port` | `CALOR_PORT` | `8080` | no |
+/// | `log_level` | `--log-level` | `CALOR_LOG_LEVEL` | `info` | no |
+/// | `log_format` | `--log-format` | `CALOR_LOG_FORMAT` | `text` (`json`: one JSON object a line) | no |
+/// | `db_max_connections` | `--db-max-connections` | `CALOR_DB_MAX_CONNECTIONS` | `10` | no |
+/// | `migrate` | `--migrate` | `CALOR_MIGRATE=true` | off | no |
+/// | `decay_interval` | `--decay-interval` | `CALOR_DECAY_INTERVAL` | `1h` | no |
+/// | `rescore_poll` | — | `CALOR_RESCORE_POLL` | `10s` (`500ms`, `10s`, `1m`) | no |
+/// | `max_body_bytes` | — | `CALOR_MAX_BODY_BYTES` | `5242880` (5 MiB) | no |
+/// | `max_batch_items` | — | `CALOR_MAX_BATCH_ITEMS` | `1000` | no |
+/// | `shutdown_timeout` | — | `CALOR_SHUTDOWN_TIMEOUT` | `10s`: how long SIGTERM waits for requests in flight | no |
+/// | `cors_origins` | — | `CALOR_CORS_ORIGINS` (comma-separated) | any origin | no |
+/// | `event_names` | — | — | none: a map of Segment track event names to event types | no |
 struct ServerConfiguration {
     var database: DatabaseTarget
     var http: HTTPConfiguration
     var api = APIConfiguration()
     var logLevel: Logger.Level
+    var logFormat: LogFormat
     var dbMaxConnections: Int
     var migrate: Bool
     var decayInterval: Duration
     var rescorePoll: Duration
+    var shutdownTimeout: Duration
 
+    enum LogFormat: String {
+        case text, json
+    }
+
+    static let fileKeys: Set<String> = [
+        "database", "host", "port", "log_level", "log_format", "db_max_connections", "migrate", "decay_interval",
+        "rescore_poll", "max_body_bytes", "max_batch_items", "shutdown_timeout", "cors_origins", "event_names",
+    ]
+
+    /// The settings from the flags given (`nil` when absent), the environment, and the file the flag or the environment
+    /// names.
     init(
-        database: String?,
-        host: String?,
-        port: Int?,
-        logLevel: String?,
-        dbMaxConnections: Int?,
-        migrate: Bool,
-        decayInterval: String?,
+        flags: ServerFlags,
         environment: [String: String]
     ) throws {
-        self.database = try DatabaseTarget(database ?? environment["CALOR_DATABASE_URL"])
-        let port = try port ?? Self.integer(environment["CALOR_PORT"], name: "CALOR_PORT") ?? 8080
+        let file = try Self.readFile(flags.config ?? environment["CALOR_CONFIG"])
+        func text(_ flag: String?, _ variable: String, _ key: String) throws -> String? {
+            if let flag { return flag }
+            if let value = environment[variable] { return value }
+            switch file[key] {
+            case nil: return nil
+            case let value as String: return value
+            case let value as Int: return String(value)
+            case let value as Bool: return String(value)
+            default: throw ConfigurationError("'\(key)' in the configuration file must be a single value")
+            }
+        }
+        func integer(_ flag: Int?, _ variable: String, _ key: String, default value: Int) throws -> Int {
+            if let flag { return flag }
+            guard let text = try text(nil, variable, key) else { return value }
+            guard let number = Int(text) else {
+                throw ConfigurationError("\(variable) (or '\(key)') must be a whole number, not '\(text)'")
+            }
+            return number
+        }
+
+        database = try DatabaseTarget(try text(flags.database, "CALOR_DATABASE_URL", "database"))
+        let port = try integer(flags.port, "CALOR_PORT", "port", default: 8080)
         guard (0...65_535).contains(port) else { throw ConfigurationError("the port must be between 0 and 65535") }
-        http = HTTPConfiguration(host: host ?? environment["CALOR_HOST"] ?? "127.0.0.1", port: port)
-        let levelName = (logLevel ?? environment["CALOR_LOG_LEVEL"] ?? "info").lowercased()
+        http = HTTPConfiguration(host: try text(flags.host, "CALOR_HOST", "host") ?? "127.0.0.1", port: port)
+
+        let levelName = (try text(flags.logLevel, "CALOR_LOG_LEVEL", "log_level") ?? "info").lowercased()
         guard let level = Logger.Level(rawValue: levelName) else {
             throw ConfigurationError(
                 "unknown log level '\(levelName)': use trace, debug, info, notice, warning, error or critical"
             )
         }
-        self.logLevel = level
-        let maximum =
-            try dbMaxConnections
-            ?? Self.integer(environment["CALOR_DB_MAX_CONNECTIONS"], name: "CALOR_DB_MAX_CONNECTIONS") ?? 10
-        guard maximum >= 1 else { throw ConfigurationError("the PostgreSQL pool needs at least one connection") }
-        self.dbMaxConnections = maximum
-        self.migrate = migrate || environment["CALOR_MIGRATE"]?.lowercased() == "true"
-        let interval = decayInterval ?? environment["CALOR_DECAY_INTERVAL"] ?? "1h"
+        logLevel = level
+        let formatName = (try text(flags.logFormat, "CALOR_LOG_FORMAT", "log_format") ?? "text").lowercased()
+        guard let format = LogFormat(rawValue: formatName) else {
+            throw ConfigurationError("unknown log format '\(formatName)': use text or json")
+        }
+        logFormat = format
+
+        dbMaxConnections = try integer(
+            flags.dbMaxConnections,
+            "CALOR_DB_MAX_CONNECTIONS",
+            "db_max_connections",
+            default: 10
+        )
+        guard dbMaxConnections >= 1 else {
+            throw ConfigurationError("the PostgreSQL pool needs at least one connection")
+        }
+        let migrateSetting = try text(nil, "CALOR_MIGRATE", "migrate")
+        migrate = flags.migrate || migrateSetting?.lowercased() == "true"
+
+        let interval = try text(flags.decayInterval, "CALOR_DECAY_INTERVAL", "decay_interval") ?? "1h"
         guard let seconds = Criteria.durationSeconds(interval) else {
             throw ConfigurationError("the decay interval must be a duration such as 30m, 1h or 1d, not '\(interval)'")
         }
-        self.decayInterval = .seconds(seconds)
-        let poll = environment["CALOR_RESCORE_POLL"] ?? "10s"
-        guard let pollSeconds = Self.shortDuration(poll) else {
-            throw ConfigurationError("CALOR_RESCORE_POLL must be a duration such as 500ms, 10s or 1m, not '\(poll)'")
+        decayInterval = .seconds(seconds)
+        rescorePoll = try Self.duration(
+            try text(nil, "CALOR_RESCORE_POLL", "rescore_poll") ?? "10s",
+            "CALOR_RESCORE_POLL"
+        )
+        shutdownTimeout = try Self.duration(
+            try text(nil, "CALOR_SHUTDOWN_TIMEOUT", "shutdown_timeout") ?? "10s",
+            "CALOR_SHUTDOWN_TIMEOUT"
+        )
+
+        api.maximumBodyBytes = try integer(nil, "CALOR_MAX_BODY_BYTES", "max_body_bytes", default: api.maximumBodyBytes)
+        guard api.maximumBodyBytes >= 1_048_576 else {
+            throw ConfigurationError("max_body_bytes must be at least 1048576 (1 MiB)")
         }
-        self.rescorePoll = .milliseconds(Int64(pollSeconds * 1_000))
+        api.maximumBatchItems = try integer(nil, "CALOR_MAX_BATCH_ITEMS", "max_batch_items", default: 1_000)
+        guard api.maximumBatchItems >= 500 else { throw ConfigurationError("max_batch_items must be at least 500") }
+        if let origins = environment["CALOR_CORS_ORIGINS"] {
+            api.corsOrigins = origins.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        } else if let origins = file["cors_origins"] {
+            guard let list = origins as? [String] else {
+                throw ConfigurationError("'cors_origins' in the configuration file must be a list of origins")
+            }
+            api.corsOrigins = list
+        }
+        if let names = file["event_names"] {
+            guard let map = names as? [String: String] else {
+                throw ConfigurationError("'event_names' in the configuration file must map event names to event types")
+            }
+            api.eventNames = map
+        }
+    }
+
+    /// The file's keys and values; empty when no file is named. Unknown keys are refused.
+    private static func readFile(_ path: String?) throws -> [String: Any] {
+        guard let path else { return [:] }
+        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8)
+        else { throw ConfigurationError("cannot read the configuration file \(path)") }
+        let loaded: Any?
+        do {
+            loaded = try Yams.load(yaml: text)
+        } catch {
+            throw ConfigurationError("the configuration file \(path) is not valid YAML: \(error)")
+        }
+        guard let loaded else { return [:] }
+        guard let values = loaded as? [String: Any] else {
+            throw ConfigurationError("the configuration file \(path) must be a mapping of keys to values")
+        }
+        let unknown = values.keys.filter { !fileKeys.contains($0) }.sorted()
+        guard unknown.isEmpty else {
+            throw ConfigurationError(
+                "unknown key\(unknown.count == 1 ? "" : "s") in \(path): \(unknown.joined(separator: ", ")) "
+                    + "(known: \(fileKeys.sorted().joined(separator: ", ")))"
+            )
+        }
+        return values
     }
 
     /// `500ms`, `10s`, or a duration of the criteria language (`1m`, `1h`).
-    private static func shortDuration(_ text: String) -> Double? {
-        if text.hasSuffix("ms"), let value = Double(text.dropLast(2)), value > 0 { return value / 1_000 }
-        if text.hasSuffix("s"), let value = Double(text.dropLast()), value > 0 { return value }
-        return Criteria.durationSeconds(text)
+    private static func duration(_ text: String, _ name: String) throws -> Duration {
+        var seconds: Double?
+        if text.hasSuffix("ms"), let value = Double(text.dropLast(2)), value > 0 {
+            seconds = value / 1_000
+        } else if text.hasSuffix("s"), let value = Double(text.dropLast()), value > 0 {
+            seconds = value
+        } else {
+            seconds = Criteria.durationSeconds(text)
+        }
+        guard let seconds else {
+            throw ConfigurationError("\(name) must be a duration such as 500ms, 10s or 1m, not '\(text)'")
+        }
+        return .milliseconds(Int64(seconds * 1_000))
     }
+}
 
-    private static func integer(_ text: String?, name: String) throws -> Int? {
-        guard let text else { return nil }
-        guard let value = Int(text) else { throw ConfigurationError("\(name) must be a whole number, not '\(text)'") }
-        return value
-    }
+/// The flags `calor-server` was given (`nil` when absent).
+struct ServerFlags {
+    var config: String?
+    var database: String?
+    var host: String?
+    var port: Int?
+    var logLevel: String?
+    var logFormat: String?
+    var dbMaxConnections: Int?
+    var migrate = false
+    var decayInterval: String?
 }
 
 /// A setting Calor cannot use.

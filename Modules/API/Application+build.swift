@@ -21,7 +21,7 @@ public struct HTTPConfiguration: Sendable, Hashable {
 ///
 /// | routes | key scope |
 /// |---|---|
-/// | `/healthz`, `/readyz` | none |
+/// | `/healthz`, `/readyz`, `/metrics`, `/openapi.yaml` | none |
 /// | `POST /v1/events`, `PUT /v1/leads`, the Segment-compatible `/v1/track`, … `/v1/batch` | ingest |
 /// | `GET /v1/leads…` | read |
 /// | `/v1/criteria…` | admin |
@@ -31,6 +31,7 @@ public func buildRouter(
     storage: any Storage,
     configuration: APIConfiguration = APIConfiguration(),
     cache: CriteriaCache = CriteriaCache(),
+    metrics: CalorMetrics = CalorMetrics(),
     logger: Logger
 ) -> Router<CalorRequestContext> {
     let router = Router(context: CalorRequestContext.self)
@@ -38,6 +39,7 @@ public func buildRouter(
     let ingestion = Ingestion(storage: storage, cache: cache, logger: logger)
     let segmentPaths = SegmentController.calls + ["batch", "import"]
     router.add(middleware: RequestIDMiddleware())
+    router.add(middleware: MetricsMiddleware(metrics: metrics))
     router.add(middleware: ProblemMiddleware())
     router.add(
         middleware: IngestionCORSMiddleware(
@@ -45,21 +47,27 @@ public func buildRouter(
             paths: Set(["/v1/events", "/v1/leads"] + segmentPaths.map { "/v1/\($0)" })
         )
     )
-    HealthController(lifecycle: DatabaseLifecycle(storage: storage, logger: logger)).addRoutes(to: router)
+    HealthController(lifecycle: DatabaseLifecycle(storage: storage, logger: logger), metrics: metrics)
+        .addRoutes(to: router)
 
     let leads = LeadsController(storage: storage, ingestion: ingestion, configuration: configuration)
     let ingest = router.group("v1").add(
         middleware: KeyAuthenticationMiddleware(authenticator: authenticator, scope: .ingest)
     )
-    EventsController(ingestion: ingestion, configuration: configuration).addRoutes(to: ingest)
+    EventsController(ingestion: ingestion, configuration: configuration, metrics: metrics).addRoutes(to: ingest)
     leads.addIngestRoutes(to: ingest)
 
     let segment = router.group("v1")
         .add(
             middleware: KeyAuthenticationMiddleware(authenticator: authenticator, scope: .ingest, headerOptional: true)
         )
-    SegmentController(ingestion: ingestion, authenticator: authenticator, configuration: configuration)
-        .addRoutes(to: segment)
+    SegmentController(
+        ingestion: ingestion,
+        authenticator: authenticator,
+        configuration: configuration,
+        metrics: metrics
+    )
+    .addRoutes(to: segment)
 
     let read = router.group("v1").add(
         middleware: KeyAuthenticationMiddleware(authenticator: authenticator, scope: .read)
@@ -86,10 +94,11 @@ public func buildApplication(
     configuration: HTTPConfiguration,
     api: APIConfiguration = APIConfiguration(),
     cache: CriteriaCache = CriteriaCache(),
+    metrics: CalorMetrics = CalorMetrics(),
     services: [any Service] = [],
     logger: Logger
 ) -> some ApplicationProtocol {
-    let router = buildRouter(storage: storage, configuration: api, cache: cache, logger: logger)
+    let router = buildRouter(storage: storage, configuration: api, cache: cache, metrics: metrics, logger: logger)
     let location = storage.location
     return Application(
         router: router,

@@ -7,6 +7,7 @@ import Hummingbird
 struct EventsController {
     let ingestion: Ingestion
     let configuration: APIConfiguration
+    let metrics: CalorMetrics
 
     func addRoutes(to group: RouterGroup<CalorRequestContext>) {
         group.post("/events") { request, _ in
@@ -76,12 +77,14 @@ struct EventsController {
     {
         let valid = parsed.compactMap { try? $0.get() }.map(IngestItem.event)
         var stored = try await ingestion.ingest(valid, receivedAt: receivedAt).makeIterator()
-        return parsed.map { item in
+        let outcomes: [IngestOutcome] = parsed.map { item in
             switch item {
             case .success: stored.next()!
             case .failure(let rejection): .rejected(rejection)
             }
         }
+        metrics.events(outcomes)
+        return outcomes
     }
 
     static func result(_ outcome: IngestOutcome, index: Int?) -> JSONValue {

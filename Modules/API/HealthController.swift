@@ -2,10 +2,12 @@ import Core
 import Domain
 import Hummingbird
 
-/// `/healthz` (the process answers) and `/readyz` (the database answers and its schema is current). Neither needs a
-/// key, so that load balancers and orchestrators can call them.
+/// `/healthz` (the process answers), `/readyz` (the database answers and its schema is current; how many leads are
+/// still to rescore) and `/metrics` (Prometheus). None needs a key, so that load balancers, orchestrators and
+/// scrapers can call them; none tells anything about a lead.
 struct HealthController {
     let lifecycle: DatabaseLifecycle
+    let metrics: CalorMetrics
 
     func addRoutes(to router: Router<some RequestContext>) {
         router.get("/healthz") { _, _ in
@@ -21,7 +23,18 @@ struct HealthController {
                     detail: readiness.reason
                 )
             }
-            return Response.json(["status": "ready"])
+            var body: JSONObject = ["status": "ready"]
+            if let pending = metrics.pendingRescores {
+                body["rescoring"] = ["pending_leads": .number(Double(pending))]
+            }
+            return Response.json(.object(body))
+        }
+        router.get("/metrics") { _, _ in
+            Response(
+                status: .ok,
+                headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                body: ResponseBody(byteBuffer: ByteBuffer(bytes: metrics.registry.emitToBuffer()))
+            )
         }
     }
 }

@@ -155,3 +155,36 @@ struct IngestionCORSMiddleware: RouterMiddleware {
 extension HTTPField.Name {
     static let requestID = HTTPField.Name("X-Request-Id")!
 }
+
+/// Counts and times every request by route template (never by path: paths hold lead ids).
+struct MetricsMiddleware: RouterMiddleware {
+    typealias Context = CalorRequestContext
+
+    let metrics: CalorMetrics
+
+    func handle(
+        _ request: Request,
+        context: Context,
+        next: (Request, Context) async throws -> Response
+    ) async throws -> Response {
+        let started = ContinuousClock.now
+        do {
+            let response = try await next(request, context)
+            record(request, context, status: response.status.code, started: started)
+            return response
+        } catch {
+            let status = (error as? any HTTPResponseError)?.status.code ?? 500
+            record(request, context, status: status, started: started)
+            throw error
+        }
+    }
+
+    private func record(_ request: Request, _ context: Context, status: Int, started: ContinuousClock.Instant) {
+        metrics.request(
+            method: request.method.rawValue,
+            route: context.endpointPath ?? "unmatched",
+            status: status,
+            duration: ContinuousClock.now - started
+        )
+    }
+}

@@ -20,6 +20,7 @@ struct SegmentController {
     let ingestion: Ingestion
     let authenticator: KeyAuthenticator
     let configuration: APIConfiguration
+    let metrics: CalorMetrics
 
     static let calls = ["track", "identify", "page", "screen", "group", "alias"]
 
@@ -85,6 +86,7 @@ struct SegmentController {
             case .failure(let rejection): .rejected(rejection)
             }
         }
+        metrics.events(outcomes)
         if call != nil, case .rejected(let rejection) = outcomes[0] {
             throw EventsController.problem(rejection)
         }

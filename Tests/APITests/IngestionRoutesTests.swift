@@ -393,3 +393,30 @@ func gzipped(_ text: String) throws -> [UInt8] {
     process.waitUntilExit()
     return Array(data)
 }
+
+@Suite("Operations routes")
+struct OperationsRoutesTests {
+    @Test("/metrics counts requests by route template and events by outcome, and never names a lead")
+    func metrics() async throws {
+        try await APIHarness.with { harness, client in
+            let accepted = try await client.send(
+                .post,
+                "/v1/events",
+                key: .ingest,
+                harness: harness,
+                json: ["batch": [["type": "quote_requested", "lead": ["email": "m@x.example"]], ["type": ""]]]
+            )
+            #expect(accepted.status == .ok)
+            let lead = try #require(try await harness.storage.leads.find(email: EmailAddress("m@x.example")!))
+            _ = try await client.send(.get, "/v1/leads/\(lead.id)", key: .read, harness: harness)
+            let metrics = try await client.send(.get, "/metrics", key: nil, harness: harness)
+            #expect(metrics.status == .ok)
+            #expect(metrics.text.contains(#"calor_events_total{outcome="accepted"} 1"#))
+            #expect(metrics.text.contains(#"calor_events_total{outcome="rejected"} 1"#))
+            #expect(metrics.text.contains(#"route="/v1/leads/{id}""#))
+            #expect(metrics.text.contains("calor_http_request_duration_seconds_bucket"))
+            #expect(!metrics.text.contains(lead.id.description))
+            #expect(!metrics.text.contains("m@x.example"))
+        }
+    }
+}
