@@ -49,6 +49,7 @@ public func buildRouter(
     )
     HealthController(lifecycle: DatabaseLifecycle(storage: storage, logger: logger), metrics: metrics)
         .addRoutes(to: router)
+    OpenAPIDocument.addRoute(to: router)
 
     let leads = LeadsController(storage: storage, ingestion: ingestion, configuration: configuration)
     let ingest = router.group("v1").add(

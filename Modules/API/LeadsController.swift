@@ -47,15 +47,28 @@ struct LeadsController {
 
     func list(_ request: Request) async throws -> Response {
         var parameters = QueryParameters(request.uri.queryParameters)
-        if parameters.has("email") || parameters.has("external_id") {
-            let email = try parameters.string("email").map { text in
-                guard let email = EmailAddress(text) else {
-                    throw Problem.invalidParameter("email", "is not an email address")
-                }
-                return email
+        let email = try parameters.string("email").map { text in
+            guard let email = EmailAddress(text) else {
+                throw Problem.invalidParameter("email", "is not an email address")
             }
-            let externalID = try parameters.string("external_id")
-            try parameters.refuseOthers()
+            return email
+        }
+        let externalID = try parameters.string("external_id")
+        var query = LeadQuery()
+        query.temperature = try parameters.choice("temperature", Temperature.init(rawValue:))
+        query.grade = try parameters.choice("grade") { Grade(rawValue: $0.uppercased()) }
+        query.stage = try parameters.string("stage").map { Stage($0) }
+        query.sourceChannel = try parameters.string("channel")
+        query.minimumScore = try parameters.number("min_score")
+        query.maximumScore = try parameters.number("max_score")
+        query.updatedSince = try parameters.time("updated_since")
+        query.excludeDisqualified = try parameters.boolean("exclude_disqualified") ?? false
+        query.order = try parameters.choice("sort", LeadQuery.Order.init(rawValue:)) ?? .created
+        query.limit = try parameters.integer("limit", in: 1...1_000) ?? 50
+        let cursorText = try parameters.string("cursor")
+        try parameters.refuseOthers()
+        if email != nil || externalID != nil {
+            // A lookup: the list's filters do not apply.
             var found: Lead?
             if let email { found = try await storage.leads.find(email: email) }
             if let externalID {
@@ -68,24 +81,12 @@ struct LeadsController {
             }
             return Response.json(.object(["data": .array(data), "next_cursor": .null]))
         }
-        var query = LeadQuery()
-        query.temperature = try parameters.choice("temperature", Temperature.init(rawValue:))
-        query.grade = try parameters.choice("grade") { Grade(rawValue: $0.uppercased()) }
-        query.stage = try parameters.string("stage").map { Stage($0) }
-        query.sourceChannel = try parameters.string("channel")
-        query.minimumScore = try parameters.number("min_score")
-        query.maximumScore = try parameters.number("max_score")
-        query.updatedSince = try parameters.time("updated_since")
-        query.excludeDisqualified = try parameters.boolean("exclude_disqualified") ?? false
-        query.order = try parameters.choice("sort", LeadQuery.Order.init(rawValue:)) ?? .created
-        query.limit = try parameters.integer("limit", in: 1...1_000) ?? 50
-        if let text = try parameters.string("cursor") {
-            guard let cursor = LeadCursor(text), cursor.order == query.order else {
+        if let cursorText {
+            guard let cursor = LeadCursor(cursorText), cursor.order == query.order else {
                 throw Problem.invalidParameter("cursor", "is not a cursor of this list (was the sort changed?)")
             }
             query.cursor = cursor
         }
-        try parameters.refuseOthers()
         let page = try await storage.leads.list(query)
         return Response.json(
             .object([

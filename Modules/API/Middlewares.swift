@@ -24,6 +24,15 @@ struct ProblemMiddleware: RouterMiddleware {
         } catch let error as StoreError {
             throw Self.problem(for: error, context: context)
         } catch let error as HTTPError {
+            if error.status == .notFound, let allowed = Self.methods(forPath: request.uri.path) {
+                throw Problem(
+                    slug: "method-not-allowed",
+                    title: "Method not allowed",
+                    status: .methodNotAllowed,
+                    detail: "\(request.uri.path) answers \(allowed.joined(separator: ", ")), not \(request.method)",
+                    headers: [.allow: allowed.joined(separator: ", ")]
+                )
+            }
             throw Problem(
                 slug: error.status == .notFound ? "not-found" : "http-\(error.status.code)",
                 title: error.status.reasonPhrase,
@@ -49,6 +58,24 @@ struct ProblemMiddleware: RouterMiddleware {
                 detail: "the server failed to answer; the log has the details under request id \(context.id)"
             )
         }
+    }
+
+    /// Every route's path template and methods: a request on a known path with another method is a 405.
+    static let routes: [(template: [Substring], methods: [String])] = [
+        ("/healthz", ["GET"]), ("/readyz", ["GET"]), ("/metrics", ["GET"]), ("/openapi.yaml", ["GET"]),
+        ("/v1/events", ["POST"]), ("/v1/leads", ["GET", "PUT"]), ("/v1/leads/:id", ["GET"]),
+        ("/v1/leads/:id/events", ["GET"]), ("/v1/criteria", ["GET", "PUT"]), ("/v1/criteria/history", ["GET"]),
+        ("/v1/criteria/versions/:version", ["GET"]), ("/v1/track", ["POST"]), ("/v1/identify", ["POST"]),
+        ("/v1/page", ["POST"]), ("/v1/screen", ["POST"]), ("/v1/group", ["POST"]), ("/v1/alias", ["POST"]),
+        ("/v1/batch", ["POST"]), ("/v1/import", ["POST"]),
+    ].map { ($0.0.split(separator: "/"), $0.1) }
+
+    static func methods(forPath path: String) -> [String]? {
+        let segments = path.split(separator: "/")
+        return routes.first { route in
+            route.template.count == segments.count
+                && zip(route.template, segments).allSatisfy { $0.first == ":" || $0 == $1 }
+        }?.methods
     }
 
     static func problem(for error: StoreError, context: Context) -> Problem {

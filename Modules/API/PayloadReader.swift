@@ -44,13 +44,13 @@ struct PayloadReader {
             if required { fail(key, "is required") }
             return nil
         case .string(let text)?:
-            let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+            let trimmed = text.trimmedOfWhitespace
             guard !trimmed.isEmpty else {
                 fail(key, "must not be empty")
                 return nil
             }
-            guard trimmed.utf8.count <= maximumLength else {
-                fail(key, "must be at most \(maximumLength) bytes long")
+            guard trimmed.unicodeScalars.count <= maximumLength else {
+                fail(key, "must be at most \(maximumLength) characters long")
                 return nil
             }
             return trimmed

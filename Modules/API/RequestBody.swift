@@ -1,4 +1,5 @@
 import Domain
+import Foundation
 import Hummingbird
 import NIOCore
 
@@ -50,14 +51,43 @@ enum RequestBody {
 
     static func parse(_ bytes: [UInt8]) throws -> JSONValue {
         do {
-            return try JSONValue(parsing: bytes)
-        } catch {
+            let value = try JSONValue(parsing: bytes)
+            // PostgreSQL cannot store U+0000 in text or JSON, so no backend takes it: the same input gets the same
+            // answer on SQLite and PostgreSQL.
+            if let pointer = firstNUL(in: value, at: "") {
+                throw Problem.invalid(
+                    "text must not contain the NUL character (U+0000)",
+                    errors: [Problem.FieldError(pointer: pointer.isEmpty ? "/" : pointer, detail: "contains U+0000")]
+                )
+            }
+            return value
+        } catch let error as JSONParseError {
             throw Problem(
                 slug: "malformed-json",
                 title: "Malformed JSON",
                 status: .badRequest,
                 detail: "the body is not valid JSON: \(error.reason) at line \(error.line), column \(error.column)"
             )
+        }
+    }
+
+    /// The JSON pointer of the first string or key holding U+0000.
+    static func firstNUL(in value: JSONValue, at pointer: String) -> String? {
+        switch value {
+        case .string(let text): return text.utf8.contains(0) ? pointer : nil
+        case .array(let items):
+            for (index, item) in items.enumerated() {
+                if let found = firstNUL(in: item, at: "\(pointer)/\(index)") { return found }
+            }
+            return nil
+        case .object(let object):
+            for (key, item) in object {
+                let escaped = key.replacingOccurrences(of: "~", with: "~0").replacingOccurrences(of: "/", with: "~1")
+                if key.utf8.contains(0) { return "\(pointer)/\(escaped)" }
+                if let found = firstNUL(in: item, at: "\(pointer)/\(escaped)") { return found }
+            }
+            return nil
+        default: return nil
         }
     }
 

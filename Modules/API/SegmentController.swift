@@ -50,7 +50,16 @@ struct SegmentController {
             _ = try await authenticator.require(.ingest, presented: object["writeKey"]?.stringValue)
         }
         let messages: [(pointer: String, value: JSONValue)]
-        let batchSentAt = object["sentAt"]?.stringValue.flatMap(Self.parseTime)
+        var batchSentAt: Date?
+        switch object["sentAt"] {
+        case nil, .null?: break
+        case .string(let text)? where Self.parseTime(text) != nil: batchSentAt = Self.parseTime(text)
+        default:
+            throw Problem.invalid(
+                "sentAt must be an ISO 8601 time",
+                errors: [.init(pointer: "/sentAt", detail: "must be an ISO 8601 time")]
+            )
+        }
         var batchContext: JSONObject = [:]
         if let call {
             var message = object
@@ -90,15 +99,6 @@ struct SegmentController {
         if call != nil, case .rejected(let rejection) = outcomes[0] {
             throw EventsController.problem(rejection)
         }
-        if call == nil, !outcomes.isEmpty, outcomes.allSatisfy({ if case .rejected = $0 { true } else { false } }) {
-            throw Problem.invalid(
-                "no message of the batch could be taken in",
-                errors: outcomes.compactMap { outcome in
-                    if case .rejected(let rejection) = outcome { return rejection.fields.first }
-                    return nil
-                }
-            )
-        }
         var answer: JSONObject = ["success": true]
         if call == nil {
             answer["results"] = .array(outcomes.enumerated().map { EventsController.result($1, index: $0) })
@@ -121,10 +121,14 @@ struct SegmentController {
         func fail(_ key: String, _ detail: String) {
             errors.append(.init(pointer: "\(pointer)/\(key)", detail: detail))
         }
-        func string(_ key: String, in object: JSONObject = message) -> String? {
+        func string(_ key: String, in object: JSONObject = message, limit: Int = 200) -> String? {
             switch object[key] {
             case .string(let text)?:
-                let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+                let trimmed = text.trimmedOfWhitespace
+                guard trimmed.unicodeScalars.count <= limit else {
+                    fail(key, "must be at most \(limit) characters long")
+                    return nil
+                }
                 return trimmed.isEmpty ? nil : trimmed
             case .number(let number)? where number == number.rounded() && abs(number) < 1e15:
                 return String(Int64(number))
@@ -163,9 +167,19 @@ struct SegmentController {
         }
         let messageID = string("messageId").map { MessageID($0) }
         let contextTraits: JSONObject = if case .object(let traits)? = context["traits"] { traits } else { [:] }
-        let emailText = string("email", in: contextTraits)
         var reference: LeadReference? = userID.map { .externalID($0) }
-        if reference == nil, let emailText, let email = EmailAddress(emailText) { reference = .email(email) }
+        if let text = string("email", in: contextTraits, limit: 320) {
+            if let email = EmailAddress(text) {
+                if reference == nil { reference = .email(email) }
+            } else {
+                fail("context/traits/email", "is not an email address")
+            }
+        }
+        if case .object(let traits)? = message["traits"], let text = string("email", in: traits, limit: 320),
+            EmailAddress(text) == nil
+        {
+            fail("traits/email", "is not an email address")
+        }
         if type == nil { fail("type", "is required") }
         guard errors.isEmpty, let type else { return .failure(NativePayload.rejection(errors)) }
         context.removeValue(forKey: "traits")
@@ -199,8 +213,8 @@ struct SegmentController {
             return event(configuration.eventNames[name] ?? Self.snakeCase(name), properties: properties)
         case "page", "screen":
             var properties = properties
-            if let name = string("name") { properties["name"] = .string(name) }
-            if let category = string("category") { properties["category"] = .string(category) }
+            if let name = string("name", limit: 10_000) { properties["name"] = .string(name) }
+            if let category = string("category", limit: 10_000) { properties["category"] = .string(category) }
             return event(type == "page" ? "page_viewed" : "screen_viewed", properties: properties)
         case "identify", "group":
             // RudderStack's library sends identify traits in context.traits; Segment's in traits.
@@ -209,7 +223,7 @@ struct SegmentController {
                 type == "identify" ? Self.attributes(fromTraits: traits) : Self.attributes(fromGroup: traits)
             if type == "group", let groupID = string("groupId") { attributes["group_id"] = .string(groupID) }
             var email: EmailAddress?
-            if type == "identify", let text = string("email", in: traits) {
+            if type == "identify", let text = string("email", in: traits, limit: 320) {
                 guard let parsed = EmailAddress(text) else {
                     return .failure(
                         NativePayload.rejection([

@@ -215,6 +215,10 @@ private struct Batch {
     private var resolved: [LeadReference: Lead.ID] = [:]
     private var owners: [AnonymousID: Lead.ID?] = [:]
 
+    /// The times an event may have: what every backend stores.
+    static let earliest = Date(timeIntervalSince1970: 0)
+    static let latest = Date(timeIntervalSince1970: 253_402_300_799)  // 9999-12-31T23:59:59Z
+
     init(stores: any Stores, receivedAt: Date) {
         self.stores = stores
         self.receivedAt = receivedAt
@@ -255,6 +259,13 @@ private struct Batch {
 
     /// The event to append: its lead resolved and tied to its visitor.
     mutating func prepare(_ event: IncomingEvent) async throws -> NewEvent {
+        if let timestamp = event.timestamp, !(Self.earliest...Self.latest).contains(timestamp) {
+            throw IngestRejection(
+                reason: "invalid-event",
+                detail: "the event's time (after correcting for the client's clock) must fall between 1970 and 9999",
+                fields: [FieldProblem(pointer: "/timestamp", detail: "is out of range")]
+            )
+        }
         var leadID: Lead.ID?
         if let reference = event.lead {
             leadID = try await resolve(reference)

@@ -1,0 +1,141 @@
+import Core
+import Domain
+import Foundation
+import HTTPTypes
+import NIOCore
+import Testing
+
+@testable import API
+
+@Suite("Segment-compatible routes")
+struct SegmentRoutesTests {
+    @Test(
+        "track event names become lower snake case",
+        arguments: [
+            ("Order Completed", "order_completed"), ("orderCompleted", "order_completed"),
+            ("Viewed Pricing-Page", "viewed_pricing_page"), ("  signup  ", "signup"),
+            ("PDF downloaded", "pdf_downloaded"),
+        ]
+    )
+    func snakeCase(name: String, expected: String) {
+        #expect(SegmentController.snakeCase(name) == expected)
+    }
+
+    @Test("a message's time is corrected for the client's clock: receivedAt − (sentAt − timestamp)")
+    func clockSkew() async throws {
+        try await APIHarness.with { harness, client in
+            // The client's clock is a year ahead: it says it sent the batch a year from now, an hour after the event.
+            let clientNow = Date().addingTimeInterval(365 * 86_400)
+            let answer = try await client.send(
+                .post,
+                "/v1/batch",
+                key: .ingest,
+                harness: harness,
+                json: [
+                    "sentAt": .string(WireFormat.time(clientNow)),
+                    "batch": [
+                        [
+                            "type": "track", "event": "Quote Requested", "userId": "skewed",
+                            "timestamp": .string(WireFormat.time(clientNow.addingTimeInterval(-3_600))),
+                        ]
+                    ],
+                ]
+            )
+            #expect(answer.status == .ok)
+            #expect(answer.json["success"] == true)
+            let lead = try #require(try await harness.storage.leads.find(externalID: "skewed"))
+            let event = try #require(try await harness.storage.events.events(of: lead.id).first)
+            #expect(event.type == EventType("quote_requested"))
+            #expect(abs(event.timestamp.timeIntervalSince(event.receivedAt.addingTimeInterval(-3_600))) < 1)
+        }
+    }
+
+    @Test("the write key may come in the body; a wrong one is a 401 with Segment's code and message")
+    func writeKeyInBody() async throws {
+        try await APIHarness.with { harness, client in
+            let good = try await client.send(
+                .post,
+                "/v1/track",
+                key: nil,
+                harness: harness,
+                json: ["event": "Signed Up", "anonymousId": "v1", "writeKey": .string(harness.keys[.ingest]!)]
+            )
+            #expect(good.status == .ok)
+            let bad = try await client.send(
+                .post,
+                "/v1/track",
+                key: nil,
+                harness: harness,
+                json: ["event": "Signed Up", "anonymousId": "v1", "writeKey": "nope"]
+            )
+            #expect(bad.status == .unauthorized)
+            #expect(bad.json["code"] == "unauthorized")
+            #expect(bad.json["message"]?.stringValue?.isEmpty == false)
+        }
+    }
+
+    @Test("identify ties the visitor to the lead; alias ties another visitor; group sets company attributes")
+    func identifyAliasGroup() async throws {
+        try await APIHarness.with { harness, client in
+            let calls: [(String, JSONValue)] = [
+                ("/v1/page", ["anonymousId": "a1", "name": "Home"]),
+                (
+                    "/v1/identify",
+                    ["anonymousId": "a1", "userId": "u1", "traits": ["email": "u1@x.example", "firstName": "Uma"]]
+                ),
+                ("/v1/page", ["anonymousId": "a2"]),
+                ("/v1/alias", ["previousId": "a2", "userId": "u1"]),
+                ("/v1/group", ["userId": "u1", "groupId": "g1", "traits": ["name": "Acme", "employees": 400]]),
+            ]
+            for (path, body) in calls {
+                let answer = try await client.send(.post, path, key: .ingest, harness: harness, json: body)
+                #expect(answer.status == .ok, "\(path): \(answer.text)")
+            }
+            let lead = try #require(try await harness.storage.leads.find(externalID: "u1"))
+            #expect(lead.email == EmailAddress("u1@x.example"))
+            #expect(lead.attributes["first_name"] == "Uma")
+            #expect(lead.attributes["company"] == "Acme")
+            #expect(lead.attributes["company_size"] == 400)
+            #expect(lead.attributes["group_id"] == "g1")
+            #expect(
+                try await harness.storage.events.events(of: lead.id).map(\.type.rawValue) == [
+                    "page_viewed", "page_viewed",
+                ]
+            )
+            // big (30) + two page views (2 each).
+            #expect(try await harness.storage.scores.score(of: lead.id)?.total == 34)
+        }
+    }
+
+    @Test("text holding U+0000 is refused on every backend, and an event time before 1970 is rejected")
+    func unstorableInput() async throws {
+        try await APIHarness.with { harness, client in
+            let nul = try await client.send(
+                .post,
+                "/v1/events",
+                key: .ingest,
+                harness: harness,
+                body: ByteBuffer(string: #"{"type":"page_viewed","anonymous_id":"v","properties":{"q":"a\u0000b"}}"#)
+            )
+            #expect(nul.status == .badRequest)
+            #expect(nul.json["errors"]?.jsonText.contains("/properties/q") == true)
+            let early = try await client.send(
+                .post,
+                "/v1/events",
+                key: .ingest,
+                harness: harness,
+                json: ["batch": [["type": "page_viewed", "anonymous_id": "v", "timestamp": "1969-12-31T23:59:59Z"]]]
+            )
+            #expect(early.json["results"]?.jsonText.contains("rejected") == true)
+        }
+    }
+
+    @Test("a request on a known path with another method is a 405 naming the allowed ones")
+    func methodNotAllowed() async throws {
+        try await APIHarness.with { harness, client in
+            let answer = try await client.send(.delete, "/v1/events", key: .admin, harness: harness)
+            #expect(answer.status == .methodNotAllowed)
+            #expect(answer.headers[.allow] == "POST")
+        }
+    }
+}
