@@ -28,6 +28,7 @@ public struct Ingestion: Sendable {
         let cache = self.cache
         return try await storage.unitOfWork { stores in
             var batch = Batch(stores: stores, receivedAt: receivedAt)
+            try await batch.resolveKnownLeads(of: items)
             var outcomes: [IngestOutcome?] = Array(repeating: nil, count: items.count)
             var pending: [(index: Int, event: NewEvent)] = []
             for (index, item) in items.enumerated() {
@@ -54,9 +55,7 @@ public struct Ingestion: Sendable {
             for (_, event) in pending {
                 if let leadID = try await batch.owner(of: event) { leads.insert(leadID) }
             }
-            for leadID in leads.sorted() {
-                _ = try await stores.leads.lock(leadID)
-            }
+            try await stores.leads.lock(Array(leads))
             let appended = try await stores.events.append(pending.map(\.event))
             for ((index, event), outcome) in zip(pending, appended) {
                 switch outcome {
@@ -68,10 +67,7 @@ public struct Ingestion: Sendable {
                     outcomes[index] = .duplicate(event: id)
                 }
             }
-            // In id order, so that two units of work rescoring the same leads lock them in the same order.
-            for leadID in batch.touched.sorted() {
-                _ = try await Rescoring.rescoreLead(leadID, in: stores, cache: cache, at: receivedAt)
-            }
+            _ = try await Rescoring.rescoreLeads(Array(batch.touched), in: stores, cache: cache, at: receivedAt)
             return outcomes.map { $0! }
         }
     }
@@ -87,9 +83,8 @@ public struct Ingestion: Sendable {
         return try await storage.unitOfWork { stores in
             var batch = Batch(stores: stores, receivedAt: time)
             let created = try await batch.identifyReportingCreation(identity)
-            for leadID in batch.touched {
-                _ = try await Rescoring.rescoreLead(leadID, in: stores, cache: cache, at: time)
-            }
+            try await stores.leads.lock(Array(batch.touched))
+            _ = try await Rescoring.rescoreLeads(Array(batch.touched), in: stores, cache: cache, at: time)
             let score = try await stores.scores.score(of: created.lead.id)
             let lead = try await stores.leads.find(created.lead.id) ?? created.lead
             return (ScoredLead(lead: lead, score: score), created.created)
@@ -222,6 +217,26 @@ private struct Batch {
     init(stores: any Stores, receivedAt: Date) {
         self.stores = stores
         self.receivedAt = receivedAt
+    }
+
+    /// Finds the leads the items name by email or external id, two queries for the whole batch.
+    mutating func resolveKnownLeads(of items: [IngestItem]) async throws {
+        var emails: [EmailAddress] = []
+        var externalIDs: [String] = []
+        for item in items {
+            switch item {
+            case .event(let event):
+                if case .email(let email)? = event.lead { emails.append(email) }
+                if case .externalID(let externalID)? = event.lead { externalIDs.append(externalID) }
+            case .link(_, .email(let email)): emails.append(email)
+            case .link(_, .externalID(let externalID)): externalIDs.append(externalID)
+            case .identify, .link: break
+            }
+        }
+        for (email, id) in try await stores.leads.ids(byEmail: emails) { resolved[.email(email)] = id }
+        for (externalID, id) in try await stores.leads.ids(byExternalID: externalIDs) {
+            resolved[.externalID(externalID)] = id
+        }
     }
 
     /// The lead a reference names, creating it for an email or external id that names none.

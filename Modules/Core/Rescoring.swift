@@ -33,6 +33,22 @@ public struct Rescoring: Sendable {
         ])
     }
 
+    /// Rescores these leads inside a unit of work, reading their events in one go and saving their scores in one go;
+    /// the caller has locked them (`stores.leads.lock(ids)`). Returns the temperature and grade changes.
+    public static func rescoreLeads(
+        _ ids: [Lead.ID],
+        in stores: any Stores,
+        cache: CriteriaCache,
+        at time: Date
+    ) async throws -> [TemperatureChange] {
+        guard !ids.isEmpty, let active = try await cache.active(in: stores) else { return [] }
+        let scores = try await stores.events.leadsWithEvents(ids).map { item in
+            active.criteria.score(lead: item.lead, events: item.events, at: time)
+                .score(for: item.lead.id, version: active.version.number, computedAt: time)
+        }
+        return try await stores.scores.save(scores)
+    }
+
     /// Rescores every lead whose score is not of the active version (or that has none), `batchSize` leads at a
     /// time: memory holds one batch. Resumable: run again after an interruption, it continues with the leads not yet
     /// rescored.

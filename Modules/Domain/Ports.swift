@@ -10,6 +10,13 @@ public protocol LeadStore: Sendable {
     func find(_ id: Lead.ID) async throws -> Lead?
     func find(email: EmailAddress) async throws -> Lead?
     func find(externalID: String) async throws -> Lead?
+    /// The ids of the leads with these emails; emails no lead has are left out.
+    func ids(byEmail emails: [EmailAddress]) async throws -> [EmailAddress: Lead.ID]
+    /// The ids of the leads with these external ids; external ids no lead has are left out.
+    func ids(byExternalID externalIDs: [String]) async throws -> [String: Lead.ID]
+    /// Takes write locks on these leads until the unit of work ends, in id order, so that units of work locking
+    /// overlapping sets of leads cannot deadlock. Ids of missing leads are ignored.
+    func lock(_ ids: [Lead.ID]) async throws
     /// Takes a write lock on the lead until the unit of work ends, and returns it. Use before a read-modify-write
     /// of the lead (rescoring it, moving its stage) so that concurrent units of work on it lose no update.
     func lock(_ id: Lead.ID) async throws -> Lead?

@@ -137,6 +137,43 @@ struct SQLLeadStore: LeadStore {
         }
     }
 
+    func ids(byEmail emails: [EmailAddress]) async throws -> [EmailAddress: Lead.ID] {
+        let values = Array(Set(emails)).map { SQLValue.text($0.rawValue) }
+        guard !values.isEmpty else { return [:] }
+        return try await executor.read { connection in
+            var ids: [EmailAddress: Lead.ID] = [:]
+            for row in try connection.query(chunking: values, { "SELECT email, id FROM leads WHERE email IN (\($0))" }) {
+                if let email = EmailAddress(try row.string(0)) { ids[email] = Lead.ID(try row.uuid(1)) }
+            }
+            return ids
+        }
+    }
+
+    func ids(byExternalID externalIDs: [String]) async throws -> [String: Lead.ID] {
+        let values = Array(Set(externalIDs)).map { SQLValue.text($0) }
+        guard !values.isEmpty else { return [:] }
+        return try await executor.read { connection in
+            var ids: [String: Lead.ID] = [:]
+            for row in try connection.query(chunking: values, {
+                "SELECT external_id, id FROM leads WHERE external_id IN (\($0))"
+            }) {
+                ids[try row.string(0)] = Lead.ID(try row.uuid(1))
+            }
+            return ids
+        }
+    }
+
+    func lock(_ ids: [Lead.ID]) async throws {
+        guard !ids.isEmpty else { return }
+        let sorted = Set(ids).sorted { $0.rawValue.bytes.lexicographicallyPrecedes($1.rawValue.bytes) }
+        try await executor.write { connection -> Void in
+            // Chunks in order, each locking its rows in order: the whole set is locked in id order.
+            _ = try connection.query(chunking: sorted.map { .uuid($0.rawValue) }) {
+                "SELECT id FROM leads WHERE id IN (\($0)) ORDER BY id\(connection.forUpdate)"
+            }
+        }
+    }
+
     func lock(_ id: Lead.ID) async throws -> Lead? {
         try await executor.write { connection in
             try connection.queryOne(

@@ -1,0 +1,42 @@
+-- wrk script for Scripts/bench-ingest: POST /v1/events with SIZE events a request (1: single events, else batches).
+-- Events go to 5,000 distinct leads (by email); one in ten comes from an anonymous visitor; every message id is unique.
+-- Arguments (after --): KEY SIZE
+local types = {
+    "page_viewed", "email_opened", "email_clicked", "ebook_downloaded", "cart_added", "ad_clicked", "quote_requested",
+}
+local counter = 0
+
+function setup(thread)
+    thread:set("prefix", tostring(math.random(1, 1000000000)))
+end
+
+function init(args)
+    key = args[1]
+    size = tonumber(args[2])
+    math.randomseed(tonumber(prefix))
+end
+
+local function event()
+    counter = counter + 1
+    local id = prefix .. "-" .. counter
+    local kind = types[(counter % #types) + 1]
+    if counter % 10 == 0 then
+        return string.format('{"message_id":"%s","type":"%s","anonymous_id":"visitor-%d"}',
+            id, kind, math.random(1, 20000))
+    end
+    return string.format('{"message_id":"%s","type":"%s","lead":{"email":"lead%d@bench.example"},'
+        .. '"properties":{"path":"/pricing/plans"}}', id, kind, math.random(0, 4999))
+end
+
+function request()
+    local body
+    if size == 1 then
+        body = event()
+    else
+        local parts = {}
+        for i = 1, size do parts[i] = event() end
+        body = '{"batch":[' .. table.concat(parts, ",") .. ']}'
+    end
+    return wrk.format("POST", "/v1/events",
+        { ["Authorization"] = "Bearer " .. key, ["Content-Type"] = "application/json" }, body)
+end
