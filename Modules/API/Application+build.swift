@@ -37,6 +37,7 @@ public func buildRouter(
     let router = Router(context: CalorRequestContext.self)
     let authenticator = KeyAuthenticator(storage: storage)
     let ingestion = Ingestion(storage: storage, cache: cache, logger: logger)
+    let groupCommit = GroupCommit(ingestion: ingestion, maximumItems: max(2_000, configuration.maximumBatchItems))
     let segmentPaths = SegmentController.calls + ["batch", "import"]
     router.add(middleware: RequestIDMiddleware())
     router.add(middleware: MetricsMiddleware(metrics: metrics))
@@ -55,7 +56,7 @@ public func buildRouter(
     let ingest = router.group("v1").add(
         middleware: KeyAuthenticationMiddleware(authenticator: authenticator, scope: .ingest)
     )
-    EventsController(ingestion: ingestion, configuration: configuration, metrics: metrics).addRoutes(to: ingest)
+    EventsController(ingestion: groupCommit, configuration: configuration, metrics: metrics).addRoutes(to: ingest)
     leads.addIngestRoutes(to: ingest)
 
     let segment = router.group("v1")
@@ -63,7 +64,7 @@ public func buildRouter(
             middleware: KeyAuthenticationMiddleware(authenticator: authenticator, scope: .ingest, headerOptional: true)
         )
     SegmentController(
-        ingestion: ingestion,
+        ingestion: groupCommit,
         authenticator: authenticator,
         configuration: configuration,
         metrics: metrics

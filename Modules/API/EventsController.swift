@@ -5,7 +5,7 @@ import Hummingbird
 
 /// `POST /v1/events`: one event or a batch, in Calor's own format.
 struct EventsController {
-    let ingestion: Ingestion
+    let ingestion: GroupCommit
     let configuration: APIConfiguration
     let metrics: CalorMetrics
 
@@ -17,7 +17,6 @@ struct EventsController {
 
     func ingest(_ request: Request) async throws -> Response {
         let body = try await RequestBody.json(of: request, limit: configuration.maximumBodyBytes)
-        let receivedAt = Date()
         if case .object(let object) = body, let batch = object["batch"] {
             guard object.count == 1 else {
                 throw Problem.invalid(
@@ -45,7 +44,7 @@ struct EventsController {
             let parsed = items.enumerated().map { index, item in
                 NativePayload.event(item, pointer: "/batch/\(index)")
             }
-            let outcomes = try await ingest(parsed, receivedAt: receivedAt)
+            let outcomes = try await ingest(parsed)
             return Response.json(
                 .object([
                     "results": .array(
@@ -54,7 +53,7 @@ struct EventsController {
                 ])
             )
         }
-        let outcome = try await ingest([NativePayload.event(body, pointer: "")], receivedAt: receivedAt)[0]
+        let outcome = try await ingest([NativePayload.event(body, pointer: "")])[0]
         switch outcome {
         case .accepted, .duplicate:
             var result = Self.result(outcome, index: nil)
@@ -69,14 +68,9 @@ struct EventsController {
     }
 
     /// Ingests the well-formed items and merges their outcomes with the malformed ones', in order.
-    private func ingest(
-        _ parsed: [Result<IncomingEvent, IngestRejection>],
-        receivedAt: Date
-    ) async throws
-        -> [IngestOutcome]
-    {
+    private func ingest(_ parsed: [Result<IncomingEvent, IngestRejection>]) async throws -> [IngestOutcome] {
         let valid = parsed.compactMap { try? $0.get() }.map(IngestItem.event)
-        var stored = try await ingestion.ingest(valid, receivedAt: receivedAt).makeIterator()
+        var stored = try await ingestion.ingest(valid).makeIterator()
         let outcomes: [IngestOutcome] = parsed.map { item in
             switch item {
             case .success: stored.next()!

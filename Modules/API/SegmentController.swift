@@ -17,7 +17,7 @@ import Hummingbird
 /// - Answers 200 `{"success": true}` (libraries treat anything else as a failure); a batch also lists each message's
 ///   outcome. Errors are problem documents that also carry Segment's `code` and `message`.
 struct SegmentController {
-    let ingestion: Ingestion
+    let ingestion: GroupCommit
     let authenticator: KeyAuthenticator
     let configuration: APIConfiguration
     let metrics: CalorMetrics
@@ -88,7 +88,7 @@ struct SegmentController {
             translate(value, pointer: pointer, batchSentAt: batchSentAt, batchContext: batchContext, at: receivedAt)
         }
         let valid = translated.compactMap { try? $0.get() }
-        var stored = try await ingestion.ingest(valid, receivedAt: receivedAt).makeIterator()
+        var stored = try await ingestion.ingest(valid).makeIterator()
         let outcomes: [IngestOutcome] = translated.map { item in
             switch item {
             case .success: stored.next()!

@@ -142,7 +142,8 @@ struct SQLLeadStore: LeadStore {
         guard !values.isEmpty else { return [:] }
         return try await executor.read { connection in
             var ids: [EmailAddress: Lead.ID] = [:]
-            for row in try connection.query(chunking: values, { "SELECT email, id FROM leads WHERE email IN (\($0))" }) {
+            for row in try connection.query(chunking: values, { "SELECT email, id FROM leads WHERE email IN (\($0))" })
+            {
                 if let email = EmailAddress(try row.string(0)) { ids[email] = Lead.ID(try row.uuid(1)) }
             }
             return ids
@@ -154,9 +155,12 @@ struct SQLLeadStore: LeadStore {
         guard !values.isEmpty else { return [:] }
         return try await executor.read { connection in
             var ids: [String: Lead.ID] = [:]
-            for row in try connection.query(chunking: values, {
-                "SELECT external_id, id FROM leads WHERE external_id IN (\($0))"
-            }) {
+            for row in try connection.query(
+                chunking: values,
+                {
+                    "SELECT external_id, id FROM leads WHERE external_id IN (\($0))"
+                }
+            ) {
                 ids[try row.string(0)] = Lead.ID(try row.uuid(1))
             }
             return ids

@@ -1,0 +1,61 @@
+import Foundation
+
+/// Ingests concurrent requests together: while one unit of work runs, the requests that arrive wait, and the next unit
+/// of work takes all of them at once (up to ``maximumItems``).
+///
+/// Many small requests (one event each, from many clients) then cost one transaction, one lead lookup, one lock and
+/// one rescoring per group instead of per request. Each request still gets its own outcomes, in its own order, and
+/// only once the unit of work holding its items has committed; when that unit of work fails, every request in it gets
+/// the error and nothing of theirs is stored.
+public actor GroupCommit {
+    private let ingestion: Ingestion
+    /// The most items one unit of work takes (a request bigger than this runs alone).
+    public let maximumItems: Int
+    private var waiting: [Waiter] = []
+    private var draining = false
+
+    private struct Waiter {
+        let items: [IngestItem]
+        let continuation: CheckedContinuation<[IngestOutcome], any Error>
+    }
+
+    public init(ingestion: Ingestion, maximumItems: Int = 2_000) {
+        self.ingestion = ingestion
+        self.maximumItems = maximumItems
+    }
+
+    /// Ingests the items, with whatever other requests are waiting; returns their outcomes in order.
+    public func ingest(_ items: [IngestItem]) async throws -> [IngestOutcome] {
+        guard !items.isEmpty else { return [] }
+        return try await withCheckedThrowingContinuation { continuation in
+            waiting.append(Waiter(items: items, continuation: continuation))
+            if !draining {
+                draining = true
+                Task { await drain() }
+            }
+        }
+    }
+
+    private func drain() async {
+        while !waiting.isEmpty {
+            var group: [Waiter] = []
+            var count = 0
+            while let next = waiting.first, group.isEmpty || count + next.items.count <= maximumItems {
+                group.append(waiting.removeFirst())
+                count += next.items.count
+            }
+            do {
+                // Requests wait here, and join the next group, while this one runs.
+                let outcomes = try await ingestion.ingest(group.flatMap(\.items), receivedAt: Date())
+                var start = 0
+                for waiter in group {
+                    waiter.continuation.resume(returning: Array(outcomes[start..<start + waiter.items.count]))
+                    start += waiter.items.count
+                }
+            } catch {
+                for waiter in group { waiter.continuation.resume(throwing: error) }
+            }
+        }
+        draining = false
+    }
+}

@@ -1,0 +1,66 @@
+import Core
+import Domain
+import Foundation
+import Testing
+
+@Suite("Group commit")
+struct GroupCommitTests {
+    @Test("concurrent requests share units of work, and each gets its own outcomes in its own order")
+    func concurrentRequests() async throws {
+        let world = try await World()
+        _ = try await world.administration.apply(simpleCriteria, author: "t", comment: nil, at: World.now)
+        let group = GroupCommit(
+            ingestion: Ingestion(storage: world.storage, cache: CriteriaCache(), logger: world.logger),
+            maximumItems: 7
+        )
+        func event(_ id: String, _ email: String) -> IngestItem {
+            .event(
+                IncomingEvent(
+                    messageID: MessageID(id),
+                    lead: .email(EmailAddress(email)!),
+                    anonymousID: nil,
+                    type: EventType("quote_requested"),
+                    timestamp: World.now
+                )!
+            )
+        }
+        let results = try await withThrowingTaskGroup(of: (Int, [IngestOutcome]).self) { tasks in
+            for request in 0..<40 {
+                tasks.addTask {
+                    // Each request: two events of its own, and one that every request sends (a duplicate but once).
+                    let items = [
+                        event("r\(request)-a", "lead\(request % 5)@x.example"),
+                        event("shared", "lead0@x.example"),
+                        event("r\(request)-b", "lead\(request % 5)@x.example"),
+                    ]
+                    return (request, try await group.ingest(items))
+                }
+            }
+            var results: [Int: [IngestOutcome]] = [:]
+            for try await (request, outcomes) in tasks { results[request] = outcomes }
+            return results
+        }
+        #expect(results.count == 40)
+        var accepted = Set<Event.ID>()
+        var sharedAccepted = 0
+        for (_, outcomes) in results {
+            #expect(outcomes.count == 3)
+            for (index, outcome) in outcomes.enumerated() {
+                switch outcome {
+                case .accepted(let event?, _):
+                    #expect(accepted.insert(event).inserted)
+                    if index == 1 { sharedAccepted += 1 }
+                case .duplicate:
+                    #expect(index == 1)
+                default:
+                    Issue.record("unexpected \(outcome)")
+                }
+            }
+        }
+        #expect(sharedAccepted == 1)
+        #expect(accepted.count == 81)
+        let lead = try #require(try await world.storage.leads.find(email: EmailAddress("lead1@x.example")!))
+        #expect(try await world.storage.events.events(of: lead.id).count == 16)
+        await world.close()
+    }
+}
