@@ -130,6 +130,26 @@ struct SegmentRoutesTests {
         }
     }
 
+    @Test("a text/plain body is read as JSON; the configured event-name map wins over snake case; messageId dedupes")
+    func textPlainAndEventNames() async throws {
+        let configuration = APIConfiguration(eventNames: ["Order Completed": "purchase"])
+        try await APIHarness.with(configuration: configuration) { harness, client in
+            for _ in 0..<2 {
+                let answer = try await client.send(
+                    .post,
+                    "/v1/track",
+                    key: .ingest,
+                    harness: harness,
+                    headers: [.contentType: "text/plain"],
+                    body: ByteBuffer(string: #"{"userId":"buyer","event":"Order Completed","messageId":"m-1"}"#)
+                )
+                #expect(answer.status == .ok)
+            }
+            let lead = try #require(try await harness.storage.leads.find(externalID: "buyer"))
+            #expect(try await harness.storage.events.events(of: lead.id).map(\.type.rawValue) == ["purchase"])
+        }
+    }
+
     @Test("a request on a known path with another method is a 405 naming the allowed ones")
     func methodNotAllowed() async throws {
         try await APIHarness.with { harness, client in

@@ -67,6 +67,84 @@ struct IngestionServerTests {
         try await harness.stop()
     }
 
+    @Test(
+        "a batch with good, bad and repeated items, identity merge, late events, 413 and malformed JSON",
+        arguments: ServerHarness.Backend.allCases
+    )
+    func ingestionBehaviours(backend: ServerHarness.Backend) async throws {
+        guard let harness = try await ServerHarness.start(backend) else { return }
+        let now = Date()
+        func time(daysAgo: Double) -> JSONValue {
+            .string(now.addingTimeInterval(-daysAgo * 86_400).formatted(.iso8601))
+        }
+        // A visitor browses before anyone knows who they are.
+        let early = try await harness.send(
+            "POST",
+            "/v1/events",
+            key: .ingest,
+            json: [
+                "batch": [
+                    [
+                        "type": "page_viewed", "anonymous_id": "e2e-visitor", "message_id": "p1",
+                        "timestamp": time(daysAgo: 1),
+                    ],
+                    [
+                        "type": "page_viewed", "anonymous_id": "e2e-visitor", "message_id": "p2",
+                        "timestamp": time(daysAgo: 1),
+                    ],
+                ]
+            ]
+        )
+        #expect(early.status == 200)
+        // Then a batch: a good event tying the visitor to a lead, a bad one, a repeat, and a late one.
+        let batch = try await harness.send(
+            "POST",
+            "/v1/events",
+            key: .ingest,
+            json: [
+                "batch": [
+                    [
+                        "type": "quote_requested", "lead": ["email": "e2e@x.example"], "anonymous_id": "e2e-visitor",
+                        "message_id": "q1",
+                    ],
+                    ["type": "page_viewed", "lead": ["email": "not an email"]],
+                    ["type": "quote_requested", "lead": ["email": "e2e@x.example"], "message_id": "q1"],
+                    [
+                        "type": "page_viewed", "lead": ["email": "e2e@x.example"], "message_id": "p0",
+                        "timestamp": time(daysAgo: 5),
+                    ],
+                ]
+            ]
+        )
+        #expect(batch.status == 200)
+        #expect(
+            batch.json["results"]?.arrayValue.map { $0["status"]?.stringValue ?? "" } == [
+                "accepted", "rejected", "duplicate", "accepted",
+            ]
+        )
+        let found = try await harness.send("GET", "/v1/leads?email=e2e@x.example", key: .read)
+        let lead = try #require(found.json["data"]?.arrayValue.first)
+        // quote 40 + three page views, the visitor's two included (2 each), the late one scored as if in order.
+        #expect(lead["score"]?["total"] == 46)
+        let id = try #require(lead["id"]?.stringValue)
+        let timeline = try await harness.send("GET", "/v1/leads/\(id)/events", key: .read)
+        // Newest first; the two page views have the same time, so the later stored comes first.
+        #expect(
+            timeline.json["data"]?.arrayValue.map { $0["message_id"]?.stringValue ?? "" } == ["q1", "p2", "p1", "p0"]
+        )
+
+        let malformed = try await harness.send("POST", "/v1/events", key: .ingest, body: Data("{\"type\": ".utf8))
+        #expect(malformed.status == 400)
+        #expect(malformed.json["type"] == "https://calor.dev/problems/malformed-json")
+        let huge = Data(
+            ("{\"type\":\"x\",\"anonymous_id\":\"v\",\"properties\":{\"blob\":\""
+                + String(repeating: "x", count: 6_000_000) + "\"}}").utf8
+        )
+        let tooLarge = try await harness.send("POST", "/v1/events", key: .ingest, body: huge)
+        #expect(tooLarge.status == 413)
+        try await harness.stop()
+    }
+
     @Test("events answered 2xx survive a kill -9 the next instant", arguments: ServerHarness.Backend.allCases)
     func durableAfterKill(backend: ServerHarness.Backend) async throws {
         guard let harness = try await ServerHarness.start(backend) else { return }
