@@ -74,7 +74,8 @@ struct ServerCommand: AsyncParsableCommand {
 
         let storage = try await StorageFactory.open(
             configuration.database,
-            maximumConnections: configuration.dbMaxConnections
+            maximumConnections: configuration.dbMaxConnections,
+            sqliteCacheMiB: configuration.sqliteCacheMiB
         )
         logger.info("database opened", metadata: ["db.location": "\(storage.location)"])
         do {

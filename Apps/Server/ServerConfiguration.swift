@@ -16,6 +16,7 @@ import Yams
 /// | `log_level` | `--log-level` | `CALOR_LOG_LEVEL` | `info` | no |
 /// | `log_format` | `--log-format` | `CALOR_LOG_FORMAT` | `text` (`json`: one JSON object a line) | no |
 /// | `db_max_connections` | `--db-max-connections` | `CALOR_DB_MAX_CONNECTIONS` | `10` | no |
+/// | `sqlite_cache_mib` | — | `CALOR_SQLITE_CACHE_MIB` | `32`: the writer's page cache; each reader gets a quarter | no |
 /// | `migrate` | `--migrate` | `CALOR_MIGRATE=true` | off | no |
 /// | `decay_interval` | `--decay-interval` | `CALOR_DECAY_INTERVAL` | `1h` | no |
 /// | `rescore_poll` | — | `CALOR_RESCORE_POLL` | `10s` (`500ms`, `10s`, `1m`) | no |
@@ -31,6 +32,7 @@ struct ServerConfiguration {
     var logLevel: Logger.Level
     var logFormat: LogFormat
     var dbMaxConnections: Int
+    var sqliteCacheMiB: Int
     var migrate: Bool
     var decayInterval: Duration
     var rescorePoll: Duration
@@ -43,6 +45,7 @@ struct ServerConfiguration {
     static let fileKeys: Set<String> = [
         "database", "host", "port", "log_level", "log_format", "db_max_connections", "migrate", "decay_interval",
         "rescore_poll", "max_body_bytes", "max_batch_items", "shutdown_timeout", "cors_origins", "event_names",
+        "sqlite_cache_mib",
     ]
 
     /// The settings from the flags given (`nil` when absent), the environment, and the file the flag or the environment
@@ -99,6 +102,8 @@ struct ServerConfiguration {
         guard dbMaxConnections >= 1 else {
             throw ConfigurationError("the PostgreSQL pool needs at least one connection")
         }
+        sqliteCacheMiB = try integer(nil, "CALOR_SQLITE_CACHE_MIB", "sqlite_cache_mib", default: 32)
+        guard sqliteCacheMiB >= 4 else { throw ConfigurationError("sqlite_cache_mib must be at least 4") }
         let migrateSetting = try text(nil, "CALOR_MIGRATE", "migrate")
         migrate = flags.migrate || migrateSetting?.lowercased() == "true"
 

@@ -6,10 +6,27 @@ import StorageSQLite
 public enum StorageFactory {
     /// Opens (SQLite: creates the file when absent) and, for PostgreSQL, connects once to check the server and the
     /// credentials. Does not migrate.
-    public static func open(_ target: DatabaseTarget, maximumConnections: Int = 10) async throws -> any Storage {
+    ///
+    /// `sqliteCacheMiB` bounds SQLite's page cache: the writer's, and a quarter of it per reader (`nil`: SQLite
+    /// adapter's defaults, sized for bulk rescoring).
+    public static func open(
+        _ target: DatabaseTarget,
+        maximumConnections: Int = 10,
+        sqliteCacheMiB: Int? = nil
+    ) async throws -> any Storage {
         switch target {
         case .sqlite(let path):
-            try SQLiteStorage(configuration: SQLiteConfiguration(path: path))
+            if let sqliteCacheMiB {
+                try SQLiteStorage(
+                    configuration: SQLiteConfiguration(
+                        path: path,
+                        writerCacheSizeKiB: sqliteCacheMiB * 1_024,
+                        readerCacheSizeKiB: sqliteCacheMiB * 256
+                    )
+                )
+            } else {
+                try SQLiteStorage(configuration: SQLiteConfiguration(path: path))
+            }
         case .postgres(let connectionString):
             try await PostgresStorage.connect(
                 configuration: PostgresConfiguration(

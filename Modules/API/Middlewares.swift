@@ -42,6 +42,14 @@ struct ProblemMiddleware: RouterMiddleware {
             )
         } catch is NIOTooManyBytesError {
             throw RequestBody.tooLarge(context.maxUploadSize)
+        } catch is IngestionOverloaded {
+            throw Problem(
+                slug: "overloaded",
+                title: "Overloaded",
+                status: .serviceUnavailable,
+                detail: "too many events are waiting to be stored; nothing of this request was, retry shortly",
+                headers: [.retryAfter: "1"]
+            )
         } catch is CancellationError {
             throw Problem(
                 slug: "unavailable",

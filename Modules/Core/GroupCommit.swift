@@ -11,7 +11,11 @@ public actor GroupCommit {
     private let ingestion: Ingestion
     /// The most items one unit of work takes (a request bigger than this runs alone).
     public let maximumItems: Int
+    /// The most items that may wait for a unit of work; beyond, requests are refused at once
+    /// (``IngestionOverloaded``) rather than queued without bound while the database falls behind.
+    public let maximumWaitingItems: Int
     private var waiting: [Waiter] = []
+    private var waitingItems = 0
     private var draining = false
 
     private struct Waiter {
@@ -19,16 +23,21 @@ public actor GroupCommit {
         let continuation: CheckedContinuation<[IngestOutcome], any Error>
     }
 
-    public init(ingestion: Ingestion, maximumItems: Int = 2_000) {
+    public init(ingestion: Ingestion, maximumItems: Int = 2_000, maximumWaitingItems: Int = 50_000) {
         self.ingestion = ingestion
         self.maximumItems = maximumItems
+        self.maximumWaitingItems = maximumWaitingItems
     }
 
     /// Ingests the items, with whatever other requests are waiting; returns their outcomes in order.
     public func ingest(_ items: [IngestItem]) async throws -> [IngestOutcome] {
         guard !items.isEmpty else { return [] }
+        guard waitingItems == 0 || waitingItems + items.count <= maximumWaitingItems else {
+            throw IngestionOverloaded()
+        }
         return try await withCheckedThrowingContinuation { continuation in
             waiting.append(Waiter(items: items, continuation: continuation))
+            waitingItems += items.count
             if !draining {
                 draining = true
                 Task { await drain() }
@@ -44,6 +53,7 @@ public actor GroupCommit {
                 group.append(waiting.removeFirst())
                 count += next.items.count
             }
+            waitingItems -= count
             do {
                 // Requests wait here, and join the next group, while this one runs.
                 let outcomes = try await ingestion.ingest(group.flatMap(\.items), receivedAt: Date())
@@ -58,4 +68,11 @@ public actor GroupCommit {
         }
         draining = false
     }
+}
+
+/// Too many items wait for the database already: nothing of the request was stored; retry shortly.
+public struct IngestionOverloaded: Error, Sendable, CustomStringConvertible {
+    public init() {}
+
+    public var description: String { "too many events are waiting to be stored; retry shortly" }
 }

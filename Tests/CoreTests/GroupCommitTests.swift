@@ -63,4 +63,52 @@ struct GroupCommitTests {
         #expect(try await world.storage.events.events(of: lead.id).count == 16)
         await world.close()
     }
+
+    @Test("beyond the waiting limit, requests are refused whole and at once; the others are stored whole")
+    func backPressure() async throws {
+        let world = try await World()
+        let group = GroupCommit(
+            ingestion: Ingestion(storage: world.storage, cache: CriteriaCache(), logger: world.logger),
+            maximumItems: 10,
+            maximumWaitingItems: 2
+        )
+        let outcomes: (stored: Int, refused: Int) = try await withThrowingTaskGroup(of: Bool.self) { tasks in
+            for request in 0..<200 {
+                tasks.addTask {
+                    let items = (0..<2).map { index in
+                        IngestItem.event(
+                            IncomingEvent(
+                                messageID: MessageID("r\(request)-\(index)"),
+                                lead: nil,
+                                anonymousID: AnonymousID("v\(request)"),
+                                type: EventType("page_viewed"),
+                                timestamp: World.now
+                            )!
+                        )
+                    }
+                    do {
+                        _ = try await group.ingest(items)
+                        return true
+                    } catch is IngestionOverloaded {
+                        return false
+                    }
+                }
+            }
+            var stored = 0
+            var refused = 0
+            for try await accepted in tasks {
+                if accepted { stored += 1 } else { refused += 1 }
+            }
+            return (stored, refused)
+        }
+        #expect(outcomes.refused > 0)
+        #expect(outcomes.stored + outcomes.refused == 200)
+        // Every accepted request stored both its events; no refused one stored any.
+        var events = 0
+        for id in 1...400 where try await world.storage.events.find(Event.ID(Int64(id))) != nil {
+            events += 1
+        }
+        #expect(events == outcomes.stored * 2)
+        await world.close()
+    }
 }
