@@ -46,6 +46,7 @@ final class RunningProcess: Sendable {
             let data = handle.availableData
             guard !data.isEmpty else {
                 handle.readabilityHandler = nil
+                output.finish()
                 return
             }
             output.append(String(decoding: data, as: UTF8.self))
@@ -83,8 +84,11 @@ final class RunningProcess: Sendable {
             }
             try await Task.sleep(for: .milliseconds(25))
         }
-        // Let the last output arrive.
-        try await Task.sleep(for: .milliseconds(100))
+        // Let the last output arrive: the pipe ends once the process (and anything it started) closed it.
+        let outputDeadline = Date().addingTimeInterval(5)
+        while !output.finished, Date() < outputDeadline {
+            try await Task.sleep(for: .milliseconds(10))
+        }
         return process.terminationStatus
     }
 
@@ -100,12 +104,19 @@ final class RunningProcess: Sendable {
 /// Output collected from a pipe's handler thread and read by the test.
 final class OutputBuffer: Sendable {
     private let storage = Mutex("")
+    private let ended = Mutex(false)
 
     func append(_ text: String) {
         storage.withLock { $0 += text }
     }
 
+    /// The pipe reached its end: everything the process wrote is in `text`.
+    func finish() {
+        ended.withLock { $0 = true }
+    }
+
     var text: String { storage.withLock { $0 } }
+    var finished: Bool { ended.withLock { $0 } }
 }
 
 struct ProcessFailure: Error, CustomStringConvertible {

@@ -12,7 +12,7 @@ struct GRDBConnection: SQLConnection {
 
     func query(_ sql: String, _ parameters: [SQLValue]) throws -> [SQLRow] {
         do {
-            let statement = try database.cachedStatement(sql: sql)
+            let statement = try statement(sql, parameterCount: parameters.count)
             let cursor = try Row.fetchCursor(statement, arguments: StatementArguments(parameters.map(Self.bind)))
             var rows: [SQLRow] = []
             while let row = try cursor.next() {
@@ -24,10 +24,17 @@ struct GRDBConnection: SQLConnection {
         }
     }
 
+    /// Statements with few parameters are prepared once and kept; those with many (`IN (…)` lists and multi-row
+    /// inserts, whose text changes with their length) are prepared each time, so that the cache does not grow with
+    /// every length seen (it did: hundreds of megabytes under load).
+    private func statement(_ sql: String, parameterCount: Int) throws -> Statement {
+        parameterCount > 32 ? try database.makeStatement(sql: sql) : try database.cachedStatement(sql: sql)
+    }
+
     @discardableResult
     func execute(_ sql: String, _ parameters: [SQLValue]) throws -> Int {
         do {
-            let statement = try database.cachedStatement(sql: sql)
+            let statement = try statement(sql, parameterCount: parameters.count)
             try statement.execute(arguments: StatementArguments(parameters.map(Self.bind)))
             return database.changesCount
         } catch {
