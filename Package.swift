@@ -142,6 +142,7 @@ let package = Package(
 
         // Tests.
         .testTarget(name: "DomainTests", dependencies: ["Domain"], swiftSettings: strict),
+        .testTarget(name: "FunnelTests", dependencies: ["Domain", "Funnel"], swiftSettings: strict),
         .testTarget(
             name: "ScoringTests",
             dependencies: [

@@ -1,0 +1,206 @@
+public import Domain
+public import Foundation
+
+/// One lead's way through the funnel, as the report needs it.
+public struct FunnelJourney: Sendable, Hashable {
+    /// When the lead entered the funnel (it was created, or first reached a stage).
+    public var enteredAt: Date
+    /// Every stage the lead was moved to (automatically or by hand), in any order.
+    public var transitions: [Move]
+    /// The value the report breaks down by (first-touch channel, campaign, an attribute); `nil` when the lead has none.
+    public var group: String?
+
+    public struct Move: Sendable, Hashable {
+        public var to: Stage
+        public var at: Date
+
+        public init(to: Stage, at: Date) {
+            self.to = to
+            self.at = at
+        }
+    }
+
+    public init(enteredAt: Date, transitions: [Move], group: String? = nil) {
+        self.enteredAt = enteredAt
+        self.transitions = transitions
+        self.group = group
+    }
+
+    /// When the lead reached each stage of `path`, in the report's sense: a lead that enters a stage has passed every
+    /// earlier stage of the path at that time, and a stage counts once, at the first time it was reached (a lead moved
+    /// back and forward again does not reach it twice). `nil` for stages not reached. The first stage is reached at
+    /// entry at the latest. Exits (stages not on the path) reach nothing.
+    public func reachedTimes(on path: [Stage]) -> [Date?] {
+        var reached = [Date?](repeating: nil, count: path.count)
+        guard !path.isEmpty else { return reached }
+        reached[0] = enteredAt
+        for move in transitions {
+            guard let index = path.firstIndex(of: move.to) else { continue }
+            for stage in 0...index where reached[stage].map({ move.at < $0 }) ?? true {
+                reached[stage] = move.at
+            }
+        }
+        // A stage cannot be reached before an earlier one: the earliest of the later stages' times bounds each.
+        for stage in stride(from: path.count - 2, through: 0, by: -1) {
+            if let next = reached[stage + 1], let current = reached[stage], next < current { reached[stage] = next }
+        }
+        return reached
+    }
+}
+
+/// How the report groups leads by when they entered.
+public enum Cohort: String, Sendable, Hashable, CaseIterable {
+    /// ISO weeks, Monday to Sunday, in UTC.
+    case week
+    /// Calendar months, in UTC.
+    case month
+
+    /// The start of the cohort holding `date`.
+    public func start(of date: Date) -> Date {
+        var calendar = Calendar(identifier: .iso8601)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        switch self {
+        case .week:
+            return calendar.dateInterval(of: .weekOfYear, for: date)!.start
+        case .month:
+            return calendar.dateInterval(of: .month, for: date)!.start
+        }
+    }
+
+    /// The start of the cohort after the one starting at `start`.
+    func next(after start: Date) -> Date {
+        var calendar = Calendar(identifier: .iso8601)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        return calendar.date(byAdding: self == .week ? .weekOfYear : .month, value: 1, to: start)!
+    }
+}
+
+/// The funnel report over a set of journeys, fed one journey at a time (memory holds counts and the durations the
+/// percentiles need, never the journeys).
+///
+/// Definitions, for each stage of the path and each group (cohort and breakdown value):
+/// - **reached**: leads that reached the stage (``FunnelJourney/reachedTimes(on:)``), within the conversion window
+///   after entering when there is one;
+/// - **conversion from previous** = reached ÷ reached at the previous stage; **from first** = reached ÷ reached at the
+///   first stage (both `nil` when dividing by zero; the first stage's are 1);
+/// - **drop-off** = reached at the previous stage − reached here;
+/// - **time from previous**: for the leads that reached the stage, the time between reaching the previous stage and
+///   reaching this one; its **median** and **90th percentile** by nearest rank (the ⌈p·n⌉-th smallest).
+public struct FunnelReport: Sendable {
+    public let path: [Stage]
+    /// Only reaching a stage within this many seconds of entering counts.
+    public let window: TimeInterval?
+    public let cohort: Cohort?
+    private var groups: [GroupKey: Accumulator] = [:]
+
+    struct GroupKey: Hashable, Sendable {
+        var cohort: Date?
+        var group: String?
+    }
+
+    struct Accumulator: Sendable {
+        var reached: [Int]
+        var durations: [[TimeInterval]]
+
+        init(stages: Int) {
+            reached = Array(repeating: 0, count: stages)
+            durations = Array(repeating: [], count: stages)
+        }
+    }
+
+    public init(path: [Stage], window: TimeInterval? = nil, cohort: Cohort? = nil) {
+        self.path = path
+        self.window = window
+        self.cohort = cohort
+    }
+
+    public mutating func add(_ journey: FunnelJourney) {
+        let key = GroupKey(cohort: cohort?.start(of: journey.enteredAt), group: journey.group)
+        var accumulator = groups[key] ?? Accumulator(stages: path.count)
+        let reached = journey.reachedTimes(on: path)
+        for (index, time) in reached.enumerated() {
+            guard let time else { break }
+            if let window, time.timeIntervalSince(journey.enteredAt) > window { break }
+            accumulator.reached[index] += 1
+            if index > 0, let previous = reached[index - 1] {
+                accumulator.durations[index].append(time.timeIntervalSince(previous))
+            }
+        }
+        groups[key] = accumulator
+    }
+
+    /// The report's rows: one per cohort (every cohort from `from` to `to` when given, empty ones included) and group
+    /// value, by cohort then group (`nil` last).
+    public func rows(from: Date? = nil, to: Date? = nil) -> [FunnelRow] {
+        var keys = Set(groups.keys)
+        if let cohort, let from, let to {
+            let values = Set(groups.keys.map(\.group))
+            var start = cohort.start(of: from)
+            while start <= to {
+                for value in values.isEmpty ? [nil] : Array(values) {
+                    keys.insert(GroupKey(cohort: start, group: value))
+                }
+                start = cohort.next(after: start)
+            }
+        }
+        return keys.sorted { a, b in
+            if a.cohort != b.cohort { return (a.cohort ?? .distantPast) < (b.cohort ?? .distantPast) }
+            switch (a.group, b.group) {
+            case (let x?, let y?): return x < y
+            case (.some, nil): return true
+            default: return false
+            }
+        }.map { key in
+            let accumulator = groups[key] ?? Accumulator(stages: path.count)
+            let first = accumulator.reached.first ?? 0
+            let stages = path.indices.map { index in
+                let reached = accumulator.reached[index]
+                let previous = index == 0 ? reached : accumulator.reached[index - 1]
+                let durations = accumulator.durations[index].sorted()
+                return FunnelStageMetrics(
+                    stage: path[index],
+                    reached: reached,
+                    conversionFromPrevious: index == 0 ? (reached > 0 ? 1 : nil) : Self.ratio(reached, previous),
+                    conversionFromFirst: Self.ratio(reached, first),
+                    dropOff: previous - reached,
+                    medianTimeFromPrevious: Self.percentile(0.5, of: durations),
+                    p90TimeFromPrevious: Self.percentile(0.9, of: durations)
+                )
+            }
+            return FunnelRow(cohort: key.cohort, group: key.group, stages: stages)
+        }
+    }
+
+    static func ratio(_ part: Int, _ whole: Int) -> Double? {
+        whole == 0 ? nil : Double(part) / Double(whole)
+    }
+
+    /// The ⌈p·n⌉-th smallest of sorted values (nearest rank); `nil` when there are none.
+    static func percentile(_ p: Double, of sorted: [TimeInterval]) -> TimeInterval? {
+        guard !sorted.isEmpty else { return nil }
+        let rank = max(1, Int((p * Double(sorted.count)).rounded(.up)))
+        return sorted[min(rank, sorted.count) - 1]
+    }
+}
+
+/// One row of the funnel report: a cohort and group value, and every stage's figures.
+public struct FunnelRow: Sendable, Hashable {
+    /// The cohort's start, when the report is by cohort.
+    public var cohort: Date?
+    /// The breakdown value, when the report is broken down (`nil`: leads without one, or no breakdown).
+    public var group: String?
+    public var stages: [FunnelStageMetrics]
+}
+
+/// One stage's figures in a row of the funnel report.
+public struct FunnelStageMetrics: Sendable, Hashable {
+    public var stage: Stage
+    public var reached: Int
+    public var conversionFromPrevious: Double?
+    public var conversionFromFirst: Double?
+    public var dropOff: Int
+    /// Seconds.
+    public var medianTimeFromPrevious: TimeInterval?
+    /// Seconds.
+    public var p90TimeFromPrevious: TimeInterval?
+}

@@ -1,0 +1,108 @@
+import Domain
+import Foundation
+import Funnel
+import Testing
+
+/// Explicit times: day N of November 2026 (a Sunday is the 1st), in UTC.
+private func day(_ n: Double) -> Date {
+    Date(timeIntervalSince1970: 1_793_491_200 + (n - 1) * 86_400)  // 2026-11-01T00:00:00Z
+}
+
+private let path: [Stage] = [.subscriber, .lead, .mql, .sql, .opportunity, .customer]
+
+private func journey(_ entered: Double, _ moves: [(Stage, Double)], group: String? = nil) -> FunnelJourney {
+    FunnelJourney(
+        enteredAt: day(entered),
+        transitions: moves.map { FunnelJourney.Move(to: $0.0, at: day($0.1)) },
+        group: group
+    )
+}
+
+@Suite("Funnel report")
+struct FunnelReportTests {
+    @Test("reaching a later stage passes every earlier one at that time; the first reach counts; exits reach nothing")
+    func reachedTimes() {
+        // Skips lead and mql: reaches them when it reaches sql.
+        #expect(
+            journey(1, [(.sql, 3)]).reachedTimes(on: path)
+                == [day(1), day(3), day(3), day(3), nil, nil]
+        )
+        // Moved back by hand from mql to lead, then forward again: mql counts at its first reach.
+        #expect(
+            journey(1, [(.lead, 2), (.mql, 4), (.lead, 5), (.mql, 7), (.sql, 8)]).reachedTimes(on: path)
+                == [day(1), day(2), day(4), day(8), nil, nil]
+        )
+        // Disqualified after lead: the exit is no stage of the path.
+        #expect(
+            journey(1, [(.lead, 2), (.disqualified, 3)]).reachedTimes(on: path)
+                == [day(1), day(2), nil, nil, nil, nil]
+        )
+    }
+
+    @Test("reached, conversions, drop-off and times from the previous stage, held to hand-computed figures")
+    func metrics() throws {
+        var report = FunnelReport(path: [.subscriber, .lead, .mql, .customer])
+        report.add(journey(1, [(.lead, 2), (.mql, 4), (.customer, 10)]))  // lead +1d, mql +2d, customer +6d
+        report.add(journey(1, [(.lead, 3), (.mql, 4)]))  // lead +2d, mql +1d
+        report.add(journey(2, [(.mql, 6)]))  // skips lead: lead +4d, mql +0d
+        report.add(journey(2, [(.lead, 3), (.disqualified, 4)]))  // lead +1d, then out
+        report.add(journey(3, []))  // never moves
+        let rows = report.rows()
+        #expect(rows.count == 1)
+        let stages = try #require(rows.first?.stages)
+        #expect(stages.map(\.reached) == [5, 4, 3, 1])
+        #expect(stages.map(\.dropOff) == [0, 1, 1, 2])
+        #expect(stages.map(\.conversionFromPrevious) == [1, 0.8, 0.75, 1.0 / 3])
+        #expect(stages.map(\.conversionFromFirst) == [1, 0.8, 0.6, 0.2])
+        // Times to lead: 1, 2, 4, 1 days → sorted 1, 1, 2, 4: median = 2nd = 1 d, p90 = 4th = 4 d.
+        #expect(stages[1].medianTimeFromPrevious == 86_400)
+        #expect(stages[1].p90TimeFromPrevious == TimeInterval(4 * 86_400))
+        // Times to mql: 2, 1, 0 days → sorted 0, 1, 2: median = 2nd = 1 d, p90 = 3rd = 2 d.
+        #expect(stages[2].medianTimeFromPrevious == 86_400)
+        #expect(stages[2].p90TimeFromPrevious == TimeInterval(2 * 86_400))
+        #expect(stages[0].medianTimeFromPrevious == nil)
+    }
+
+    @Test("a conversion window counts only stages reached within N days of entering")
+    func window() throws {
+        var report = FunnelReport(path: [.subscriber, .lead, .customer], window: 7 * 86_400)
+        report.add(journey(1, [(.lead, 2), (.customer, 8)]))  // customer 7 days after entry: within
+        report.add(journey(1, [(.lead, 2), (.customer, 9)]))  // 8 days: not within
+        report.add(journey(1, [(.lead, 10)]))  // lead 9 days after: not within, nor anything later
+        let stages = try #require(report.rows().first?.stages)
+        #expect(stages.map(\.reached) == [3, 2, 1])
+    }
+
+    @Test("cohorts by entry week list every week of the range, empty ones included, and break down by group")
+    func cohortsAndGroups() throws {
+        var report = FunnelReport(path: [.subscriber, .lead], cohort: .week)
+        // 2026-11-01 is a Sunday: it belongs to the ISO week starting Monday 2026-10-26.
+        report.add(journey(1, [(.lead, 2)], group: "paid_search"))
+        report.add(journey(3, [], group: "paid_search"))  // week of Monday 11-02
+        report.add(journey(4, [(.lead, 5)], group: "email"))  // week of 11-02
+        report.add(journey(17, [(.lead, 18)], group: nil))  // week of 11-16
+        let rows = report.rows(from: day(1), to: day(20))
+        let weeks = Set(rows.compactMap(\.cohort))
+        #expect(weeks == [day(-5), day(2), day(9), day(16)])  // 10-26, 11-02, 11-09 (empty), 11-16
+        let empty = rows.filter { $0.cohort == day(9) }
+        #expect(!empty.isEmpty && empty.allSatisfy { $0.stages.map(\.reached) == [0, 0] })
+        #expect(empty.allSatisfy { $0.stages[1].conversionFromPrevious == nil })
+        let secondWeekPaid = try #require(rows.first { $0.cohort == day(2) && $0.group == "paid_search" })
+        #expect(secondWeekPaid.stages.map(\.reached) == [1, 0])
+        let secondWeekEmail = try #require(rows.first { $0.cohort == day(2) && $0.group == "email" })
+        #expect(secondWeekEmail.stages.map(\.reached) == [1, 1])
+        let lastWeek = rows.filter { $0.cohort == day(16) }
+        #expect(lastWeek.last?.group == nil)
+        #expect(lastWeek.last?.stages.map(\.reached) == [1, 1])
+    }
+
+    @Test("percentiles by nearest rank")
+    func percentiles() {
+        let journeys = (1...10).map { journey(1, [(.lead, 1 + Double($0))]) }
+        var report = FunnelReport(path: [.subscriber, .lead])
+        for item in journeys { report.add(item) }
+        let lead = report.rows()[0].stages[1]
+        #expect(lead.medianTimeFromPrevious == TimeInterval(5 * 86_400))  // ⌈0.5 × 10⌉ = 5th of 1…10 days
+        #expect(lead.p90TimeFromPrevious == TimeInterval(9 * 86_400))  // ⌈0.9 × 10⌉ = 9th
+    }
+}
