@@ -12,8 +12,9 @@ public struct Criteria: Sendable, Hashable {
     public var engagement: [EngagementRule]
     /// Who will not buy.
     public var disqualify: [DisqualifyRule]
-    /// The document's `funnel`, `channels` and `conversion` sections, kept as written for the modules that read
-    /// them.
+    /// The funnel's path, exits and automation rules (``FunnelDefinition/standard`` when the document has none).
+    public var funnel: FunnelDefinition
+    /// The document's `channels` and `conversion` sections, kept as written for the modules that read them.
     public var sections: [String: JSONValue]
 
     public init(
@@ -22,6 +23,7 @@ public struct Criteria: Sendable, Hashable {
         fit: [FitRule] = [],
         engagement: [EngagementRule] = [],
         disqualify: [DisqualifyRule] = [],
+        funnel: FunnelDefinition = .standard,
         sections: [String: JSONValue] = [:]
     ) {
         self.thresholds = thresholds
@@ -29,6 +31,7 @@ public struct Criteria: Sendable, Hashable {
         self.fit = fit
         self.engagement = engagement
         self.disqualify = disqualify
+        self.funnel = funnel
         self.sections = sections
     }
 }

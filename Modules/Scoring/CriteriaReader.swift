@@ -32,7 +32,7 @@ struct CriteriaReader {
         "exists", "domain_in",
     ]
 
-    private mutating func problem(_ line: Int?, _ rule: String?, _ message: String) {
+    mutating func problem(_ line: Int?, _ rule: String?, _ message: String) {
         problems.append(CriteriaProblem(line: line, rule: rule, message: message))
     }
 
@@ -50,7 +50,8 @@ struct CriteriaReader {
             case "fit": criteria.fit = readList(value, section: key) { $0.readFitRule($1) }
             case "engagement": criteria.engagement = readList(value, section: key) { $0.readEngagementRule($1) }
             case "disqualify": criteria.disqualify = readList(value, section: key) { $0.readDisqualifyRule($1) }
-            case "funnel", "channels", "conversion": criteria.sections[key] = value.json
+            case "funnel": criteria.funnel = readFunnel(value) ?? .standard
+            case "channels", "conversion": criteria.sections[key] = value.json
             default:
                 problem(keyLine, nil, "unknown section '\(key)' (expected \(Self.sections.joined(separator: ", ")))")
             }
@@ -252,7 +253,7 @@ struct CriteriaReader {
         )
     }
 
-    private mutating func readEventTypes(_ node: DocumentNode, rule: String?) -> Set<String>? {
+    mutating func readEventTypes(_ node: DocumentNode, rule: String?) -> Set<String>? {
         switch node {
         case .scalar(.string(let type), _) where !type.isEmpty:
             return [type]
