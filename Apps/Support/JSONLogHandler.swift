@@ -1,10 +1,11 @@
 import Core
+import Domain
 import Foundation
 public import Logging
 import Synchronization
 
 /// Writes each log record as one JSON object on one line of standard output: `time`, `level`, `label`, `message`,
-/// `source` and the metadata's keys (`--log-format json`, for log shippers).
+/// `source` and the metadata's keys, keys sorted (`--log-format json`, for log shippers).
 public struct JSONLogHandler: LogHandler {
     public var metadata: Logger.Metadata = [:]
     public var logLevel: Logger.Level = .info
@@ -22,15 +23,14 @@ public struct JSONLogHandler: LogHandler {
     }
 
     public func log(event: LogEvent) {
-        var fields: [(String, String)] = [
-            ("time", Self.timestamp()), ("level", event.level.rawValue), ("label", label),
-            ("message", event.message.description), ("source", event.source),
+        var fields: JSONObject = [
+            "time": .string(WireFormat.time(Date())), "level": .string(event.level.rawValue), "label": .string(label),
+            "message": .string(event.message.description), "source": .string(event.source),
         ]
-        let merged = metadata.merging(event.metadata ?? [:]) { $1 }
-        for (key, value) in merged.sorted(by: { $0.key < $1.key }) {
-            fields.append((key, Self.text(value)))
+        for (key, value) in metadata.merging(event.metadata ?? [:], uniquingKeysWith: { $1 }) {
+            fields[key] = .string(Self.text(value))
         }
-        let line = "{" + fields.map { "\(Self.quoted($0.0)):\(Self.quoted($0.1))" }.joined(separator: ",") + "}\n"
+        let line = JSONValue.object(fields).jsonText + "\n"
         Self.output.withLock { _ in
             FileHandle.standardOutput.write(Data(line.utf8))
         }
@@ -44,26 +44,5 @@ public struct JSONLogHandler: LogHandler {
         case .dictionary(let values):
             "{" + values.sorted { $0.key < $1.key }.map { "\($0.key): \(text($0.value))" }.joined(separator: ", ") + "}"
         }
-    }
-
-    static func quoted(_ text: String) -> String {
-        var result = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": result += "\\\""
-            case "\\": result += "\\\\"
-            case "\n": result += "\\n"
-            case "\r": result += "\\r"
-            case "\t": result += "\\t"
-            case let control where control.value < 0x20:
-                result += String(format: "\\u%04x", control.value)
-            default: result.unicodeScalars.append(scalar)
-            }
-        }
-        return result + "\""
-    }
-
-    static func timestamp() -> String {
-        WireFormat.time(Date())
     }
 }

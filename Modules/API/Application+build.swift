@@ -41,7 +41,8 @@ public func buildRouter(
     let segmentPaths = SegmentController.calls + ["batch", "import"]
     router.add(middleware: RequestIDMiddleware())
     router.add(middleware: MetricsMiddleware(metrics: metrics))
-    router.add(middleware: ProblemMiddleware())
+    let routes = RouteTable()
+    router.add(middleware: ProblemMiddleware(routes: routes))
     router.add(
         middleware: IngestionCORSMiddleware(
             origins: configuration.corsOrigins,
@@ -84,6 +85,7 @@ public func buildRouter(
         administration: CriteriaAdministration(storage: storage, logger: logger),
         configuration: configuration
     ).addRoutes(to: admin)
+    routes.record(router)
     return router
 }
 

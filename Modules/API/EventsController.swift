@@ -41,10 +41,9 @@ struct EventsController {
                         "a batch holds at most \(configuration.maximumBatchItems) events; this one has \(items.count)"
                 )
             }
-            let parsed = items.enumerated().map { index, item in
-                NativePayload.event(item, pointer: "/batch/\(index)")
-            }
-            let outcomes = try await ingest(parsed)
+            let pointers = items.indices.map { "/batch/\($0)" }
+            let parsed = zip(items, pointers).map { NativePayload.event($0, pointer: $1) }
+            let outcomes = try await ingest(parsed, pointers: pointers)
             return Response.json(
                 .object([
                     "results": .array(
@@ -53,7 +52,7 @@ struct EventsController {
                 ])
             )
         }
-        let outcome = try await ingest([NativePayload.event(body, pointer: "")])[0]
+        let outcome = try await ingest([NativePayload.event(body, pointer: "")], pointers: [""])[0]
         switch outcome {
         case .accepted, .duplicate:
             var result = Self.result(outcome, index: nil)
@@ -67,18 +66,16 @@ struct EventsController {
         }
     }
 
-    /// Ingests the well-formed items and merges their outcomes with the malformed ones', in order.
-    private func ingest(_ parsed: [Result<IncomingEvent, IngestRejection>]) async throws -> [IngestOutcome] {
-        let valid = parsed.compactMap { try? $0.get() }.map(IngestItem.event)
-        var stored = try await ingestion.ingest(valid).makeIterator()
-        let outcomes: [IngestOutcome] = parsed.map { item in
-            switch item {
-            case .success: stored.next()!
-            case .failure(let rejection): .rejected(rejection)
-            }
-        }
-        metrics.events(outcomes)
-        return outcomes
+    private func ingest(
+        _ parsed: [Result<IncomingEvent, IngestRejection>],
+        pointers: [String]
+    ) async throws
+        -> [IngestOutcome]
+    {
+        try await ingestion.ingest(
+            zip(pointers, parsed).map { ($0, $1.map(IngestItem.event)) },
+            metrics: metrics
+        )
     }
 
     static func result(_ outcome: IngestOutcome, index: Int?) -> JSONValue {
@@ -108,7 +105,7 @@ struct EventsController {
         default:
             Problem(
                 slug: rejection.reason,
-                title: "Invalid event",
+                title: rejection.reason == "invalid-event" ? "Invalid event" : "Invalid input",
                 status: .badRequest,
                 detail: rejection.detail,
                 errors: rejection.fields

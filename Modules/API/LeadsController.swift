@@ -124,7 +124,7 @@ struct LeadsController {
         return Response.json(
             .object([
                 "data": .array(page.events.map(WireFormat.event)),
-                "next_cursor": page.nextCursor.map { .string($0.text) } ?? .null,
+                "next_cursor": page.nextCursor.map { .string($0.description) } ?? .null,
             ])
         )
     }
@@ -134,16 +134,5 @@ struct LeadsController {
             throw Problem.notFound("no lead has that id (lead ids are UUIDs)")
         }
         return id
-    }
-}
-
-extension EventCursor {
-    /// The cursor's text form, safe in a URL: `<timestamp microseconds>.<event id>`.
-    var text: String { "\(timestamp.microsecondsSince1970).\(id.rawValue)" }
-
-    init?(_ text: String) {
-        let parts = text.split(separator: ".")
-        guard parts.count == 2, let microseconds = Int64(parts[0]), let id = Int64(parts[1]) else { return nil }
-        self.init(timestamp: Date(microsecondsSince1970: microseconds), id: Event.ID(id))
     }
 }

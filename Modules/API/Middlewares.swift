@@ -5,12 +5,16 @@ import HTTPTypes
 import Hummingbird
 import Logging
 import NIOCore
+import Synchronization
 
 /// Turns every error into a problem document: storage errors by kind, Hummingbird's own errors (no such route, body
 /// too large), and anything unexpected as a 500 that says nothing of its cause to the client (the log has it, with
 /// the request id).
 struct ProblemMiddleware: RouterMiddleware {
     typealias Context = CalorRequestContext
+
+    /// The router's routes, to answer 405 for a known path and another method.
+    let routes: RouteTable
 
     func handle(
         _ request: Request,
@@ -24,7 +28,7 @@ struct ProblemMiddleware: RouterMiddleware {
         } catch let error as StoreError {
             throw Self.problem(for: error, context: context)
         } catch let error as HTTPError {
-            if error.status == .notFound, let allowed = Self.methods(forPath: request.uri.path) {
+            if error.status == .notFound, let allowed = routes.methods(forPath: request.uri.path) {
                 throw Problem(
                     slug: "method-not-allowed",
                     title: "Method not allowed",
@@ -66,24 +70,6 @@ struct ProblemMiddleware: RouterMiddleware {
                 detail: "the server failed to answer; the log has the details under request id \(context.id)"
             )
         }
-    }
-
-    /// Every route's path template and methods: a request on a known path with another method is a 405.
-    static let routes: [(template: [Substring], methods: [String])] = [
-        ("/healthz", ["GET"]), ("/readyz", ["GET"]), ("/metrics", ["GET"]), ("/openapi.yaml", ["GET"]),
-        ("/v1/events", ["POST"]), ("/v1/leads", ["GET", "PUT"]), ("/v1/leads/:id", ["GET"]),
-        ("/v1/leads/:id/events", ["GET"]), ("/v1/criteria", ["GET", "PUT"]), ("/v1/criteria/history", ["GET"]),
-        ("/v1/criteria/versions/:version", ["GET"]), ("/v1/track", ["POST"]), ("/v1/identify", ["POST"]),
-        ("/v1/page", ["POST"]), ("/v1/screen", ["POST"]), ("/v1/group", ["POST"]), ("/v1/alias", ["POST"]),
-        ("/v1/batch", ["POST"]), ("/v1/import", ["POST"]),
-    ].map { ($0.0.split(separator: "/"), $0.1) }
-
-    static func methods(forPath path: String) -> [String]? {
-        let segments = path.split(separator: "/")
-        return routes.first { route in
-            route.template.count == segments.count
-                && zip(route.template, segments).allSatisfy { $0.first == ":" || $0 == $1 }
-        }?.methods
     }
 
     static func problem(for error: StoreError, context: Context) -> Problem {
@@ -131,15 +117,7 @@ struct RequestIDMiddleware: RouterMiddleware {
         context: Context,
         next: (Request, Context) async throws -> Response
     ) async throws -> Response {
-        do {
-            var response = try await next(request, context)
-            response.headers[.requestID] = context.id
-            return response
-        } catch let problem as Problem {
-            var problem = problem
-            problem.headers[.requestID] = context.id
-            throw problem
-        }
+        try await adding([.requestID: context.id]) { try await next(request, context) }
     }
 }
 
@@ -176,13 +154,44 @@ struct IngestionCORSMiddleware: RouterMiddleware {
             }
             return Response(status: .noContent, headers: headers)
         }
-        do {
-            var response = try await next(request, context)
-            response.headers.append(contentsOf: headers)
-            return response
-        } catch var problem as Problem {
-            problem.headers.append(contentsOf: headers)
-            throw problem
+        return try await adding(headers) { try await next(request, context) }
+    }
+}
+
+/// The response `answer` gives, or the problem it throws, with `headers` added. (Inner middleware has turned every
+/// error into a ``Problem`` by then.)
+private func adding(_ headers: HTTPFields, to answer: () async throws -> Response) async throws -> Response {
+    do {
+        var response = try await answer()
+        response.headers.append(contentsOf: headers)
+        return response
+    } catch var problem as Problem {
+        problem.headers.append(contentsOf: headers)
+        throw problem
+    }
+}
+
+/// The routes of a router and their methods, known once every route is registered (middleware is added before).
+final class RouteTable: Sendable {
+    private let routes = Mutex<[(template: [Substring], methods: [String])]>([])
+
+    /// Records the router's routes: call once every route is added.
+    func record<Context>(_ router: Router<Context>) {
+        var table: [String: [String]] = [:]
+        for route in router.routes { table["\(route.path)", default: []].append(route.method.rawValue) }
+        routes.withLock { routes in
+            routes = table.map { ($0.key.split(separator: "/"), $0.value.sorted()) }
+        }
+    }
+
+    /// The methods a path answers (captures such as `{id}` match any segment); `nil` for an unknown path.
+    func methods(forPath path: String) -> [String]? {
+        let segments = path.split(separator: "/")
+        return routes.withLock { routes in
+            routes.first { route in
+                route.template.count == segments.count
+                    && zip(route.template, segments).allSatisfy { $0.first == "{" || $0 == $1 }
+            }?.methods
         }
     }
 }

@@ -1,5 +1,4 @@
 import Domain
-import Foundation
 import Hummingbird
 import NIOCore
 
@@ -51,53 +50,14 @@ enum RequestBody {
 
     static func parse(_ bytes: [UInt8]) throws -> JSONValue {
         do {
-            let value = try JSONValue(parsing: bytes)
-            // PostgreSQL cannot store U+0000 in text or JSON, so no backend takes it: the same input gets the same
-            // answer on SQLite and PostgreSQL.
-            if containsNUL(value), let pointer = firstNUL(in: value, at: "") {
-                throw Problem.invalid(
-                    "text must not contain the NUL character (U+0000)",
-                    errors: [Problem.FieldError(pointer: pointer.isEmpty ? "/" : pointer, detail: "contains U+0000")]
-                )
-            }
-            return value
-        } catch let error as JSONParseError {
+            return try JSONValue(parsing: bytes)
+        } catch {
             throw Problem(
                 slug: "malformed-json",
                 title: "Malformed JSON",
                 status: .badRequest,
                 detail: "the body is not valid JSON: \(error.reason) at line \(error.line), column \(error.column)"
             )
-        }
-    }
-
-    /// Whether a string or key of the value holds U+0000 (the fast check every body goes through).
-    static func containsNUL(_ value: JSONValue) -> Bool {
-        switch value {
-        case .string(let text): text.utf8.contains(0)
-        case .array(let items): items.contains(where: containsNUL)
-        case .object(let object): object.contains { $0.key.utf8.contains(0) || containsNUL($0.value) }
-        default: false
-        }
-    }
-
-    /// The JSON pointer of the first string or key holding U+0000 (slow: only for bodies that have one).
-    static func firstNUL(in value: JSONValue, at pointer: String) -> String? {
-        switch value {
-        case .string(let text): return text.utf8.contains(0) ? pointer : nil
-        case .array(let items):
-            for (index, item) in items.enumerated() {
-                if let found = firstNUL(in: item, at: "\(pointer)/\(index)") { return found }
-            }
-            return nil
-        case .object(let object):
-            for (key, item) in object {
-                let escaped = key.replacingOccurrences(of: "~", with: "~0").replacingOccurrences(of: "/", with: "~1")
-                if key.utf8.contains(0) { return "\(pointer)/\(escaped)" }
-                if let found = firstNUL(in: item, at: "\(pointer)/\(escaped)") { return found }
-            }
-            return nil
-        default: return nil
         }
     }
 

@@ -84,18 +84,21 @@ struct SegmentController {
             if case .object(let context)? = object["context"] { batchContext = context }
             messages = items.enumerated().map { ("/batch/\($0.offset)", $0.element) }
         }
-        let translated = messages.map { pointer, value in
-            translate(value, pointer: pointer, batchSentAt: batchSentAt, batchContext: batchContext, at: receivedAt)
-        }
-        let valid = translated.compactMap { try? $0.get() }
-        var stored = try await ingestion.ingest(valid).makeIterator()
-        let outcomes: [IngestOutcome] = translated.map { item in
-            switch item {
-            case .success: stored.next()!
-            case .failure(let rejection): .rejected(rejection)
-            }
-        }
-        metrics.events(outcomes)
+        let outcomes = try await ingestion.ingest(
+            messages.map { pointer, value in
+                (
+                    pointer,
+                    translate(
+                        value,
+                        pointer: pointer,
+                        batchSentAt: batchSentAt,
+                        batchContext: batchContext,
+                        at: receivedAt
+                    )
+                )
+            },
+            metrics: metrics
+        )
         if call != nil, case .rejected(let rejection) = outcomes[0] {
             throw EventsController.problem(rejection)
         }

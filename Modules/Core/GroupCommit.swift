@@ -47,12 +47,14 @@ public actor GroupCommit {
 
     private func drain() async {
         while !waiting.isEmpty {
-            var group: [Waiter] = []
+            var taken = 0
             var count = 0
-            while let next = waiting.first, group.isEmpty || count + next.items.count <= maximumItems {
-                group.append(waiting.removeFirst())
-                count += next.items.count
+            while taken < waiting.count, taken == 0 || count + waiting[taken].items.count <= maximumItems {
+                count += waiting[taken].items.count
+                taken += 1
             }
+            let group = Array(waiting[..<taken])
+            waiting.removeFirst(taken)  // once per group: the queue may hold thousands of single-event requests
             waitingItems -= count
             do {
                 // Requests wait here, and join the next group, while this one runs.

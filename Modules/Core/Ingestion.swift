@@ -33,11 +33,18 @@ public struct Ingestion: Sendable {
             var pending: [(index: Int, event: NewEvent)] = []
             for (index, item) in items.enumerated() {
                 do {
+                    if let field = item.fieldHoldingNUL() {
+                        throw IngestRejection(
+                            reason: "invalid-text",
+                            detail: "\(field.pointer) contains the NUL character (U+0000), which Calor cannot store",
+                            fields: [field]
+                        )
+                    }
                     switch item {
                     case .event(let event):
                         pending.append((index, try await batch.prepare(event)))
                     case .identify(let identity):
-                        let lead = try await batch.identify(identity)
+                        let lead = try await batch.identify(identity).lead
                         outcomes[index] = .accepted(event: nil, lead: lead.id)
                     case .link(let anonymousID, let reference):
                         let leadID = try await batch.resolve(reference)
@@ -78,16 +85,22 @@ public struct Ingestion: Sendable {
         _ identity: IncomingIdentity,
         at time: Date
     ) async throws -> (lead: ScoredLead, created: Bool) {
+        if let field = IngestItem.identify(identity).fieldHoldingNUL() {
+            throw IngestRejection(
+                reason: "invalid-text",
+                detail: "\(field.pointer) contains the NUL character (U+0000), which Calor cannot store",
+                fields: [field]
+            )
+        }
         let time = time.truncatedToMicroseconds
         let cache = self.cache
         return try await storage.unitOfWork { stores in
             var batch = Batch(stores: stores, receivedAt: time)
-            let created = try await batch.identifyReportingCreation(identity)
+            let upserted = try await batch.identify(identity)
             try await stores.leads.lock(Array(batch.touched))
             _ = try await Rescoring.rescoreLeads(Array(batch.touched), in: stores, cache: cache, at: time)
-            let score = try await stores.scores.score(of: created.lead.id)
-            let lead = try await stores.leads.find(created.lead.id) ?? created.lead
-            return (ScoredLead(lead: lead, score: score), created.created)
+            let score = try await stores.scores.score(of: upserted.lead.id)
+            return (ScoredLead(lead: upserted.lead, score: score), upserted.created)
         }
     }
 }
@@ -185,7 +198,7 @@ public enum IngestOutcome: Sendable, Hashable {
 
 /// Why an item was not taken in.
 public struct IngestRejection: Error, Sendable, Hashable, CustomStringConvertible {
-    /// A stable name of the reason: `lead-not-found`, `identity-conflict`, `invalid-event`.
+    /// A stable name of the reason: `lead-not-found`, `identity-conflict`, `invalid-event`, `invalid-text`.
     public var reason: String
     /// What went wrong, for a person.
     public var detail: String
@@ -324,11 +337,7 @@ private struct Batch {
         return try await owner(of: anonymousID)
     }
 
-    mutating func identify(_ identity: IncomingIdentity) async throws -> Lead {
-        try await identifyReportingCreation(identity).lead
-    }
-
-    mutating func identifyReportingCreation(_ identity: IncomingIdentity) async throws -> LeadUpsertResult {
+    mutating func identify(_ identity: IncomingIdentity) async throws -> LeadUpsertResult {
         let upsert = LeadUpsert(
             email: identity.email,
             externalID: identity.externalID,

@@ -24,13 +24,8 @@ public struct Rescoring: Sendable {
         cache: CriteriaCache,
         at time: Date
     ) async throws -> [TemperatureChange] {
-        guard let active = try await cache.active(in: stores) else { return [] }
-        guard let lead = try await stores.leads.lock(leadID) else { throw StoreError.notFound("lead \(leadID)") }
-        let events = try await stores.events.events(of: leadID)
-        let result = active.criteria.score(lead: lead, events: events, at: time)
-        return try await stores.scores.save([
-            result.score(for: leadID, version: active.version.number, computedAt: time)
-        ])
+        guard try await stores.leads.lock(leadID) != nil else { throw StoreError.notFound("lead \(leadID)") }
+        return try await rescoreLeads([leadID], in: stores, cache: cache, at: time)
     }
 
     /// Rescores these leads inside a unit of work, reading their events in one go and saving their scores in one go;

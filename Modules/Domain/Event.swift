@@ -146,13 +146,23 @@ public struct EventPage: Sendable, Hashable {
 }
 
 /// A position in a timeline: the timestamp and id of the last event of a page.
-public struct EventCursor: Sendable, Hashable {
+public struct EventCursor: Sendable, Hashable, CustomStringConvertible {
     public var timestamp: Date
     public var id: Event.ID
 
     public init(timestamp: Date, id: Event.ID) {
         self.timestamp = timestamp
         self.id = id
+    }
+
+    /// The cursor's text form, safe in a URL: `<timestamp in microseconds>.<event id>`.
+    public var description: String { "\(timestamp.microsecondsSince1970).\(id.rawValue)" }
+
+    /// Parses the text form; `nil` when it is not a cursor.
+    public init?(_ text: String) {
+        let parts = text.split(separator: ".")
+        guard parts.count == 2, let microseconds = Int64(parts[0]), let id = Int64(parts[1]) else { return nil }
+        self.init(timestamp: Date(microsecondsSince1970: microseconds), id: Event.ID(id))
     }
 }
 

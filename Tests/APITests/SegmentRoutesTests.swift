@@ -127,6 +127,34 @@ struct SegmentRoutesTests {
                 json: ["batch": [["type": "page_viewed", "anonymous_id": "v", "timestamp": "1969-12-31T23:59:59Z"]]]
             )
             #expect(early.json["results"]?.jsonText.contains("rejected") == true)
+            // In a batch, the item holding U+0000 is rejected with its place, and the good one goes in.
+            let batch = try await client.send(
+                .post,
+                "/v1/events",
+                key: .ingest,
+                harness: harness,
+                body: ByteBuffer(
+                    string: #"{"batch":[{"type":"page_viewed","lead":{"email":"n@x.example"}},"#
+                        + #"{"type":"page_viewed","anonymous_id":"v","context":{"k\u0000":1}}]}"#
+                )
+            )
+            #expect(batch.status == .ok)
+            let results = batch.json["results"]
+            #expect(results?.jsonText.contains(#""status":"accepted""#) == true)
+            #expect(results?.jsonText.contains("/batch/1/context/k") == true)
+            let lead = try #require(try await harness.storage.leads.find(email: EmailAddress("n@x.example")!))
+            #expect(try await harness.storage.events.events(of: lead.id).count == 1)
+            // Lead data holding U+0000 is refused and stores nothing.
+            let upsert = try await client.send(
+                .put,
+                "/v1/leads",
+                key: .ingest,
+                harness: harness,
+                body: ByteBuffer(string: #"{"email":"m@x.example","attributes":{"company":"A\u0000"}}"#)
+            )
+            #expect(upsert.status == .badRequest)
+            #expect(upsert.json["errors"]?.jsonText.contains("/attributes/company") == true)
+            #expect(try await harness.storage.leads.find(email: EmailAddress("m@x.example")!) == nil)
         }
     }
 

@@ -14,22 +14,16 @@ struct ContractTests {
             return
         }
         guard let harness = try await ServerHarness.start(backend) else { return }
-        let configuration = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-            .appendingPathComponent("../python/schemathesis.toml").standardized.path
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: tool)
-        process.arguments = [
-            "--no-color", "--config-file", configuration, "run", "\(harness.address)/openapi.yaml",
-            "-H", "Authorization: Bearer \(harness.keys[.admin]!)", "--seed", "1",
-        ]
-        process.currentDirectoryURL = harness.scratch.url
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        let printed = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0, "\(printed)")
+        let (status, printed) = try ServerHarness.runTool(
+            tool,
+            [
+                "--no-color", "--config-file", ServerHarness.pythonFile("schemathesis.toml"), "run",
+                "\(harness.address)/openapi.yaml", "-H", "Authorization: Bearer \(harness.keys[.admin]!)", "--seed",
+                "1",
+            ],
+            in: harness.scratch.url
+        )
+        #expect(status == 0, "\(printed)")
         try await harness.stop()
     }
 }

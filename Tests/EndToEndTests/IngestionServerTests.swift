@@ -181,18 +181,11 @@ struct IngestionServerTests {
             return
         }
         guard let harness = try await ServerHarness.start(backend) else { return }
-        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-            .appendingPathComponent("../python/sdk_clients.py").standardized.path
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: python)
-        process.arguments = [script, harness.address, harness.keys[.ingest]!]
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        let printed = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0, "\(printed)")
+        let (status, printed) = try ServerHarness.runTool(
+            python,
+            [ServerHarness.pythonFile("sdk_clients.py"), harness.address, harness.keys[.ingest]!]
+        )
+        #expect(status == 0, "\(printed)")
 
         let segment = try await harness.send("GET", "/v1/leads?external_id=seg-user", key: .read)
         let segmentLead = try #require(segment.json["data"]?.arrayValue.first, "\(segment.text)")

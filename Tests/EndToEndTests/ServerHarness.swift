@@ -107,6 +107,27 @@ final class ServerHarness: Sendable {
         return process.text
     }
 
+    /// A file of Tests/python.
+    static func pythonFile(_ name: String) -> String {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("../python/\(name)").standardized.path
+    }
+
+    /// Runs a tool to its end and returns its exit status and everything it printed.
+    static func runTool(_ path: String, _ arguments: [String], in directory: URL? = nil) throws -> (Int32, String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: path)
+        process.arguments = arguments
+        if let directory { process.currentDirectoryURL = directory }
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = output
+        try process.run()
+        let printed = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        return (process.terminationStatus, printed)
+    }
+
     static func psql(_ base: String, _ statement: String) async throws {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")

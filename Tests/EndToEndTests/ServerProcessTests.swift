@@ -55,7 +55,7 @@ struct ServerProcessTests {
         let database = "calor_e2e_\(UInt32.random(in: 0...UInt32.max))"
         let admin = try RunningProcess("calor", ["migrate", "--status", "--database", base])
         #expect(try await admin.exitCode() == 0)
-        try await createDatabase(database, base: base)
+        try await ServerHarness.psql(base, "CREATE DATABASE \(database)")
         try await serve(
             database: "\(base.replacingOccurrences(of: "dbname=postgres", with: "dbname=\(database)"))",
             in: scratch
@@ -77,16 +77,6 @@ struct ServerProcessTests {
     func usageError() async throws {
         let server = try RunningProcess("calor-server", ["--port", "not-a-number"])
         #expect(try await server.exitCode() == 2)
-    }
-
-    /// Creates a database on the test server, through psql: Calor itself never creates databases.
-    func createDatabase(_ name: String, base: String) async throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["psql", base, "-q", "-c", "CREATE DATABASE \(name)"]
-        try process.run()
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0)
     }
 }
 
