@@ -36,9 +36,8 @@ public func buildRouter(
 ) -> Router<CalorRequestContext> {
     let router = Router(context: CalorRequestContext.self)
     let authenticator = KeyAuthenticator(storage: storage)
-    let ingestion = Ingestion(storage: storage, cache: cache, logger: logger)
+    let ingestion = Ingestion(storage: storage, cache: cache)
     let groupCommit = GroupCommit(ingestion: ingestion, maximumItems: max(2_000, configuration.maximumBatchItems))
-    let segmentPaths = SegmentController.calls + ["batch", "import"]
     router.add(middleware: RequestIDMiddleware())
     router.add(middleware: MetricsMiddleware(metrics: metrics))
     let routes = RouteTable()
@@ -46,7 +45,7 @@ public func buildRouter(
     router.add(
         middleware: IngestionCORSMiddleware(
             origins: configuration.corsOrigins,
-            paths: Set(["/v1/events", "/v1/leads"] + segmentPaths.map { "/v1/\($0)" })
+            paths: Set(["/v1/events", "/v1/leads"] + SegmentController.paths)
         )
     )
     HealthController(lifecycle: DatabaseLifecycle(storage: storage, logger: logger), metrics: metrics)

@@ -23,6 +23,9 @@ struct SegmentController {
     let metrics: CalorMetrics
 
     static let calls = ["track", "identify", "page", "screen", "group", "alias"]
+    static let batches = ["batch", "import"]
+    /// Every path this controller serves.
+    static let paths = (calls + batches).map { "/v1/\($0)" }
 
     func addRoutes(to group: RouterGroup<CalorRequestContext>) {
         for call in Self.calls {
@@ -30,8 +33,8 @@ struct SegmentController {
                 try await Self.segmentErrors { try await handle(request, context: context, call: call) }
             }
         }
-        for path in ["/batch", "/import"] {
-            group.post(RouterPath(stringLiteral: path)) { request, context in
+        for batch in Self.batches {
+            group.post("/\(batch)") { request, context in
                 try await Self.segmentErrors { try await handle(request, context: context, call: nil) }
             }
         }

@@ -1,6 +1,5 @@
 public import Domain
 public import Foundation
-public import Logging
 
 /// Taking in what leads say and do: events, lead upserts, identify calls and visitor links, each batch in one unit of
 /// work that also rescores every lead it touched.
@@ -11,12 +10,10 @@ public import Logging
 public struct Ingestion: Sendable {
     let storage: any Storage
     let cache: CriteriaCache
-    let logger: Logger
 
-    public init(storage: any Storage, cache: CriteriaCache, logger: Logger) {
+    public init(storage: any Storage, cache: CriteriaCache) {
         self.storage = storage
         self.cache = cache
-        self.logger = logger
     }
 
     /// Stores the items in order, in one unit of work, and rescores the leads they touched. Returns one outcome per
@@ -63,6 +60,7 @@ public struct Ingestion: Sendable {
                 if let leadID = try await batch.owner(of: event) { leads.insert(leadID) }
             }
             try await stores.leads.lock(Array(leads))
+            let scoredAt = Self.timeAfterLocking(receivedAt)
             let appended = try await stores.events.append(pending.map(\.event))
             for ((index, event), outcome) in zip(pending, appended) {
                 switch outcome {
@@ -74,7 +72,7 @@ public struct Ingestion: Sendable {
                     outcomes[index] = .duplicate(event: id)
                 }
             }
-            _ = try await Rescoring.rescoreLeads(Array(batch.touched), in: stores, cache: cache, at: receivedAt)
+            _ = try await Rescoring.rescoreLeads(Array(batch.touched), in: stores, cache: cache, at: scoredAt)
             return outcomes.map { $0! }
         }
     }
@@ -98,10 +96,21 @@ public struct Ingestion: Sendable {
             var batch = Batch(stores: stores, receivedAt: time)
             let upserted = try await batch.identify(identity)
             try await stores.leads.lock(Array(batch.touched))
-            _ = try await Rescoring.rescoreLeads(Array(batch.touched), in: stores, cache: cache, at: time)
+            let scoredAt = Self.timeAfterLocking(time)
+            _ = try await Rescoring.rescoreLeads(Array(batch.touched), in: stores, cache: cache, at: scoredAt)
             let score = try await stores.scores.score(of: upserted.lead.id)
             return (ScoredLead(lead: upserted.lead, score: score), upserted.created)
         }
+    }
+}
+
+extension Ingestion {
+    /// The time to score at, read once the leads are locked. A score is only replaced by one computed later
+    /// (``ScoreStore/save(_:)``), so the time must follow the lock: a unit of work that waited for another one's locks
+    /// reads that one's events and must not be taken for the older of the two (it was, with the time read before
+    /// waiting: two servers then lost each other's events). Never earlier than `received`, the events' default time.
+    static func timeAfterLocking(_ received: Date) -> Date {
+        max(received, Date().truncatedToMicroseconds)
     }
 }
 

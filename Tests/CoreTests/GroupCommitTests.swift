@@ -10,7 +10,7 @@ struct GroupCommitTests {
         let world = try await World()
         _ = try await world.administration.apply(simpleCriteria, author: "t", comment: nil, at: World.now)
         let group = GroupCommit(
-            ingestion: Ingestion(storage: world.storage, cache: CriteriaCache(), logger: world.logger),
+            ingestion: Ingestion(storage: world.storage, cache: CriteriaCache()),
             maximumItems: 7
         )
         func event(_ id: String, _ email: String) -> IngestItem {
@@ -68,7 +68,7 @@ struct GroupCommitTests {
     func backPressure() async throws {
         let world = try await World()
         let group = GroupCommit(
-            ingestion: Ingestion(storage: world.storage, cache: CriteriaCache(), logger: world.logger),
+            ingestion: Ingestion(storage: world.storage, cache: CriteriaCache()),
             maximumItems: 10,
             maximumWaitingItems: 2
         )
