@@ -111,6 +111,13 @@ struct ApplyCriteria: AsyncParsableCommand {
             table.add(movement.from?.rawValue ?? "(unscored)", movement.to.rawValue, "\(count)")
         }
         if !preview.movements.isEmpty { print(table.text) }
+        let staged = preview.stageMoves.values.reduce(0, +)
+        print("\(staged) of \(preview.leads) leads would move to another funnel stage now.")
+        var stages = TextTable("from", "to", "leads")
+        for (movement, count) in preview.stageMoves.sorted(by: { $0.value > $1.value }) {
+            stages.add(movement.from.rawValue, movement.to.rawValue, "\(count)")
+        }
+        if !preview.stageMoves.isEmpty { print(stages.text) }
         if verbose, !preview.moved.isEmpty {
             print("")
             var leads = TextTable("lead", "email", "from", "to")

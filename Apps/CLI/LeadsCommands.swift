@@ -6,8 +6,8 @@ import Foundation
 struct LeadsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "leads",
-        abstract: "List and inspect leads.",
-        subcommands: [ListLeads.self, ShowLead.self]
+        abstract: "List and inspect leads, and move them through the funnel.",
+        subcommands: [ListLeads.self, ShowLead.self, MoveLeadStage.self]
     )
 }
 
@@ -107,19 +107,12 @@ struct ShowLead: AsyncParsableCommand {
         let storage = try await global.openStorage()
         let reference = lead
         let details = try await storage.using { storage -> LeadDetails? in
-            let found: Lead?
-            if let id = Lead.ID(string: reference) {
-                found = try await storage.leads.find(id)
-            } else if let email = EmailAddress(reference) {
-                found = try await storage.leads.find(email: email)
-            } else {
-                found = try await storage.leads.find(externalID: reference)
-            }
-            guard let found else { return nil }
+            guard let found = try await findLead(reference, in: storage) else { return nil }
             return LeadDetails(
                 lead: found,
                 score: try await storage.scores.score(of: found.id),
                 history: try await storage.scores.temperatureHistory(of: found.id),
+                stages: try await storage.stages.history(of: found.id),
                 events: try await storage.events.timeline(of: found.id, limit: 10, after: nil).events
             )
         }
@@ -162,6 +155,20 @@ struct ShowLead: AsyncParsableCommand {
             }
             print(history.text)
         }
+        if !details.stages.isEmpty {
+            print("\nStage history")
+            var stages = TextTable("at", "from", "to", "reason", "value")
+            for transition in details.stages {
+                stages.add(
+                    WireFormat.time(transition.at),
+                    transition.from?.rawValue ?? "-",
+                    transition.to.rawValue,
+                    describe(transition.reason),
+                    transition.value.map(points) ?? ""
+                )
+            }
+            print(stages.text)
+        }
         if !details.events.isEmpty {
             print("\nRecent events")
             var events = TextTable("at", "type", "properties")
@@ -177,10 +184,72 @@ struct ShowLead: AsyncParsableCommand {
     }
 }
 
+struct MoveLeadStage: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "stage",
+        abstract: "Move a lead to a funnel stage by hand (back, forward, or to an exit such as lost).",
+        discussion: """
+            The move is recorded with your name and reason, and holds: automation leaves the lead there until it does \
+            something new.
+            """
+    )
+
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "The lead's id, email or external id.") var lead: String
+    @Argument(help: "The stage to move it to.") var stage: String
+    @Option(help: "Why (kept in the lead's stage history).") var reason: String?
+    @Option(help: "A value for the move: the opportunity's amount, the deal's revenue.") var value: Double?
+    @Option(help: "table or json.", transform: OutputFormat.parse) var format: OutputFormat = .table
+
+    func run() async throws {
+        let storage = try await global.openStorage()
+        let (reference, stage, reason, value) = (lead, Stage(stage), reason, value)
+        let result = try await storage.using { storage -> StageMoveResult? in
+            guard let found = try await findLead(reference, in: storage) else { return nil }
+            do {
+                return try await StageMoves(storage: storage, cache: CriteriaCache())
+                    .move(found.id, to: stage, note: reason, value: value, actor: defaultAuthor(), at: Date())
+            } catch let error as StageMoveError {
+                throw CommandFailure(error.description)
+            }
+        }
+        guard let result else { throw CommandFailure("no lead is \(reference)") }
+        if format == .json {
+            print(
+                JSONValue.object([
+                    "moved": .bool(result.transition != nil),
+                    "transition": result.transition.map(WireFormat.stageTransition) ?? .null,
+                ]).jsonText
+            )
+        } else if let transition = result.transition {
+            print("\(result.lead.id): \(transition.from?.rawValue ?? "-") → \(transition.to.rawValue)")
+        } else {
+            print("\(result.lead.id) is in \(stage.rawValue) already; nothing changed")
+        }
+    }
+}
+
+/// The lead `reference` names: an id, else an email, else an external id.
+func findLead(_ reference: String, in storage: any Storage) async throws -> Lead? {
+    if let id = Lead.ID(string: reference) { return try await storage.leads.find(id) }
+    if let email = EmailAddress(reference) { return try await storage.leads.find(email: email) }
+    return try await storage.leads.find(externalID: reference)
+}
+
+/// `rule funnel.2`, `rule funnel.3 (event 812)`, `manual by cli:ana: "met at the fair"`.
+func describe(_ reason: TransitionReason) -> String {
+    switch reason {
+    case .rule(let id, let event): "rule \(id)" + (event.map { " (event \($0))" } ?? "")
+    case .event(let id): "event \(id)"
+    case .manual(let actor, let note): "manual by \(actor)" + (note.map { ": \($0)" } ?? "")
+    }
+}
+
 struct LeadDetails: Sendable {
     var lead: Lead
     var score: Score?
     var history: [TemperatureChange]
+    var stages: [StageTransition]
     var events: [Event]
 }
 

@@ -23,7 +23,8 @@ public struct HTTPConfiguration: Sendable, Hashable {
 /// |---|---|
 /// | `/healthz`, `/readyz`, `/metrics`, `/openapi.yaml` | none |
 /// | `POST /v1/events`, `PUT /v1/leads`, the Segment-compatible `/v1/track`, … `/v1/batch` | ingest |
-/// | `GET /v1/leads…` | read |
+/// | `GET /v1/leads…` | read (a sales key may read too) |
+/// | `POST /v1/leads/{id}/stage` | sales |
 /// | `/v1/criteria…` | admin |
 ///
 /// An admin key may call every route.
@@ -75,6 +76,17 @@ public func buildRouter(
         middleware: KeyAuthenticationMiddleware(authenticator: authenticator, scope: .read)
     )
     leads.addReadRoutes(to: read)
+    let stages = StagesController(
+        storage: storage,
+        moves: StageMoves(storage: storage, cache: cache),
+        configuration: configuration
+    )
+    stages.addReadRoutes(to: read)
+    stages.addMoveRoutes(
+        to: router.group("v1").add(
+            middleware: KeyAuthenticationMiddleware(authenticator: authenticator, scope: .sales)
+        )
+    )
 
     let admin = router.group("v1").add(
         middleware: KeyAuthenticationMiddleware(authenticator: authenticator, scope: .admin)

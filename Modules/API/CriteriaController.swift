@@ -99,6 +99,18 @@ struct CriteriaController {
                     ])
                 }
             ),
+            "stage_moves": .array(
+                preview.stageMoves.sorted {
+                    ($0.key.from.rawValue, $0.key.to.rawValue) < ($1.key.from.rawValue, $1.key.to.rawValue)
+                }
+                .map { movement, count in
+                    .object([
+                        "from": .string(movement.from.rawValue),
+                        "to": .string(movement.to.rawValue),
+                        "leads": .number(Double(count)),
+                    ])
+                }
+            ),
         ])
     }
 }

@@ -20,10 +20,10 @@ struct LeadsController {
             try await list(request)
         }
         group.get("/leads/:id") { _, context in
-            try await show(try leadID(context))
+            try await show(try Self.leadID(context))
         }
         group.get("/leads/:id/events") { request, context in
-            try await timeline(try leadID(context), request: request)
+            try await timeline(try Self.leadID(context), request: request)
         }
     }
 
@@ -129,7 +129,7 @@ struct LeadsController {
         )
     }
 
-    func leadID(_ context: CalorRequestContext) throws -> Lead.ID {
+    static func leadID(_ context: CalorRequestContext) throws -> Lead.ID {
         guard let text = context.parameters.get("id"), let id = Lead.ID(string: text) else {
             throw Problem.notFound("no lead has that id (lead ids are UUIDs)")
         }

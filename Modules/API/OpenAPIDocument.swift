@@ -12,7 +12,7 @@ enum OpenAPIDocument {
           description: |
             Calor's HTTP API. Every route but the operations routes (/healthz, /readyz, /metrics, /openapi.yaml) needs an
             API key: `Authorization: Bearer calor_<scope>_…`. Scopes: `ingest` (events and lead data), `read` (leads,
-            scores), `admin` (everything). Errors are `application/problem+json` (RFC 9457).
+            scores, reports), `sales` (what `read` may, and moving leads between stages), `admin` (everything). Errors are `application/problem+json` (RFC 9457).
             Text anywhere in a request (values and keys, free-form objects included) must not hold U+0000.
         servers:
           - url: http://127.0.0.1:8080
@@ -231,6 +231,66 @@ enum OpenAPIDocument {
                 "401": { $ref: "#/components/responses/Problem" }
                 "403": { $ref: "#/components/responses/Problem" }
                 "404": { $ref: "#/components/responses/Problem" }
+                "503": { $ref: "#/components/responses/Problem" }
+          /v1/leads/{id}/stages:
+            get:
+              tags: [funnel]
+              summary: A lead's stage history, oldest first.
+              parameters:
+                - { $ref: "#/components/parameters/LeadID" }
+              responses:
+                "200":
+                  description: Every transition of the lead.
+                  content:
+                    application/json:
+                      schema:
+                        type: object
+                        required: [data]
+                        properties:
+                          data: { type: array, items: { $ref: "#/components/schemas/StageTransition" } }
+                "400": { $ref: "#/components/responses/Problem" }
+                "401": { $ref: "#/components/responses/Problem" }
+                "403": { $ref: "#/components/responses/Problem" }
+                "404": { $ref: "#/components/responses/Problem" }
+                "503": { $ref: "#/components/responses/Problem" }
+          /v1/leads/{id}/stage:
+            post:
+              tags: [funnel]
+              summary: Move a lead to a stage by hand (sales or admin key).
+              description: |
+                Manual moves go anywhere: back, forward, into an exit or out of one. The move holds: automation leaves
+                the lead there until it does something new. A lead already in the stage is left alone (200, moved false).
+              parameters:
+                - { $ref: "#/components/parameters/LeadID" }
+              requestBody:
+                required: true
+                content:
+                  application/json:
+                    schema:
+                      type: object
+                      additionalProperties: false
+                      required: [stage]
+                      properties:
+                        stage: { $ref: "#/components/schemas/Text" }
+                        reason: { type: [string, "null"], maxLength: 2000 }
+                        value: { type: [number, "null"], minimum: 0 }
+              responses:
+                "200":
+                  description: The lead was in the stage already; nothing changed.
+                  content:
+                    application/json:
+                      schema: { $ref: "#/components/schemas/StageMove" }
+                "201":
+                  description: The lead was moved.
+                  content:
+                    application/json:
+                      schema: { $ref: "#/components/schemas/StageMove" }
+                "400": { $ref: "#/components/responses/Problem" }
+                "401": { $ref: "#/components/responses/Problem" }
+                "403": { $ref: "#/components/responses/Problem" }
+                "404": { $ref: "#/components/responses/Problem" }
+                "413": { $ref: "#/components/responses/Problem" }
+                "422": { $ref: "#/components/responses/Problem" }
                 "503": { $ref: "#/components/responses/Problem" }
           /v1/criteria:
             get:
@@ -634,8 +694,36 @@ enum OpenAPIDocument {
                           to_grade: { type: string }
                           criteria_version: { type: integer }
                           at: { type: string, format: date-time }
-                    stage_history: { type: array, items: { type: object } }
+                    stage_history: { type: array, items: { $ref: "#/components/schemas/StageTransition" } }
                     anonymous_ids: { type: array, items: { type: string } }
+            StageTransition:
+              type: object
+              required: [id, from, to, at, reason, value]
+              properties:
+                id: { type: string }
+                from: { type: [string, "null"] }
+                to: { type: string }
+                at: { type: string, format: date-time }
+                reason:
+                  type: object
+                  required: [kind]
+                  properties:
+                    kind: { type: string, enum: [rule, event, manual] }
+                    rule: { type: string }
+                    event_id: { type: [string, "null"] }
+                    actor: { type: string }
+                    note: { type: [string, "null"] }
+                value: { type: [number, "null"] }
+            StageMove:
+              type: object
+              required: [moved, transition, lead]
+              properties:
+                moved: { type: boolean }
+                transition:
+                  oneOf:
+                    - { $ref: "#/components/schemas/StageTransition" }
+                    - { type: "null" }
+                lead: { $ref: "#/components/schemas/Lead" }
             Event:
               type: object
               required: [id, message_id, type, lead_id, anonymous_id, timestamp, received_at, properties, context]
@@ -662,7 +750,7 @@ enum OpenAPIDocument {
                 document: { type: string }
             CriteriaPreview:
               type: object
-              required: [dry_run, diff, leads, movements]
+              required: [dry_run, diff, leads, movements, stage_moves]
               properties:
                 dry_run: { type: boolean }
                 diff: { type: string }
@@ -674,6 +762,16 @@ enum OpenAPIDocument {
                     required: [from, to, leads]
                     properties:
                       from: { type: [string, "null"] }
+                      to: { type: string }
+                      leads: { type: integer }
+                stage_moves:
+                  description: How many leads the document's funnel rules would move now, from one stage to another.
+                  type: array
+                  items:
+                    type: object
+                    required: [from, to, leads]
+                    properties:
+                      from: { type: string }
                       to: { type: string }
                       leads: { type: integer }
             SegmentMessage:

@@ -63,6 +63,17 @@ struct PayloadReader {
         }
     }
 
+    /// A number field: `nil` when absent or `null`; noted when it is another type.
+    mutating func number(_ key: String) -> Double? {
+        switch object[key] {
+        case nil, .null?: return nil
+        case .number(let value)?: return value
+        default:
+            fail(key, "must be a number")
+            return nil
+        }
+    }
+
     mutating func object(_ key: String) -> JSONObject? {
         switch object[key] {
         case nil, .null?: return nil

@@ -102,9 +102,10 @@ public struct CriteriaAdministration: Sendable {
         return version
     }
 
-    /// What applying `document` would do, changing nothing: the diff against the active version and how many leads
-    /// would move between temperatures (scored now under both, so that only the criteria differ). With `listMoved`,
-    /// also which leads (held in memory: one entry per moving lead).
+    /// What applying `document` would do, changing nothing: the diff against the active version, how many leads
+    /// would move between temperatures (scored now under both, so that only the criteria differ), and how many its
+    /// funnel rules would move between stages now. With `listMoved`, also which leads change temperature (held in
+    /// memory: one entry per moving lead).
     public func preview(
         _ document: String,
         at time: Date,
@@ -117,9 +118,20 @@ public struct CriteriaAdministration: Sendable {
         let active = try await storage.criteria.active()
         let current = try active.map { try Criteria(parsing: $0.document) }
         var preview = CriteriaPreview(diff: LineDiff.between(active?.document ?? "", document))
+        var batch: [(item: LeadWithEvents, result: ScoreResult)] = []
+        func flush() async throws {
+            let latest = try await storage.stages.latest(of: batch.map(\.item.lead.id))
+            for (lead, move) in FunnelAutomation.moves(for: batch, funnel: proposed.funnel, latest: latest) {
+                preview.stageMoves[StageMovement(from: lead.stage, to: move.to), default: 0] += 1
+            }
+            batch.removeAll(keepingCapacity: true)
+        }
         for try await item in storage.events.scanLeadsWithEvents(batchSize: batchSize) {
             let before = current?.score(lead: item.lead, events: item.events, at: time).temperature
-            let after = proposed.score(lead: item.lead, events: item.events, at: time).temperature
+            let result = proposed.score(lead: item.lead, events: item.events, at: time)
+            batch.append((item, result))
+            if batch.count == batchSize { try await flush() }
+            let after = result.temperature
             preview.leads += 1
             guard before != after else { continue }
             preview.movements[TemperatureMovement(from: before, to: after), default: 0] += 1
@@ -127,6 +139,7 @@ public struct CriteriaAdministration: Sendable {
                 preview.moved.append(MovedLead(id: item.lead.id, email: item.lead.email, from: before, to: after))
             }
         }
+        if !batch.isEmpty { try await flush() }
         return preview
     }
 
@@ -151,6 +164,19 @@ public struct CriteriaPreview: Sendable {
     public var movements: [TemperatureMovement: Int] = [:]
     /// The leads that move, when asked for.
     public var moved: [MovedLead] = []
+    /// How many leads the proposed funnel rules would move now, from one stage to another (history is never
+    /// rewritten: applied, the rules move leads from then on).
+    public var stageMoves: [StageMovement: Int] = [:]
+}
+
+public struct StageMovement: Sendable, Hashable {
+    public var from: Stage
+    public var to: Stage
+
+    public init(from: Stage, to: Stage) {
+        self.from = from
+        self.to = to
+    }
 }
 
 public struct TemperatureMovement: Sendable, Hashable {

@@ -117,8 +117,9 @@ public enum KeyError: Error, Sendable, Hashable, CustomStringConvertible {
 }
 
 extension APIKey {
-    /// Whether the key may do what `scope` allows: a key holds its own scope, and an admin key every scope.
+    /// Whether the key may do what `scope` allows: a key holds its own scope, a sales key the read scope too, and an
+    /// admin key every scope.
     public func allows(_ scope: Scope) -> Bool {
-        scopes.contains(scope) || scopes.contains(.admin)
+        scopes.contains(scope) || scopes.contains(.admin) || (scope == .read && scopes.contains(.sales))
     }
 }

@@ -28,20 +28,36 @@ public struct Rescoring: Sendable {
         return try await rescoreLeads([leadID], in: stores, cache: cache, at: time)
     }
 
-    /// Rescores these leads inside a unit of work, reading their events in one go and saving their scores in one go;
-    /// the caller has locked them (`stores.leads.lock(ids)`). Returns the temperature and grade changes.
+    /// Rescores these leads inside a unit of work, reading their events in one go and saving their scores in one go,
+    /// then moves those the funnel's automation rules move (SPEC §3) in the same unit of work; the caller has locked
+    /// them (`stores.leads.lock(ids)`). Returns the temperature and grade changes.
+    @discardableResult
     public static func rescoreLeads(
         _ ids: [Lead.ID],
         in stores: any Stores,
         cache: CriteriaCache,
         at time: Date
     ) async throws -> [TemperatureChange] {
-        guard !ids.isEmpty, let active = try await cache.active(in: stores) else { return [] }
-        let scores = try await stores.events.leadsWithEvents(ids).map { item in
-            active.criteria.score(lead: item.lead, events: item.events, at: time)
-                .score(for: item.lead.id, version: active.version.number, computedAt: time)
+        try await rescoreAndMove(ids, in: stores, cache: cache, at: time).changes
+    }
+
+    /// ``rescoreLeads(_:in:cache:at:)``, returning the stage transitions too.
+    static func rescoreAndMove(
+        _ ids: [Lead.ID],
+        in stores: any Stores,
+        cache: CriteriaCache,
+        at time: Date
+    ) async throws -> (changes: [TemperatureChange], moves: [StageTransition]) {
+        guard !ids.isEmpty, let active = try await cache.active(in: stores) else { return ([], []) }
+        let scored = try await stores.events.leadsWithEvents(ids).map { item in
+            (item: item, result: active.criteria.score(lead: item.lead, events: item.events, at: time))
         }
-        return try await stores.scores.save(scores)
+        let changes = try await stores.scores.save(
+            scored.map { $0.result.score(for: $0.item.lead.id, version: active.version.number, computedAt: time) }
+        )
+        let latest = try await stores.stages.latest(of: ids)
+        let moves = FunnelAutomation.moves(for: scored, funnel: active.criteria.funnel, latest: latest)
+        return (changes, try await FunnelAutomation.record(moves, in: stores, at: time))
     }
 
     /// Rescores every lead whose score is not of the active version (or that has none), `batchSize` leads at a
@@ -89,20 +105,36 @@ public struct Rescoring: Sendable {
         let events = storage.events
         // Read the next batch while the current one is scored and saved: reads and the write go to different
         // connections (SQLite's WAL readers, PostgreSQL's pool), so the two overlap.
-        func fetch(after cursor: Lead.ID?) async throws -> (ids: [Lead.ID], leads: [LeadWithEvents]) {
+        let stages = storage.stages
+        func fetch(
+            after cursor: Lead.ID?
+        ) async throws -> (ids: [Lead.ID], leads: [LeadWithEvents], latest: [Lead.ID: StageTransition]) {
             let ids = try await next(cursor)
-            return (ids, try await events.leadsWithEvents(ids))
+            async let latest = stages.latest(of: ids)
+            return (ids, try await events.leadsWithEvents(ids), try await latest)
         }
         var batch = try await fetch(after: nil)
         while let last = batch.ids.last {
             try Task.checkCancellation()
             async let upcoming = fetch(after: last)
-            let scores = batch.leads.map { item in
-                active.criteria.score(lead: item.lead, events: item.events, at: time)
-                    .score(for: item.lead.id, version: active.version.number, computedAt: time)
+            let scored = batch.leads.map { item in
+                (item: item, result: active.criteria.score(lead: item.lead, events: item.events, at: time))
             }
-            let changes = try await storage.scores.save(scores)
-            summary.leads += scores.count
+            let changes = try await storage.scores.save(
+                scored.map { $0.result.score(for: $0.item.lead.id, version: active.version.number, computedAt: time) }
+            )
+            // Leads the funnel's rules would move, read without a lock: each is rescored and moved again in a unit of
+            // work of its own that locks it first, so that a move never rests on a stale stage.
+            let movers = FunnelAutomation.moves(for: scored, funnel: active.criteria.funnel, latest: batch.latest)
+            if !movers.isEmpty {
+                let ids = movers.map(\.lead.id)
+                let cache = self.cache
+                summary.stageMoves += try await storage.unitOfWork { stores in
+                    try await stores.leads.lock(ids)
+                    return try await Rescoring.rescoreAndMove(ids, in: stores, cache: cache, at: time).moves.count
+                }
+            }
+            summary.leads += scored.count
             summary.temperatureChanges += changes.filter { $0.fromTemperature != $0.toTemperature }.count
             progress?(RescoreProgress(done: summary.leads, total: total, elapsed: ContinuousClock.now - started))
             batch = try await upcoming
@@ -114,6 +146,7 @@ public struct Rescoring: Sendable {
                 metadata: [
                     "criteria.version": "\(active.version.number)", "rescore.leads": "\(summary.leads)",
                     "rescore.temperature_changes": "\(summary.temperatureChanges)",
+                    "rescore.stage_moves": "\(summary.stageMoves)",
                 ]
             )
         }
@@ -133,6 +166,8 @@ public struct RescoreProgress: Sendable, Hashable {
 public struct RescoreSummary: Sendable, Hashable {
     public var leads = 0
     public var temperatureChanges = 0
+    /// Leads the funnel's automation rules moved.
+    public var stageMoves = 0
     public var elapsed = Duration.zero
 
     public init() {}

@@ -133,12 +133,14 @@ public enum WireFormat {
     public static func stageTransition(_ transition: StageTransition) -> JSONValue {
         var reason: JSONObject
         switch transition.reason {
-        case .rule(let id): reason = ["kind": "rule", "rule": .string(id)]
+        case .rule(let id, let event):
+            reason = ["kind": "rule", "rule": .string(id), "event_id": event.map { .string($0.description) } ?? .null]
         case .event(let id): reason = ["kind": "event", "event_id": .string(id.description)]
         case .manual(let actor, let note):
             reason = ["kind": "manual", "actor": .string(actor), "note": note.map { .string($0) } ?? .null]
         }
         return .object([
+            "id": .string(transition.id.description),
             "from": transition.from.map { .string($0.rawValue) } ?? .null,
             "to": .string(transition.to.rawValue),
             "at": .string(time(transition.at)),

@@ -41,6 +41,8 @@ public struct APIKey: Sendable, Hashable, Identifiable {
         case ingest
         /// Read leads, scores and reports.
         case read
+        /// Everything `read` may do, and move leads through the funnel by hand: for sales reps and the CRM sync.
+        case sales
         /// Criteria, keys, costs, stages, erasure.
         case admin
 

@@ -99,6 +99,8 @@ public protocol StageStore: Sendable {
     func record(_ transition: NewStageTransition) async throws -> StageTransition
     /// Oldest first.
     func history(of leadID: Lead.ID) async throws -> [StageTransition]
+    /// Each lead's latest transition (the last recorded); leads that never moved are left out.
+    func latest(of leadIDs: [Lead.ID]) async throws -> [Lead.ID: StageTransition]
 }
 
 /// What was spent on channels.

@@ -46,8 +46,8 @@ public struct NewStageTransition: Sendable, Hashable {
 
 /// Why a lead changed stage.
 public enum TransitionReason: Sendable, Hashable {
-    /// An automation rule of the funnel configuration.
-    case rule(id: String)
+    /// An automation rule of the funnel configuration; for an event rule, with the event that fired it.
+    case rule(id: String, event: Event.ID? = nil)
     /// An event (for example an order) moved it.
     case event(Event.ID)
     /// A person moved it; `actor` is the API key's or user's name, `note` their reason.

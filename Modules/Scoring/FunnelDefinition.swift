@@ -33,22 +33,38 @@ public struct FunnelDefinition: Sendable, Hashable {
     ///
     /// Automation only moves forward: to a later stage of the path (the furthest whose rule holds), or to an exit
     /// (the first exit rule that holds wins over any stage). A lead in an exit, or in a stage not in this definition
-    /// (the funnel was changed since), stays where it is until moved by hand.
+    /// (the funnel was changed since), stays where it is until moved by hand. `events` are the events event rules may
+    /// look at (the caller leaves out those that came before a manual move).
     public func automaticMove(
         from current: Stage,
         lead: Lead,
         score: ScoreResult,
         events: [Event]
-    ) -> FunnelRule? {
+    ) -> FunnelMove? {
         guard let position = stages.firstIndex(of: current) else { return nil }
         let fields = LeadFields(lead: lead)
-        var furthest: (index: Int, rule: FunnelRule)?
-        for rule in rules where rule.trigger.holds(fields: fields, score: score, events: events) {
-            if exits.contains(rule.to) { return rule }
+        var furthest: (index: Int, move: FunnelMove)?
+        for rule in rules {
+            guard let match = rule.trigger.match(fields: fields, score: score, events: events) else { continue }
+            let move = FunnelMove(rule: rule, event: match.event)
+            if exits.contains(rule.to) { return move }
             guard let index = stages.firstIndex(of: rule.to), index > position else { continue }
-            if index > furthest?.index ?? -1 { furthest = (index, rule) }
+            if index > furthest?.index ?? -1 { furthest = (index, move) }
         }
-        return furthest?.rule
+        return furthest?.move
+    }
+}
+
+/// A move automation makes: the rule, and for an event rule the event that fired it (the latest that matches).
+public struct FunnelMove: Sendable, Hashable {
+    public var rule: FunnelRule
+    public var event: Event?
+
+    public var to: Stage { rule.to }
+
+    public init(rule: FunnelRule, event: Event?) {
+        self.rule = rule
+        self.event = event
     }
 }
 
@@ -77,15 +93,22 @@ public enum FunnelTrigger: Sendable, Hashable {
     /// A condition on the lead's fields, in the criteria language.
     case condition(Condition)
 
-    func holds(fields: LeadFields, score: ScoreResult, events: [Event]) -> Bool {
+    /// A trigger that holds; for an event trigger, with the latest matching event.
+    struct Match {
+        var event: Event?
+    }
+
+    /// The match when the trigger holds; `nil` when it does not.
+    func match(fields: LeadFields, score: ScoreResult, events: [Event]) -> Match? {
         switch self {
-        case .temperature(let temperatures): temperatures.contains(score.temperature)
-        case .disqualified(let wanted): score.disqualified == wanted
+        case .temperature(let temperatures): return temperatures.contains(score.temperature) ? Match() : nil
+        case .disqualified(let wanted): return score.disqualified == wanted ? Match() : nil
         case .event(let types, let condition):
-            events.contains { event in
+            let event = events.last { event in
                 types.contains(event.type.rawValue) && (condition?.holds(for: EventFields(event: event)) ?? true)
             }
-        case .condition(let condition): condition.holds(for: fields)
+            return event.map { Match(event: $0) }
+        case .condition(let condition): return condition.holds(for: fields) ? Match() : nil
         }
     }
 }

@@ -38,26 +38,47 @@ struct SQLStageStore: StageStore {
         }
     }
 
+    private static let columns = """
+        id, lead_id, from_stage, to_stage, at, reason_kind, reason_rule, reason_event_id, actor, note, value
+        """
+
     func history(of leadID: Lead.ID) async throws -> [StageTransition] {
         try await executor.read { connection in
             try connection.query(
-                """
-                SELECT id, lead_id, from_stage, to_stage, at, reason_kind, reason_rule, reason_event_id, actor, note, \
-                value FROM stage_transitions WHERE lead_id = ? ORDER BY at, id
-                """,
+                "SELECT \(Self.columns) FROM stage_transitions WHERE lead_id = ? ORDER BY at, id",
                 [.uuid(leadID.rawValue)]
-            ).map { row in
-                StageTransition(
-                    id: StageTransition.ID(try row.int(0)),
-                    leadID: Lead.ID(try row.uuid(1)),
-                    from: try row.optionalString(2).map { Stage($0) },
-                    to: Stage(try row.string(3)),
-                    at: try row.date(4),
-                    reason: try Self.decodeReason(row),
-                    value: try row.optionalDouble(10)
-                )
-            }
+            ).map(Self.transition)
         }
+    }
+
+    func latest(of leadIDs: [Lead.ID]) async throws -> [Lead.ID: StageTransition] {
+        guard !leadIDs.isEmpty else { return [:] }
+        return try await executor.read { connection in
+            let rows = try connection.query(chunking: leadIDs.map { .uuid($0.rawValue) }) { placeholders in
+                """
+                SELECT \(Self.columns) FROM stage_transitions WHERE id IN (SELECT max(id) FROM stage_transitions \
+                WHERE lead_id IN (\(placeholders)) GROUP BY lead_id)
+                """
+            }
+            var latest: [Lead.ID: StageTransition] = [:]
+            for row in rows {
+                let transition = try Self.transition(row)
+                latest[transition.leadID] = transition
+            }
+            return latest
+        }
+    }
+
+    private static func transition(_ row: SQLRow) throws -> StageTransition {
+        StageTransition(
+            id: StageTransition.ID(try row.int(0)),
+            leadID: Lead.ID(try row.uuid(1)),
+            from: try row.optionalString(2).map { Stage($0) },
+            to: Stage(try row.string(3)),
+            at: try row.date(4),
+            reason: try decodeReason(row),
+            value: try row.optionalDouble(10)
+        )
     }
 
     private static func encode(
@@ -66,7 +87,7 @@ struct SQLStageStore: StageStore {
         kind: String, rule: String?, event: Int64?, actor: String?, note: String?
     ) {
         switch reason {
-        case .rule(let id): ("rule", id, nil, nil, nil)
+        case .rule(let id, let event): ("rule", id, event?.rawValue, nil, nil)
         case .event(let id): ("event", nil, id.rawValue, nil, nil)
         case .manual(let actor, let note): ("manual", nil, nil, actor, note)
         }
@@ -74,7 +95,7 @@ struct SQLStageStore: StageStore {
 
     private static func decodeReason(_ row: SQLRow) throws -> TransitionReason {
         switch try row.string(5) {
-        case "rule": return .rule(id: try row.string(6))
+        case "rule": return .rule(id: try row.string(6), event: try row.optionalInt(7).map { Event.ID($0) })
         case "event": return .event(Event.ID(try row.int(7)))
         case "manual": return .manual(actor: try row.string(8), note: try row.optionalString(9))
         default: throw StoreError.schema("a stored stage transition has an unknown reason")

@@ -56,6 +56,10 @@ package struct SQLRow: Sendable {
         }
     }
 
+    package func optionalInt(_ column: Int) throws -> Int64? {
+        isNull(column) ? nil : try int(column)
+    }
+
     package func double(_ column: Int) throws -> Double {
         switch values[column] {
         case .real(let value): return value
