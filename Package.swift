@@ -84,7 +84,7 @@ let package = Package(
         .target(
             name: "API",
             dependencies: [
-                "Domain", "Core", "CZlib", "Scoring",
+                "Domain", "Core", "CZlib", "Scoring", "Funnel",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -123,7 +123,7 @@ let package = Package(
         .executableTarget(
             name: "CalorCLI",
             dependencies: [
-                "AppSupport", "Core", "Domain", "Scoring",
+                "AppSupport", "Core", "Domain", "Funnel", "Scoring",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -292,6 +292,69 @@ enum OpenAPIDocument {
                 "413": { $ref: "#/components/responses/Problem" }
                 "422": { $ref: "#/components/responses/Problem" }
                 "503": { $ref: "#/components/responses/Problem" }
+          /v1/reports/funnel:
+            get:
+              tags: [reports]
+              summary: The funnel report over the leads that entered in a period.
+              description: |
+                Per stage of the path: leads that reached it (a lead that entered a later stage passed every earlier
+                one), conversion from the previous stage and from the first, drop-off, and the median and 90th
+                percentile of the time from reaching the previous stage (nearest rank, seconds).
+              parameters:
+                - $ref: "#/components/parameters/ReportFrom"
+                - $ref: "#/components/parameters/ReportTo"
+                - $ref: "#/components/parameters/ReportBy"
+                - { name: cohort, in: query, schema: { type: string, enum: [week, month] } }
+                - name: window
+                  in: query
+                  description: Only stages reached within this long of entering count (30d, 2w, 12h).
+                  schema: { type: string, pattern: "^[0-9]*[1-9][0-9]*[mhdw]$" }
+              responses:
+                "200":
+                  description: The report.
+                  content:
+                    application/json:
+                      schema: { $ref: "#/components/schemas/FunnelReport" }
+                "400": { $ref: "#/components/responses/Problem" }
+                "401": { $ref: "#/components/responses/Problem" }
+                "403": { $ref: "#/components/responses/Problem" }
+                "503": { $ref: "#/components/responses/Problem" }
+          /v1/reports/temperatures:
+            get:
+              tags: [reports]
+              summary: The scorecard, how many cold, warm, hot and disqualified leads each source brings.
+              parameters:
+                - $ref: "#/components/parameters/ReportFrom"
+                - $ref: "#/components/parameters/ReportTo"
+                - $ref: "#/components/parameters/ReportBy"
+              responses:
+                "200":
+                  description: One row per source, most leads first.
+                  content:
+                    application/json:
+                      schema:
+                        type: object
+                        required: [by, rows]
+                        properties:
+                          by: { type: [string, "null"] }
+                          rows:
+                            type: array
+                            items:
+                              type: object
+                              required: [group, leads, cold, warm, hot, disqualified, unscored, hot_share]
+                              properties:
+                                group: { type: [string, "null"] }
+                                leads: { type: integer }
+                                cold: { type: integer }
+                                warm: { type: integer }
+                                hot: { type: integer }
+                                disqualified: { type: integer }
+                                unscored: { type: integer }
+                                hot_share: { type: [number, "null"] }
+                "400": { $ref: "#/components/responses/Problem" }
+                "401": { $ref: "#/components/responses/Problem" }
+                "403": { $ref: "#/components/responses/Problem" }
+                "503": { $ref: "#/components/responses/Problem" }
           /v1/criteria:
             get:
               tags: [criteria]
@@ -399,6 +462,21 @@ enum OpenAPIDocument {
               required: true
               schema: { type: string }
               description: The lead's id (a UUID).
+            ReportFrom:
+              name: from
+              in: query
+              description: Leads that entered from this day (YYYY-MM-DD, UTC) or this RFC 3339 time.
+              schema: { type: string, pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}(T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2}))?$" }
+            ReportTo:
+              name: to
+              in: query
+              description: Leads that entered up to this day (included) or before this time; later than from.
+              schema: { type: string, pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}(T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2}))?$" }
+            ReportBy:
+              name: by
+              in: query
+              description: Break down by first-touch channel, campaign, or a lead attribute (attributes.NAME).
+              schema: { type: string, pattern: "^(channel|campaign|attributes\\.[A-Za-z0-9_-]{1,100})$" }
           responses:
             Problem:
               description: An RFC 9457 problem document.
@@ -696,6 +774,45 @@ enum OpenAPIDocument {
                           at: { type: string, format: date-time }
                     stage_history: { type: array, items: { $ref: "#/components/schemas/StageTransition" } }
                     anonymous_ids: { type: array, items: { type: string } }
+            FunnelReport:
+              type: object
+              required: [stages, from, to, cohort, by, window_seconds, leads, rows]
+              properties:
+                stages: { type: array, items: { type: string } }
+                from: { type: [string, "null"], format: date-time }
+                to: { type: [string, "null"], format: date-time }
+                cohort: { type: [string, "null"] }
+                by: { type: [string, "null"] }
+                window_seconds: { type: [number, "null"] }
+                leads: { type: integer }
+                rows:
+                  type: array
+                  items:
+                    type: object
+                    required: [cohort, group, stages]
+                    properties:
+                      cohort: { type: [string, "null"], format: date-time }
+                      group: { type: [string, "null"] }
+                      stages:
+                        type: array
+                        items:
+                          type: object
+                          required:
+                            - stage
+                            - reached
+                            - conversion_from_previous
+                            - conversion_from_first
+                            - drop_off
+                            - median_seconds_from_previous
+                            - p90_seconds_from_previous
+                          properties:
+                            stage: { type: string }
+                            reached: { type: integer }
+                            conversion_from_previous: { type: [number, "null"] }
+                            conversion_from_first: { type: [number, "null"] }
+                            drop_off: { type: integer }
+                            median_seconds_from_previous: { type: [number, "null"] }
+                            p90_seconds_from_previous: { type: [number, "null"] }
             StageTransition:
               type: object
               required: [id, from, to, at, reason, value]

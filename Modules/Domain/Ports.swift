@@ -141,6 +141,7 @@ public protocol Stores: Sendable {
     var scores: any ScoreStore { get }
     var criteria: any CriteriaStore { get }
     var stages: any StageStore { get }
+    var reports: any ReportStore { get }
     var costs: any CostStore { get }
     var keys: any KeyStore { get }
     var audit: any AuditLog { get }
@@ -160,6 +161,7 @@ extension DelegatingStores {
     public var scores: any ScoreStore { delegate.scores }
     public var criteria: any CriteriaStore { delegate.criteria }
     public var stages: any StageStore { delegate.stages }
+    public var reports: any ReportStore { delegate.reports }
     public var costs: any CostStore { delegate.costs }
     public var keys: any KeyStore { delegate.keys }
     public var audit: any AuditLog { delegate.audit }

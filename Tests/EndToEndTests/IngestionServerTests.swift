@@ -20,6 +20,8 @@ struct IngestionServerTests {
             ("GET", "/v1/leads/\(lead)/events", .read, nil),
             ("GET", "/v1/leads/\(lead)/stages", .read, nil),
             ("POST", "/v1/leads/\(lead)/stage", .sales, ["stage": "sql"]),
+            ("GET", "/v1/reports/funnel", .read, nil),
+            ("GET", "/v1/reports/temperatures?by=channel", .read, nil),
             ("GET", "/v1/criteria", .admin, nil),
             ("PUT", "/v1/criteria?dry_run=true", .admin, nil),
             ("GET", "/v1/criteria/history", .admin, nil),

@@ -5,7 +5,7 @@ import Foundation
 public enum StorageContract {
     /// Every scenario, each independent of the others.
     public static let scenarios: [ContractScenario] =
-        LeadScenarios.all + EventScenarios.all + UnitOfWorkScenarios.all + RecordScenarios.all
+        LeadScenarios.all + EventScenarios.all + UnitOfWorkScenarios.all + RecordScenarios.all + ReportScenarios.all
 }
 
 /// Fixed times: scenarios never read the clock for what they assert.

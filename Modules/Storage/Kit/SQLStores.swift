@@ -8,6 +8,7 @@ package struct SQLStores: Stores {
     package let scores: any ScoreStore
     package let criteria: any CriteriaStore
     package let stages: any StageStore
+    package let reports: any ReportStore
     package let costs: any CostStore
     package let keys: any KeyStore
     package let audit: any AuditLog
@@ -19,6 +20,7 @@ package struct SQLStores: Stores {
         scores = SQLScoreStore(executor: executor)
         criteria = SQLCriteriaStore(executor: executor)
         stages = SQLStageStore(executor: executor)
+        reports = SQLReportStore(executor: executor)
         costs = SQLCostStore(executor: executor)
         keys = SQLKeyStore(executor: executor)
         audit = SQLAuditLog(executor: executor)

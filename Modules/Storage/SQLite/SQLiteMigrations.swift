@@ -148,7 +148,16 @@ enum SQLiteMigrations {
                 )
                 """,
             ]
-        )
+        ),
+        Migration(
+            name: "0002_funnel_report",
+            statements: [
+                // The funnel report reads each lead's first move to each stage from the index alone.
+                "CREATE INDEX stage_transitions_reach ON stage_transitions (lead_id, to_stage, at)",
+                // Reports cover the leads created in a period.
+                "CREATE INDEX leads_created ON leads (created_at)",
+            ]
+        ),
     ]
 
     static let migrator = Migrator(

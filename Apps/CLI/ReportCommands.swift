@@ -1,0 +1,169 @@
+import ArgumentParser
+import Core
+import Domain
+import Foundation
+import Funnel
+import Scoring
+
+struct ReportCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "report",
+        abstract: "Reports: the funnel, and the temperature scorecard of each source.",
+        subcommands: [FunnelReportCommand.self, TemperaturesReportCommand.self]
+    )
+}
+
+/// The options every report shares: which leads (by when they entered) and how to group them.
+struct ReportScopeOptions: ParsableArguments {
+    @Option(help: "Leads that entered from this day (YYYY-MM-DD, UTC) or RFC 3339 time.") var from: String?
+    @Option(help: "Leads that entered up to this day (included) or before this time.") var to: String?
+    @Option(help: "Break down by channel, campaign or attributes.NAME (first-touch source or a lead attribute).")
+    var by: String?
+
+    func scope() throws -> ReportScope {
+        let start = try from.map { text in
+            guard let date = WireFormat.reportBound(text, isEnd: false) else {
+                throw ValidationError("--from must be a day (2026-11-01) or an RFC 3339 time")
+            }
+            return date
+        }
+        let end = try to.map { text in
+            guard let date = WireFormat.reportBound(text, isEnd: true) else {
+                throw ValidationError("--to must be a day (2026-11-30) or an RFC 3339 time")
+            }
+            return date
+        }
+        if let start, let end, end <= start { throw ValidationError("--to must be later than --from") }
+        let grouping = try by.map { text in
+            guard let grouping = LeadGrouping(text) else {
+                throw ValidationError("--by must be channel, campaign or attributes.NAME, not '\(text)'")
+            }
+            return grouping
+        }
+        return ReportScope(enteredFrom: start, enteredBefore: end, grouping: grouping)
+    }
+}
+
+struct FunnelReportCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "funnel",
+        abstract: "Per stage: leads that reached it, conversion, drop-off, and time from the previous stage.",
+        discussion: """
+            A lead that entered a later stage counts as having passed every earlier one. Times are the median and \
+            90th percentile, in days, from reaching the previous stage. See docs/funnel.md.
+            """
+    )
+
+    @OptionGroup var global: GlobalOptions
+    @OptionGroup var scope: ReportScopeOptions
+    @Option(
+        help: "Cohorts by entry week or month.",
+        transform: { try choice($0, Cohort.init(rawValue:), ["week", "month"]) }
+    )
+    var cohort: Cohort?
+    @Option(help: "Conversion window: only stages reached within this long of entering count (30d, 2w).")
+    var window: String?
+    @Option(help: "table, json or csv.", transform: OutputFormat.parse) var format: OutputFormat = .table
+
+    func run() async throws {
+        let window = try window.map { text in
+            guard let seconds = Criteria.durationSeconds(text), seconds > 0 else {
+                throw ValidationError("--window must be a duration such as 30d or 2w")
+            }
+            return seconds
+        }
+        let request = FunnelReportRequest(scope: try scope.scope(), cohort: cohort, window: window)
+        let storage = try await global.openStorage()
+        let result = try await storage.using { storage in
+            try await Reporting(storage: storage, cache: CriteriaCache()).funnel(request)
+        }
+        if format == .json {
+            print(WireFormat.funnelReport(result, request: request).jsonText)
+            return
+        }
+        var table = TextTable(
+            "cohort",
+            "group",
+            "stage",
+            "reached",
+            "from previous",
+            "from first",
+            "drop-off",
+            "median days",
+            "p90 days"
+        )
+        for row in result.rows {
+            for stage in row.stages {
+                table.add(
+                    row.cohort.map { String(WireFormat.time($0).prefix(10)) } ?? "",
+                    row.group ?? "",
+                    stage.stage.rawValue,
+                    "\(stage.reached)",
+                    percent(stage.conversionFromPrevious, csv: format == .csv),
+                    percent(stage.conversionFromFirst, csv: format == .csv),
+                    "\(stage.dropOff)",
+                    days(stage.medianTimeFromPrevious),
+                    days(stage.p90TimeFromPrevious)
+                )
+            }
+        }
+        print(format == .csv ? table.csv : table.text)
+    }
+}
+
+struct TemperaturesReportCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "temperatures",
+        abstract: "The scorecard: how many cold, warm, hot and disqualified leads each source brings."
+    )
+
+    @OptionGroup var global: GlobalOptions
+    @OptionGroup var scope: ReportScopeOptions
+    @Option(help: "table, json or csv.", transform: OutputFormat.parse) var format: OutputFormat = .table
+
+    func run() async throws {
+        let scope = try scope.scope()
+        let storage = try await global.openStorage()
+        let rows = try await storage.using { storage in
+            try await Reporting(storage: storage, cache: CriteriaCache()).temperatures(scope: scope)
+        }
+        if format == .json {
+            print(WireFormat.temperatureScorecard(rows, grouping: scope.grouping).jsonText)
+            return
+        }
+        var table = TextTable(
+            scope.grouping?.description ?? "leads",
+            "total",
+            "cold",
+            "warm",
+            "hot",
+            "disqualified",
+            "unscored",
+            "hot share"
+        )
+        for row in rows {
+            table.add(
+                row.group ?? (scope.grouping == nil ? "all" : "(none)"),
+                "\(row.total)",
+                "\(row.leads[.cold] ?? 0)",
+                "\(row.leads[.warm] ?? 0)",
+                "\(row.leads[.hot] ?? 0)",
+                "\(row.leads[.disqualified] ?? 0)",
+                "\(row.unscored)",
+                percent(row.hotShare, csv: format == .csv)
+            )
+        }
+        print(format == .csv ? table.csv : table.text)
+    }
+}
+
+/// `42.5%` in a table; the plain ratio (`0.425`) in CSV; empty when there is none.
+func percent(_ ratio: Double?, csv: Bool) -> String {
+    guard let ratio else { return "" }
+    return csv ? JSONValue.number(ratio).jsonText : String(format: "%.1f%%", ratio * 100)
+}
+
+/// Seconds as days with one decimal (`3.5`); empty when there are none.
+func days(_ seconds: Double?) -> String {
+    seconds.map { String(format: "%.1f", $0 / 86_400) } ?? ""
+}

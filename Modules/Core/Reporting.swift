@@ -1,0 +1,107 @@
+public import Domain
+public import Foundation
+public import Funnel
+import Scoring
+
+/// The reports of the funnel and the temperature scorecard, over the stored leads.
+public struct Reporting: Sendable {
+    let storage: any Storage
+    let cache: CriteriaCache
+    /// Leads read per query: memory holds one page, however many leads there are.
+    let pageSize: Int
+
+    public init(storage: any Storage, cache: CriteriaCache, pageSize: Int = 20_000) {
+        self.storage = storage
+        self.cache = cache
+        self.pageSize = pageSize
+    }
+
+    /// The funnel report (SPEC §3) over the leads that entered in `request.scope`, on the active funnel's path.
+    public func funnel(_ request: FunnelReportRequest) async throws -> FunnelReportResult {
+        let path = (try await cache.active(in: storage)?.criteria.funnel ?? .standard).stages
+        var report = FunnelReport(path: path, window: request.window, cohort: request.cohort)
+        var cursor: Lead.ID?
+        var leads = 0
+        while true {
+            let rows = try await storage.reports.funnelRows(
+                stages: path,
+                scope: request.scope,
+                after: cursor,
+                limit: pageSize
+            )
+            for row in rows {
+                let moves = zip(path, row.firstMoves).compactMap { stage, time in
+                    time.map { FunnelJourney.Move(to: stage, at: $0) }
+                }
+                report.add(FunnelJourney(enteredAt: row.enteredAt, transitions: moves, group: row.group))
+            }
+            leads += rows.count
+            guard rows.count == pageSize, let last = rows.last else { break }
+            cursor = last.leadID
+        }
+        // Every cohort of the period, empty ones included (the period's end is exclusive).
+        let rows = report.rows(
+            from: request.scope.enteredFrom,
+            to: request.scope.enteredBefore.map { $0.addingTimeInterval(-1e-6) }
+        )
+        return FunnelReportResult(path: path, leads: leads, rows: rows)
+    }
+
+    /// How many cold, warm, hot and disqualified leads each group (source) brings, most leads first.
+    public func temperatures(scope: ReportScope) async throws -> [TemperatureScorecardRow] {
+        var rows: [String?: TemperatureScorecardRow] = [:]
+        for count in try await storage.reports.temperatureCounts(scope: scope) {
+            var row = rows[count.group] ?? TemperatureScorecardRow(group: count.group)
+            if let temperature = count.temperature {
+                row.leads[temperature, default: 0] += count.leads
+            } else {
+                row.unscored += count.leads
+            }
+            rows[count.group] = row
+        }
+        return rows.values.sorted { a, b in
+            a.total != b.total ? a.total > b.total : (a.group ?? "\u{10FFFF}") < (b.group ?? "\u{10FFFF}")
+        }
+    }
+}
+
+/// What the funnel report covers.
+public struct FunnelReportRequest: Sendable, Hashable {
+    public var scope: ReportScope
+    public var cohort: Cohort?
+    /// Seconds: only reaching a stage within this long of entering counts.
+    public var window: TimeInterval?
+
+    public init(scope: ReportScope = ReportScope(), cohort: Cohort? = nil, window: TimeInterval? = nil) {
+        self.scope = scope
+        self.cohort = cohort
+        self.window = window
+    }
+}
+
+/// The funnel report: the path it is over, how many leads, and its rows.
+public struct FunnelReportResult: Sendable, Hashable {
+    public var path: [Stage]
+    public var leads: Int
+    public var rows: [FunnelRow]
+}
+
+/// One group's leads by temperature.
+public struct TemperatureScorecardRow: Sendable, Hashable {
+    /// The source (channel, campaign or attribute value); `nil` for leads without one.
+    public var group: String?
+    public var leads: [Temperature: Int] = [:]
+    /// Leads not scored yet.
+    public var unscored = 0
+
+    public init(group: String?) {
+        self.group = group
+    }
+
+    public var total: Int { leads.values.reduce(unscored, +) }
+
+    /// Hot leads ÷ all leads of the group.
+    public var hotShare: Double? {
+        total == 0 ? nil : Double(leads[.hot] ?? 0) / Double(total)
+    }
+}

@@ -1,0 +1,97 @@
+public import Foundation
+
+/// How a report groups leads.
+public enum LeadGrouping: Sendable, Hashable {
+    /// The lead's first-touch channel.
+    case channel
+    /// The lead's first-touch campaign.
+    case campaign
+    /// One of the lead's attributes (`attributes.industry`): its value as text.
+    case attribute(String)
+
+    /// `channel`, `campaign` or `attributes.<name>`; `nil` for anything else. Attribute names are letters, digits,
+    /// `_` and `-` (the names Calor stores: snake_case).
+    public init?(_ text: String) {
+        switch text {
+        case "channel": self = .channel
+        case "campaign": self = .campaign
+        default:
+            guard text.hasPrefix("attributes.") else { return nil }
+            let name = text.dropFirst("attributes.".count)
+            guard (1...100).contains(name.count),
+                name.unicodeScalars.allSatisfy({
+                    $0.isASCII && (Character($0).isLetter || Character($0).isNumber || "_-".unicodeScalars.contains($0))
+                })
+            else { return nil }
+            self = .attribute(String(name))
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .channel: "channel"
+        case .campaign: "campaign"
+        case .attribute(let name): "attributes.\(name)"
+        }
+    }
+}
+
+/// Which leads a report covers and how it groups them.
+public struct ReportScope: Sendable, Hashable {
+    /// Leads created at or after this time.
+    public var enteredFrom: Date?
+    /// Leads created before this time.
+    public var enteredBefore: Date?
+    public var grouping: LeadGrouping?
+
+    public init(enteredFrom: Date? = nil, enteredBefore: Date? = nil, grouping: LeadGrouping? = nil) {
+        self.enteredFrom = enteredFrom
+        self.enteredBefore = enteredBefore
+        self.grouping = grouping
+    }
+}
+
+/// One lead as the funnel report reads it.
+public struct FunnelLeadRow: Sendable, Hashable {
+    public var leadID: Lead.ID
+    public var enteredAt: Date
+    /// The value the report groups by; `nil` when the lead has none (or there is no grouping).
+    public var group: String?
+    /// For each stage asked for, in order: the first time the lead was moved to it; `nil` when never.
+    public var firstMoves: [Date?]
+
+    public init(leadID: Lead.ID, enteredAt: Date, group: String?, firstMoves: [Date?]) {
+        self.leadID = leadID
+        self.enteredAt = enteredAt
+        self.group = group
+        self.firstMoves = firstMoves
+    }
+}
+
+/// How many leads of a group are at each temperature.
+public struct TemperatureCount: Sendable, Hashable {
+    public var group: String?
+    /// `nil`: not scored yet.
+    public var temperature: Temperature?
+    public var leads: Int
+
+    public init(group: String?, temperature: Temperature?, leads: Int) {
+        self.group = group
+        self.temperature = temperature
+        self.leads = leads
+    }
+}
+
+/// The queries reports run: they aggregate in the database, or page through it, so that memory stays flat.
+public protocol ReportStore: Sendable {
+    /// The leads in `scope`, in id order after `cursor`, at most `limit`, each with the first time it was moved to
+    /// each of `stages`.
+    func funnelRows(
+        stages: [Stage],
+        scope: ReportScope,
+        after cursor: Lead.ID?,
+        limit: Int
+    ) async throws -> [FunnelLeadRow]
+    /// How many leads in `scope` are at each temperature, per group.
+    func temperatureCounts(scope: ReportScope) async throws -> [TemperatureCount]
+}

@@ -1,0 +1,116 @@
+import Domain
+import Foundation
+
+struct SQLReportStore: ReportStore {
+    let executor: any SQLExecutor
+
+    func funnelRows(
+        stages: [Stage],
+        scope: ReportScope,
+        after cursor: Lead.ID?,
+        limit: Int
+    ) async throws -> [FunnelLeadRow] {
+        try await executor.read { connection in
+            let group = Self.groupExpression(scope.grouping, dialect: connection.dialect)
+            var parameters = group.parameters
+            // One pass over each lead's transitions (the (lead_id, to_stage, at) index covers it): the first move to
+            // each stage.
+            let firsts = stages.map { stage in
+                parameters.append(.text(stage.rawValue))
+                return "MIN(CASE WHEN t.to_stage = ? THEN t.at END)"
+            }
+            var conditions: [String] = []
+            if let cursor {
+                conditions.append("l.id > ?")
+                parameters.append(.uuid(cursor.rawValue))
+            }
+            conditions += Self.scopeConditions(scope, parameters: &parameters)
+            parameters.append(.integer(Int64(limit)))
+            let sql = """
+                SELECT l.id, l.created_at, \(group.sql)\(firsts.map { ", \($0)" }.joined()) \
+                FROM leads l LEFT JOIN stage_transitions t ON t.lead_id = l.id \
+                \(conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")) \
+                GROUP BY l.id ORDER BY l.id LIMIT ?
+                """
+            return try connection.query(sql, parameters).map { row in
+                FunnelLeadRow(
+                    leadID: Lead.ID(try row.uuid(0)),
+                    enteredAt: try row.date(1),
+                    group: try row.optionalString(2),
+                    firstMoves: try stages.indices.map { try row.optionalDate(3 + $0) }
+                )
+            }
+        }
+    }
+
+    func temperatureCounts(scope: ReportScope) async throws -> [TemperatureCount] {
+        try await executor.read { connection in
+            let group = Self.groupExpression(scope.grouping, dialect: connection.dialect)
+            var parameters = group.parameters
+            let conditions = Self.scopeConditions(scope, parameters: &parameters)
+            let sql = """
+                SELECT \(group.sql) AS grouping, s.temperature, count(*) \
+                FROM leads l LEFT JOIN scores s ON s.lead_id = l.id \
+                \(conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")) \
+                GROUP BY 1, 2
+                """
+            return try connection.query(sql, parameters).map { row in
+                TemperatureCount(
+                    group: try row.optionalString(0),
+                    temperature: try row.optionalString(1).map { text in
+                        guard let temperature = Temperature(rawValue: text) else {
+                            throw StoreError.schema("a stored score has the unknown temperature '\(text)'")
+                        }
+                        return temperature
+                    },
+                    leads: Int(try row.int(2))
+                )
+            }
+        }
+    }
+
+    private static func scopeConditions(_ scope: ReportScope, parameters: inout [SQLValue]) -> [String] {
+        var conditions: [String] = []
+        if let from = scope.enteredFrom {
+            conditions.append("l.created_at >= ?")
+            parameters.append(.timestamp(from))
+        }
+        if let before = scope.enteredBefore {
+            conditions.append("l.created_at < ?")
+            parameters.append(.timestamp(before))
+        }
+        return conditions
+    }
+
+    /// The SQL of a lead's group value as text (`NULL` when it has none; an attribute holding an object or a list
+    /// has none), with its parameters. Booleans read `true`/`false` and numbers their JSON text on both backends.
+    private static func groupExpression(
+        _ grouping: LeadGrouping?,
+        dialect: SQLDialect
+    ) -> (sql: String, parameters: [SQLValue]) {
+        switch grouping {
+        case nil: ("NULL", [])
+        case .channel?: ("l.source_channel", [])
+        case .campaign?: ("l.source_campaign", [])
+        case .attribute(let name)?:
+            switch dialect {
+            case .sqlite:
+                (
+                    """
+                    CASE json_type(l.attributes, ?) WHEN 'true' THEN 'true' WHEN 'false' THEN 'false' \
+                    WHEN 'object' THEN NULL WHEN 'array' THEN NULL ELSE CAST(json_extract(l.attributes, ?) AS TEXT) END
+                    """,
+                    [.text("$.\(name)"), .text("$.\(name)")]
+                )
+            case .postgres:
+                (
+                    """
+                    CASE jsonb_typeof(l.attributes -> ?) WHEN 'object' THEN NULL WHEN 'array' THEN NULL \
+                    ELSE l.attributes ->> ? END
+                    """,
+                    [.text(name), .text(name)]
+                )
+            }
+        }
+    }
+}
