@@ -20,31 +20,29 @@ public struct Reporting: Sendable {
     public func funnel(_ request: FunnelReportRequest) async throws -> FunnelReportResult {
         let path = (try await cache.active(in: storage)?.criteria.funnel ?? .standard).stages
         var report = FunnelReport(path: path, window: request.window, cohort: request.cohort)
-        var cursor: Lead.ID?
         var leads = 0
+        let (reports, scope, pageSize) = (storage.reports, request.scope, self.pageSize)
+        @Sendable func page(after cursor: Lead.ID?) async throws -> [FunnelLeadRow] {
+            try await reports.funnelRows(stages: path, scope: scope, after: cursor, limit: pageSize)
+        }
+        var rows = try await page(after: nil)
         while true {
-            let rows = try await storage.reports.funnelRows(
-                stages: path,
-                scope: request.scope,
-                after: cursor,
-                limit: pageSize
-            )
+            // Read the next page while this one is added up: the database and the arithmetic use both cores.
+            let upcoming: Task<[FunnelLeadRow], any Error>? =
+                rows.count == pageSize ? Task { [cursor = rows.last?.leadID] in try await page(after: cursor) } : nil
             for row in rows {
-                let moves = zip(path, row.firstMoves).compactMap { stage, time in
-                    time.map { FunnelJourney.Move(to: stage, at: $0) }
-                }
-                report.add(FunnelJourney(enteredAt: row.enteredAt, transitions: moves, group: row.group))
+                report.add(enteredAt: row.enteredAt, firstMoves: row.firstMoves, group: row.group)
             }
             leads += rows.count
-            guard rows.count == pageSize, let last = rows.last else { break }
-            cursor = last.leadID
+            guard let upcoming else { break }
+            rows = try await upcoming.value
         }
         // Every cohort of the period, empty ones included (the period's end is exclusive).
-        let rows = report.rows(
+        let table = report.rows(
             from: request.scope.enteredFrom,
             to: request.scope.enteredBefore.map { $0.addingTimeInterval(-1e-6) }
         )
-        return FunnelReportResult(path: path, leads: leads, rows: rows)
+        return FunnelReportResult(path: path, leads: leads, rows: table)
     }
 
     /// How many cold, warm, hot and disqualified leads each group (source) brings, most leads first.

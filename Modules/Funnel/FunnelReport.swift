@@ -115,12 +115,32 @@ public struct FunnelReport: Sendable {
     }
 
     public mutating func add(_ journey: FunnelJourney) {
-        let key = GroupKey(cohort: cohort?.start(of: journey.enteredAt), group: journey.group)
-        var accumulator = groups[key] ?? Accumulator(stages: path.count)
-        let reached = journey.reachedTimes(on: path)
+        var firsts = [Date?](repeating: nil, count: path.count)
+        for move in journey.transitions {
+            guard let index = path.firstIndex(of: move.to) else { continue }
+            if firsts[index].map({ move.at < $0 }) ?? true { firsts[index] = move.at }
+        }
+        add(enteredAt: journey.enteredAt, firstMoves: firsts, group: journey.group)
+    }
+
+    /// Adds a lead given, for each stage of the path, the first time it was moved there (`nil`: never): the same as
+    /// adding its journey, without building one (the report over a million leads adds a million of these).
+    public mutating func add(enteredAt: Date, firstMoves: [Date?], group: String?) {
+        precondition(firstMoves.count == path.count, "one first move per stage of the path")
+        // Reached = the earliest first move to this stage or any later one; the first stage at entry at the latest.
+        var reached = firstMoves
+        var earliest: Date?
+        for index in reached.indices.reversed() {
+            if let time = reached[index], earliest.map({ time < $0 }) ?? true { earliest = time }
+            reached[index] = earliest
+        }
+        if !reached.isEmpty, reached[0].map({ enteredAt < $0 }) ?? true { reached[0] = enteredAt }
+        let key = GroupKey(cohort: cohort?.start(of: enteredAt), group: group)
+        // Taken out of the dictionary so that its arrays are not copied on every append.
+        var accumulator = groups.removeValue(forKey: key) ?? Accumulator(stages: path.count)
         for (index, time) in reached.enumerated() {
             guard let time else { break }
-            if let window, time.timeIntervalSince(journey.enteredAt) > window { break }
+            if let window, time.timeIntervalSince(enteredAt) > window { break }
             accumulator.reached[index] += 1
             if index > 0, let previous = reached[index - 1] {
                 accumulator.durations[index].append(time.timeIntervalSince(previous))

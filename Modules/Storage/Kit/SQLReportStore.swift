@@ -13,12 +13,6 @@ struct SQLReportStore: ReportStore {
         try await executor.read { connection in
             let group = Self.groupExpression(scope.grouping, dialect: connection.dialect)
             var parameters = group.parameters
-            // One pass over each lead's transitions (the (lead_id, to_stage, at) index covers it): the first move to
-            // each stage.
-            let firsts = stages.map { stage in
-                parameters.append(.text(stage.rawValue))
-                return "MIN(CASE WHEN t.to_stage = ? THEN t.at END)"
-            }
             var conditions: [String] = []
             if let cursor {
                 conditions.append("l.id > ?")
@@ -26,18 +20,20 @@ struct SQLReportStore: ReportStore {
             }
             conditions += Self.scopeConditions(scope, parameters: &parameters)
             parameters.append(.integer(Int64(limit)))
+            // One row per lead: its first move to each stage is kept on it (`funnel_firsts`), so the report never
+            // reads the transitions themselves.
             let sql = """
-                SELECT l.id, l.created_at, \(group.sql)\(firsts.map { ", \($0)" }.joined()) \
-                FROM leads l LEFT JOIN stage_transitions t ON t.lead_id = l.id \
+                SELECT l.id, l.created_at, \(group.sql), l.funnel_firsts FROM leads l \
                 \(conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")) \
-                GROUP BY l.id ORDER BY l.id LIMIT ?
+                ORDER BY l.id LIMIT ?
                 """
+            let names = stages.map { Array($0.rawValue.utf8) }
             return try connection.query(sql, parameters).map { row in
                 FunnelLeadRow(
                     leadID: Lead.ID(try row.uuid(0)),
                     enteredAt: try row.date(1),
                     group: try row.optionalString(2),
-                    firstMoves: try stages.indices.map { try row.optionalDate(3 + $0) }
+                    firstMoves: FunnelFirsts.times(try row.optionalString(3), stages: names)
                 )
             }
         }

@@ -6,11 +6,20 @@ struct SQLStageStore: StageStore {
 
     func record(_ transition: NewStageTransition) async throws -> StageTransition {
         try await executor.write { connection in
-            let updated = try connection.execute(
-                "UPDATE leads SET stage = ?, updated_at = ? WHERE id = ?",
-                [.text(transition.to.rawValue), .timestamp(transition.at), .uuid(transition.leadID.rawValue)]
+            guard
+                let lead = try connection.queryOne(
+                    "SELECT funnel_firsts FROM leads WHERE id = ?",
+                    [.uuid(transition.leadID.rawValue)]
+                )
+            else { throw StoreError.notFound("lead \(transition.leadID)") }
+            let firsts = FunnelFirsts.merging(try lead.optionalString(0), stage: transition.to, at: transition.at)
+            try connection.execute(
+                "UPDATE leads SET stage = ?, updated_at = ?, funnel_firsts = ? WHERE id = ?",
+                [
+                    .text(transition.to.rawValue), .timestamp(transition.at), .text(firsts),
+                    .uuid(transition.leadID.rawValue),
+                ]
             )
-            guard updated == 1 else { throw StoreError.notFound("lead \(transition.leadID)") }
             let reason = Self.encode(transition.reason)
             guard
                 let row = try connection.queryOne(
