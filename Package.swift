@@ -56,7 +56,10 @@ let package = Package(
         .target(name: "StorageKit", dependencies: ["Domain"], path: "Modules/Storage/Kit", swiftSettings: strict),
         .target(
             name: "StorageSQLite",
-            dependencies: ["Domain", "StorageKit", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: [
+                "Domain", "StorageKit", .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
+            ],
             path: "Modules/Storage/SQLite",
             swiftSettings: strict
         ),
@@ -154,7 +157,8 @@ let package = Package(
         .testTarget(
             name: "StorageSQLiteTests",
             dependencies: [
-                "Domain", "StorageSQLite", "StorageContract", .product(name: "GRDB", package: "GRDB.swift"),
+                "Domain", "StorageKit", "StorageSQLite", "StorageContract",
+                .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: strict
         ),

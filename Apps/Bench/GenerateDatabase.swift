@@ -181,7 +181,7 @@ struct GenerateDatabase: AsyncParsableCommand {
             CREATE INDEX stage_transitions_lead ON stage_transitions (lead_id, at);
             CREATE INDEX stage_transitions_time ON stage_transitions (at);
             COMMIT;
-            ANALYZE;
+            VACUUM ANALYZE;
             """
         return script
     }

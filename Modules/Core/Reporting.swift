@@ -7,36 +7,25 @@ import Scoring
 public struct Reporting: Sendable {
     let storage: any Storage
     let cache: CriteriaCache
-    /// Leads read per query: memory holds one page, however many leads there are.
-    let pageSize: Int
-
-    public init(storage: any Storage, cache: CriteriaCache, pageSize: Int = 20_000) {
+    public init(storage: any Storage, cache: CriteriaCache) {
         self.storage = storage
         self.cache = cache
-        self.pageSize = pageSize
     }
 
     /// The funnel report (SPEC §3) over the leads that entered in `request.scope`, on the active funnel's path.
     public func funnel(_ request: FunnelReportRequest) async throws -> FunnelReportResult {
         let path = (try await cache.active(in: storage)?.criteria.funnel ?? .standard).stages
         var report = FunnelReport(path: path, window: request.window, cohort: request.cohort)
-        var leads = 0
-        let (reports, scope, pageSize) = (storage.reports, request.scope, self.pageSize)
-        @Sendable func page(after cursor: Lead.ID?) async throws -> [FunnelLeadRow] {
-            try await reports.funnelRows(stages: path, scope: scope, after: cursor, limit: pageSize)
+        let counted = try await storage.reports.scanFunnelRows(
+            stages: path,
+            scope: request.scope,
+            into: (report: report, leads: 0)
+        ) { accumulator, row in
+            accumulator.report.add(enteredAt: row.enteredAt, firstMoves: row.firstMoves, group: row.group)
+            accumulator.leads += 1
         }
-        var rows = try await page(after: nil)
-        while true {
-            // Read the next page while this one is added up: the database and the arithmetic use both cores.
-            let upcoming: Task<[FunnelLeadRow], any Error>? =
-                rows.count == pageSize ? Task { [cursor = rows.last?.leadID] in try await page(after: cursor) } : nil
-            for row in rows {
-                report.add(enteredAt: row.enteredAt, firstMoves: row.firstMoves, group: row.group)
-            }
-            leads += rows.count
-            guard let upcoming else { break }
-            rows = try await upcoming.value
-        }
+        report = counted.report
+        let leads = counted.leads
         // Every cohort of the period, empty ones included (the period's end is exclusive).
         let table = report.rows(
             from: request.scope.enteredFrom,

@@ -84,14 +84,15 @@ public struct TemperatureCount: Sendable, Hashable {
 
 /// The queries reports run: they aggregate in the database, or page through it, so that memory stays flat.
 public protocol ReportStore: Sendable {
-    /// The leads in `scope`, in id order after `cursor`, at most `limit`, each with the first time it was moved to
-    /// each of `stages`.
-    func funnelRows(
+    /// Hands every lead in `scope`, in no particular order, each with the first time it was moved to each of
+    /// `stages`, to `add`, which folds it into `initial`; returns the result. The rows are streamed (memory holds a
+    /// batch of them, never the whole set) and `add` runs on the database's thread, inside one read.
+    func scanFunnelRows<Accumulator: Sendable>(
         stages: [Stage],
         scope: ReportScope,
-        after cursor: Lead.ID?,
-        limit: Int
-    ) async throws -> [FunnelLeadRow]
+        into initial: Accumulator,
+        _ add: @escaping @Sendable (inout Accumulator, FunnelLeadRow) -> Void
+    ) async throws -> Accumulator
     /// How many leads in `scope` are at each temperature, per group.
     func temperatureCounts(scope: ReportScope) async throws -> [TemperatureCount]
 }

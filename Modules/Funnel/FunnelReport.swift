@@ -55,16 +55,42 @@ public enum Cohort: String, Sendable, Hashable, CaseIterable {
     /// Calendar months, in UTC.
     case month
 
-    /// The start of the cohort holding `date`.
+    /// The start of the cohort holding `date`: day arithmetic in UTC (the report asks once per lead, and a calendar
+    /// takes microseconds an answer).
     public func start(of date: Date) -> Date {
-        var calendar = Calendar(identifier: .iso8601)
-        calendar.timeZone = TimeZone(identifier: "UTC")!
+        let days = Int64((date.timeIntervalSince1970 / 86_400).rounded(.down))
         switch self {
         case .week:
-            return calendar.dateInterval(of: .weekOfYear, for: date)!.start
+            // 1970-01-01 was a Thursday: Monday is 3 days before it.
+            let monday = days - (((days + 3) % 7) + 7) % 7
+            return Date(timeIntervalSince1970: Double(monday) * 86_400)
         case .month:
-            return calendar.dateInterval(of: .month, for: date)!.start
+            let (year, month, _) = Self.civil(days)
+            return Date(timeIntervalSince1970: Double(Self.days(year: year, month: month, day: 1)) * 86_400)
         }
+    }
+
+    /// Year, month and day of the day `days` after 1970-01-01, in the proleptic Gregorian calendar.
+    static func civil(_ days: Int64) -> (year: Int64, month: Int64, day: Int64) {
+        let z = days + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let dayOfEra = z - era * 146_097
+        let yearOfEra = (dayOfEra - dayOfEra / 1_460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
+        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
+        let shiftedMonth = (5 * dayOfYear + 2) / 153
+        let day = dayOfYear - (153 * shiftedMonth + 2) / 5 + 1
+        let month = shiftedMonth < 10 ? shiftedMonth + 3 : shiftedMonth - 9
+        return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day)
+    }
+
+    /// Days from 1970-01-01 to the given day, in the proleptic Gregorian calendar.
+    static func days(year: Int64, month: Int64, day: Int64) -> Int64 {
+        let y = month <= 2 ? year - 1 : year
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yearOfEra = y - era * 400
+        let dayOfYear = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1
+        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
+        return era * 146_097 + dayOfEra - 719_468
     }
 
     /// The start of the cohort after the one starting at `start`.

@@ -105,4 +105,24 @@ struct FunnelReportTests {
         #expect(lead.medianTimeFromPrevious == TimeInterval(5 * 86_400))  // ⌈0.5 × 10⌉ = 5th of 1…10 days
         #expect(lead.p90TimeFromPrevious == TimeInterval(9 * 86_400))  // ⌈0.9 × 10⌉ = 9th
     }
+
+    @Test("cohort starts by day arithmetic agree with the ISO calendar in UTC, before 1970 and after")
+    func cohortStarts() {
+        var calendar = Calendar(identifier: .iso8601)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        var generator = SystemRandomNumberGenerator()
+        var dates = (0..<2_000).map { _ in
+            Date(timeIntervalSince1970: Double.random(in: -2_208_988_800...7_258_118_400, using: &generator))
+        }
+        // Edges: the epoch and the instant before, leap days, month and year ends, 1900 and 2000.
+        for seconds in [
+            0, -1, 1_709_251_199, 1_709_251_200, 1_796_083_199.999, 1_798_761_600, 951_868_800, -2_203_934_400.0,
+        ] {
+            dates.append(Date(timeIntervalSince1970: seconds))
+        }
+        for date in dates {
+            #expect(Cohort.week.start(of: date) == calendar.dateInterval(of: .weekOfYear, for: date)!.start, "\(date)")
+            #expect(Cohort.month.start(of: date) == calendar.dateInterval(of: .month, for: date)!.start, "\(date)")
+        }
+    }
 }

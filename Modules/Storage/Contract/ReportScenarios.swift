@@ -53,44 +53,45 @@ enum ReportScenarios {
             try await move(late, .subscriber, .lead, minutes: 5_001)
 
             let stages: [Stage] = [.lead, .mql, .sql]
-            let all = try await storage.reports.funnelRows(stages: stages, scope: ReportScope(), after: nil, limit: 10)
-            try checkEqual(all.map(\.leadID), [ana.id, bo.id, cy.id, late.id], "every lead, in id order")
-            try checkEqual(all[0].firstMoves, [Times.at(minutes: 1), Times.at(minutes: 2), nil], "ana's first moves")
-            try checkEqual(all[1].firstMoves, [nil, nil, Times.at(minutes: 15)], "bo skipped stages")
-            try checkEqual(all[2].firstMoves, [nil, nil, nil], "cy never moved")
-            try checkEqual(all[0].enteredAt, Times.base, "entered at creation")
-            try checkEqual(all.map(\.group), [nil, nil, nil, nil], "no grouping")
-
-            let first = try await storage.reports.funnelRows(stages: stages, scope: ReportScope(), after: nil, limit: 2)
-            let rest = try await storage.reports.funnelRows(
-                stages: stages,
-                scope: ReportScope(),
-                after: first.last?.leadID,
-                limit: 2
+            /// Every row of the scan, in id order (the scan's own order is the backend's).
+            func rows(_ scope: ReportScope) async throws -> [FunnelLeadRow] {
+                try await storage.reports.scanFunnelRows(stages: stages, scope: scope, into: [FunnelLeadRow]()) {
+                    $0.append($1)
+                }
+                .sorted { $0.leadID.rawValue.uuidString < $1.leadID.rawValue.uuidString }
+            }
+            let byID = [ana, bo, cy, late].sorted { $0.id.rawValue.uuidString < $1.id.rawValue.uuidString }
+            let all = try await rows(ReportScope())
+            try checkEqual(all.map(\.leadID), byID.map(\.id), "every lead, once")
+            let rowOf = { (lead: Lead) in all.first { $0.leadID == lead.id } }
+            try checkEqual(
+                rowOf(ana)?.firstMoves,
+                [Times.at(minutes: 1), Times.at(minutes: 2), nil],
+                "ana's first moves"
             )
-            try checkEqual((first + rest).map(\.leadID), all.map(\.leadID), "pages")
+            try checkEqual(rowOf(bo)?.firstMoves, [nil, nil, Times.at(minutes: 15)], "bo skipped stages")
+            try checkEqual(rowOf(cy)?.firstMoves, [nil, nil, nil], "cy never moved")
+            try checkEqual(rowOf(ana)?.enteredAt, Times.base, "entered at creation")
+            try checkEqual(all.map(\.group), [nil, nil, nil, nil], "no grouping")
 
             let period = ReportScope(
                 enteredFrom: Times.at(minutes: 10),
                 enteredBefore: Times.at(minutes: 5_000),
                 grouping: .channel
             )
-            let inPeriod = try await storage.reports.funnelRows(stages: stages, scope: period, after: nil, limit: 10)
-            try checkEqual(inPeriod.map(\.leadID), [bo.id, cy.id], "the period: start in, end out")
-            try checkEqual(inPeriod.map(\.group), ["paid_search", nil], "by channel")
+            let inPeriod = try await rows(period)
+            try checkEqual(Set(inPeriod.map(\.leadID)), [bo.id, cy.id], "the period: start in, end out")
+            try checkEqual(inPeriod.first { $0.leadID == bo.id }?.group, "paid_search", "by channel")
+            try checkEqual(inPeriod.first { $0.leadID == cy.id }?.group, nil, "no channel")
 
             for (grouping, expected) in [
-                (LeadGrouping.campaign, ["spring", "spring", nil, "spring"]),
-                (.attribute("trial"), ["true", "false", nil, nil]),
-                (.attribute("size"), ["250", nil, nil, nil]),
-            ] as [(LeadGrouping, [String?])] {
-                let rows = try await storage.reports.funnelRows(
-                    stages: stages,
-                    scope: ReportScope(grouping: grouping),
-                    after: nil,
-                    limit: 10
-                )
-                try checkEqual(rows.map(\.group), expected, "by \(grouping.description)")
+                (LeadGrouping.campaign, [ana.id: "spring", bo.id: "spring", late.id: "spring"]),
+                (.attribute("trial"), [ana.id: "true", bo.id: "false"]),
+                (.attribute("size"), [ana.id: "250"]),  // cy's is an object: no value
+            ] as [(LeadGrouping, [Lead.ID: String])] {
+                var groups: [Lead.ID: String] = [:]
+                for row in try await rows(ReportScope(grouping: grouping)) { groups[row.leadID] = row.group }
+                try checkEqual(groups, expected, "by \(grouping.description)")
             }
         },
         ContractScenario("temperature counts per source, unscored leads included") { storage in

@@ -1,12 +1,12 @@
-import Domain
-import Foundation
+package import Domain
+package import Foundation
 
 /// The `leads.funnel_firsts` column: each lead's first move to each stage, as `stage:microseconds` pairs joined by
 /// commas (`lead:1793527260000000,mql:1793527320000000`). Stage names of a funnel are letters, digits, `-` and `_`; a
 /// stage holding `:` or `,` (only possible through the port, never through the criteria) is left out of it.
-enum FunnelFirsts {
+package enum FunnelFirsts {
     /// `text` with `stage` first moved to at `time`, unless it was moved there earlier.
-    static func merging(_ text: String?, stage: Stage, at time: Date) -> String? {
+    package static func merging(_ text: String?, stage: Stage, at time: Date) -> String? {
         let name = stage.rawValue
         guard !name.isEmpty, !name.contains(":"), !name.contains(",") else { return text }
         let micros = time.microsecondsSince1970
@@ -20,7 +20,7 @@ enum FunnelFirsts {
         return pairs.map { "\($0.stage):\($0.micros)" }.joined(separator: ",")
     }
 
-    static func parse(_ text: String?) -> [(stage: String, micros: Int64)] {
+    package static func parse(_ text: String?) -> [(stage: String, micros: Int64)] {
         guard let text, !text.isEmpty else { return [] }
         return text.split(separator: ",").compactMap { pair in
             guard let colon = pair.lastIndex(of: ":"), let micros = Int64(pair[pair.index(after: colon)...]) else {
@@ -32,44 +32,48 @@ enum FunnelFirsts {
 
     /// The first move to each of `stages` (`nil`: never), read straight from the column's bytes, comparing names as
     /// bytes: the funnel report decodes one of these per lead.
-    static func times(_ text: String?, stages: [[UInt8]]) -> [Date?] {
+    package static func times(_ text: UnsafeBufferPointer<UInt8>?, stages: [[UInt8]]) -> [Date?] {
         var times = [Date?](repeating: nil, count: stages.count)
-        guard var text else { return times }
-        text.withUTF8 { bytes in
-            var start = 0
-            while start < bytes.count {
-                var end = start
-                while end < bytes.count, bytes[end] != UInt8(ascii: ",") { end += 1 }
-                var colon = end - 1
-                while colon > start, bytes[colon] != UInt8(ascii: ":") { colon -= 1 }
-                if colon > start, let position = position(of: bytes[start..<colon], in: stages),
-                    let micros = integer(bytes[(colon + 1)..<end])
-                {
-                    times[position] = Date(microsecondsSince1970: micros)
+        guard let bytes = text, let base = bytes.baseAddress else { return times }
+        let count = bytes.count
+        var start = 0
+        while start < count {
+            // One `stage:microseconds` pair: the name up to the colon, then digits up to the comma or the end.
+            var colon = start
+            while colon < count, base[colon] != UInt8(ascii: ":"), base[colon] != UInt8(ascii: ",") { colon += 1 }
+            var end = colon
+            var micros: Int64 = 0
+            var valid = colon < count && base[colon] == UInt8(ascii: ":")
+            if valid {
+                end = colon + 1
+                let negative = end < count && base[end] == UInt8(ascii: "-")
+                if negative { end += 1 }
+                let digitsStart = end
+                while end < count, base[end] != UInt8(ascii: ",") {
+                    let digit = base[end] &- UInt8(ascii: "0")
+                    if digit > 9 { valid = false }
+                    micros = micros &* 10 &+ Int64(digit)
+                    end += 1
                 }
-                start = end + 1
+                if end == digitsStart { valid = false }
+                if negative { micros = -micros }
+            } else {
+                while end < count, base[end] != UInt8(ascii: ",") { end += 1 }
             }
+            if valid, let position = position(of: base + start, length: colon - start, in: stages) {
+                times[position] = Date(microsecondsSince1970: micros)
+            }
+            start = end + 1
         }
         return times
     }
 
-    private static func position(of name: Slice<UnsafeBufferPointer<UInt8>>, in stages: [[UInt8]]) -> Int? {
-        stages.firstIndex { $0.elementsEqual(name) }
-    }
-
-    private static func integer(_ digits: Slice<UnsafeBufferPointer<UInt8>>) -> Int64? {
-        guard !digits.isEmpty else { return nil }
-        var value: Int64 = 0
-        var negative = false
-        for (offset, byte) in digits.enumerated() {
-            if offset == 0, byte == UInt8(ascii: "-"), digits.count > 1 {
-                negative = true
-            } else if byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") {
-                value = value &* 10 &+ Int64(byte - UInt8(ascii: "0"))
-            } else {
-                return nil
-            }
+    private static func position(of name: UnsafePointer<UInt8>, length: Int, in stages: [[UInt8]]) -> Int? {
+        guard length > 0 else { return nil }
+        for (index, stage) in stages.enumerated() where stage.count == length {
+            let same = stage.withUnsafeBufferPointer { memcmp($0.baseAddress!, name, length) == 0 }
+            if same { return index }
         }
-        return negative ? -value : value
+        return nil
     }
 }

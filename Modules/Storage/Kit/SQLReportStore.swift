@@ -4,38 +4,36 @@ import Foundation
 struct SQLReportStore: ReportStore {
     let executor: any SQLExecutor
 
-    func funnelRows(
+    func scanFunnelRows<Accumulator: Sendable>(
         stages: [Stage],
         scope: ReportScope,
-        after cursor: Lead.ID?,
-        limit: Int
-    ) async throws -> [FunnelLeadRow] {
+        into initial: Accumulator,
+        _ add: @escaping @Sendable (inout Accumulator, FunnelLeadRow) -> Void
+    ) async throws -> Accumulator {
         try await executor.read { connection in
             let group = Self.groupExpression(scope.grouping, dialect: connection.dialect)
             var parameters = group.parameters
-            var conditions: [String] = []
-            if let cursor {
-                conditions.append("l.id > ?")
-                parameters.append(.uuid(cursor.rawValue))
-            }
-            conditions += Self.scopeConditions(scope, parameters: &parameters)
-            parameters.append(.integer(Int64(limit)))
-            // One row per lead: its first move to each stage is kept on it (`funnel_firsts`), so the report never
-            // reads the transitions themselves.
+            let conditions = Self.scopeConditions(scope, parameters: &parameters)
+            // One row per lead, in storage order (no sort): its first move to each stage is kept on it
+            // (`funnel_firsts`), so the report never reads the transitions themselves.
             let sql = """
-                SELECT l.id, l.created_at, \(group.sql), l.funnel_firsts FROM leads l \
-                \(conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")) \
-                ORDER BY l.id LIMIT ?
+                SELECT l.id, l.created_at, \(group.sql), l.funnel_firsts FROM leads l\
+                \(conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND "))
                 """
             let names = stages.map { Array($0.rawValue.utf8) }
-            return try connection.query(sql, parameters).map { row in
-                FunnelLeadRow(
-                    leadID: Lead.ID(try row.uuid(0)),
-                    enteredAt: try row.date(1),
-                    group: try row.optionalString(2),
-                    firstMoves: FunnelFirsts.times(try row.optionalString(3), stages: names)
+            var accumulator = initial
+            try connection.scan(sql, parameters, batchSize: 10_000) { row in
+                add(
+                    &accumulator,
+                    FunnelLeadRow(
+                        leadID: Lead.ID(try row.uuid(0)),
+                        enteredAt: try row.date(1),
+                        group: try row.optionalString(2),
+                        firstMoves: try row.withOptionalText(3) { FunnelFirsts.times($0, stages: names) }
+                    )
                 )
             }
+            return accumulator
         }
     }
 

@@ -37,6 +37,86 @@ struct PostgresSession: SQLConnection {
         return rows
     }
 
+    func forEachRow(_ sql: String, _ parameters: [SQLValue], _ body: (any SQLRowReader) throws -> Void) throws {
+        let result = try run(sql, parameters)
+        defer { PQclear(result) }
+        var reader = PostgresRowReader(result: result, row: 0)
+        for row in 0..<PQntuples(result) {
+            reader.row = row
+            try body(reader)
+        }
+    }
+
+    /// Through a cursor, `batchSize` rows a fetch, inside the current transaction or a read-only one of its own. The
+    /// next batch is asked for before this one is handed over, so that the server produces it meanwhile.
+    func scan(
+        _ sql: String,
+        _ parameters: [SQLValue],
+        batchSize: Int,
+        _ body: (any SQLRowReader) throws -> Void
+    ) throws {
+        let own = PQtransactionStatus(handle) == PQTRANS_IDLE
+        if own { _ = try command("BEGIN READ ONLY") }
+        var pending = false
+        do {
+            PQclear(try run("DECLARE calor_scan NO SCROLL CURSOR FOR " + sql, parameters))
+            let fetch = "FETCH FORWARD \(batchSize) FROM calor_scan"
+            try send(fetch)
+            pending = true
+            while true {
+                let result = try receive()
+                pending = false
+                defer { PQclear(result) }
+                let rows = PQntuples(result)
+                if rows == batchSize {
+                    try send(fetch)
+                    pending = true
+                }
+                var reader = PostgresRowReader(result: result, row: 0)
+                for row in 0..<rows {
+                    reader.row = row
+                    try body(reader)
+                }
+                if rows < batchSize { break }
+            }
+            _ = try command("CLOSE calor_scan")
+            if own { try commit() }
+        } catch {
+            if pending { _ = try? receive() }
+            if own { _ = try? command("ROLLBACK") }
+            throw error
+        }
+    }
+
+    /// Sends a statement without parameters, results in binary, without waiting for them (``receive()`` reads them).
+    private func send(_ sql: String) throws {
+        guard PQsendQueryParams(handle, sql, 0, nil, nil, nil, nil, 1) == 1 else {
+            throw StoreError.unavailable(
+                "lost the connection to PostgreSQL at \(location): "
+                    + ConnectionString.oneLine(String(cString: PQerrorMessage(handle)))
+            )
+        }
+    }
+
+    /// The result of what ``send(_:)`` sent.
+    private func receive() throws -> OpaquePointer {
+        guard let result = PQgetResult(handle) else {
+            throw StoreError.unavailable(
+                "lost the connection to PostgreSQL at \(location): "
+                    + ConnectionString.oneLine(String(cString: PQerrorMessage(handle)))
+            )
+        }
+        while let extra = PQgetResult(handle) { PQclear(extra) }
+        switch PQresultStatus(result) {
+        case PGRES_COMMAND_OK, PGRES_TUPLES_OK:
+            return result
+        default:
+            let error = PostgresErrors.storeError(result: result, connection: handle, location: location)
+            PQclear(result)
+            throw error
+        }
+    }
+
     @discardableResult
     func execute(_ sql: String, _ parameters: [SQLValue]) throws -> Int {
         let result = try run(sql, parameters)
@@ -137,6 +217,57 @@ enum PostgresErrors {
                 return .unavailable("PostgreSQL at \(location) is unavailable (\(message))")
             }
             return .unavailable("PostgreSQL error \(state) at \(location): \(message)")
+        }
+    }
+}
+
+/// A row of a binary libpq result, read in place (text columns without making a `String` when asked so).
+struct PostgresRowReader: SQLRowReader {
+    let result: OpaquePointer
+    var row: Int32
+
+    private func bytes(_ column: Int) -> UnsafeRawBufferPointer? {
+        let column = Int32(column)
+        guard PQgetisnull(result, row, column) == 0 else { return nil }
+        return UnsafeRawBufferPointer(
+            start: PQgetvalue(result, row, column),
+            count: Int(PQgetlength(result, row, column))
+        )
+    }
+
+    private func value(_ column: Int) throws -> SQLValue {
+        guard let bytes = bytes(column) else { return .null }
+        return try PostgresBinary.decode(bytes, type: PQftype(result, Int32(column)))
+    }
+
+    func uuid(_ column: Int) throws -> UUID {
+        guard PQftype(result, Int32(column)) == PostgresBinary.OID.uuid, let bytes = bytes(column),
+            let uuid = UUID(bytes: bytes)
+        else { return try SQLRow(values: [try value(column)]).uuid(0) }
+        return uuid
+    }
+
+    func date(_ column: Int) throws -> Date {
+        let type = PQftype(result, Int32(column))
+        guard type == PostgresBinary.OID.timestamptz || type == PostgresBinary.OID.timestamp, let bytes = bytes(column),
+            bytes.count == 8
+        else { return try SQLRow(values: [try value(column)]).date(0) }
+        let micros = bytes.reduce(Int64(0)) { $0 << 8 | Int64($1) }
+        return Date(microsecondsSince1970: micros + PostgresBinary.epochOffset)
+    }
+
+    func optionalString(_ column: Int) throws -> String? {
+        try SQLRow(values: [try value(column)]).optionalString(0)
+    }
+
+    func withOptionalText<R>(_ column: Int, _ body: (UnsafeBufferPointer<UInt8>?) throws -> R) throws -> R {
+        guard let bytes = bytes(column) else { return try body(nil) }
+        switch PQftype(result, Int32(column)) {
+        case PostgresBinary.OID.text, PostgresBinary.OID.varchar, PostgresBinary.OID.name, PostgresBinary.OID.bpchar:
+            return try body(bytes.bindMemory(to: UInt8.self))
+        default:
+            guard var text = try optionalString(column) else { return try body(nil) }
+            return try text.withUTF8 { try body($0) }
         }
     }
 }

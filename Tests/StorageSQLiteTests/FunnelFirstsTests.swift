@@ -1,0 +1,48 @@
+import Domain
+import Foundation
+import StorageKit
+import Testing
+
+@Suite("leads.funnel_firsts: each lead's first move to each stage")
+struct FunnelFirstsTests {
+    static func at(_ seconds: Int64) -> Date { Date(microsecondsSince1970: seconds * 1_000_000) }
+
+    static func times(_ text: String?, _ stages: [String]) -> [Date?] {
+        guard var text else { return FunnelFirsts.times(nil, stages: stages.map { Array($0.utf8) }) }
+        return text.withUTF8 { FunnelFirsts.times($0, stages: stages.map { Array($0.utf8) }) }
+    }
+
+    @Test("a move is kept when it is the first to its stage, or earlier than the one kept")
+    func merging() {
+        var text = FunnelFirsts.merging(nil, stage: .lead, at: Self.at(100))
+        #expect(text == "lead:100000000")
+        text = FunnelFirsts.merging(text, stage: .mql, at: Self.at(200))
+        text = FunnelFirsts.merging(text, stage: .lead, at: Self.at(300))  // a re-entry: the first stays
+        #expect(text == "lead:100000000,mql:200000000")
+        text = FunnelFirsts.merging(text, stage: .mql, at: Self.at(150))  // recorded late, but earlier
+        #expect(text == "lead:100000000,mql:150000000")
+        #expect(FunnelFirsts.merging(text, stage: Stage("a:b"), at: Self.at(1)) == text)
+        #expect(FunnelFirsts.merging(text, stage: Stage("a,b"), at: Self.at(1)) == text)
+        #expect(Self.times(text, ["subscriber", "lead", "mql"]) == [nil, Self.at(100), Self.at(150)])
+    }
+
+    @Test(
+        "reading picks the stages asked for and skips what it cannot read",
+        arguments: [
+            ("lead:5000000,mql:-1000000", [Optional(at(5)), at(-1)]),
+            ("lead:,mql:7000000", [nil, at(7)]),
+            ("lead:12x,mql", [nil, nil]),
+            ("", [nil, nil]),
+            (",,lead:1000000,", [at(1), nil]),
+            ("leads:1000000,mq:2000000", [nil, nil]),
+        ] as [(String, [Date?])]
+    )
+    func reading(text: String, expected: [Date?]) {
+        #expect(Self.times(text, ["lead", "mql"]) == expected)
+    }
+
+    @Test("NULL reads as never moved")
+    func null() {
+        #expect(Self.times(nil, ["lead"]) == [nil])
+    }
+}
