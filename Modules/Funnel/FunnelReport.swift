@@ -202,15 +202,15 @@ public struct FunnelReport: Sendable {
             let stages = path.indices.map { index in
                 let reached = accumulator.reached[index]
                 let previous = index == 0 ? reached : accumulator.reached[index - 1]
-                let durations = accumulator.durations[index].sorted()
+                var durations = accumulator.durations[index]
                 return FunnelStageMetrics(
                     stage: path[index],
                     reached: reached,
                     conversionFromPrevious: index == 0 ? (reached > 0 ? 1 : nil) : Self.ratio(reached, previous),
                     conversionFromFirst: Self.ratio(reached, first),
                     dropOff: previous - reached,
-                    medianTimeFromPrevious: Self.percentile(0.5, of: durations),
-                    p90TimeFromPrevious: Self.percentile(0.9, of: durations)
+                    medianTimeFromPrevious: Self.percentile(0.5, of: &durations),
+                    p90TimeFromPrevious: Self.percentile(0.9, of: &durations)
                 )
             }
             return FunnelRow(cohort: key.cohort, group: key.group, stages: stages)
@@ -221,11 +221,39 @@ public struct FunnelReport: Sendable {
         whole == 0 ? nil : Double(part) / Double(whole)
     }
 
-    /// The ⌈p·n⌉-th smallest of sorted values (nearest rank); `nil` when there are none.
-    static func percentile(_ p: Double, of sorted: [TimeInterval]) -> TimeInterval? {
-        guard !sorted.isEmpty else { return nil }
-        let rank = max(1, Int((p * Double(sorted.count)).rounded(.up)))
-        return sorted[min(rank, sorted.count) - 1]
+    /// The ⌈p·n⌉-th smallest of the values (nearest rank); `nil` when there are none. Selects it in place
+    /// (quickselect, linear on average) rather than sorting: a stage of a million leads has a million durations.
+    static func percentile(_ p: Double, of values: inout [TimeInterval]) -> TimeInterval? {
+        guard !values.isEmpty else { return nil }
+        let rank = min(max(1, Int((p * Double(values.count)).rounded(.up))), values.count)
+        return values.withUnsafeMutableBufferPointer { buffer in
+            var low = 0
+            var high = buffer.count - 1
+            let target = rank - 1
+            while low < high {
+                // Hoare partition around the middle value.
+                let pivot = buffer[low + (high - low) / 2]
+                var i = low
+                var j = high
+                while i <= j {
+                    while buffer[i] < pivot { i += 1 }
+                    while buffer[j] > pivot { j -= 1 }
+                    if i <= j {
+                        buffer.swapAt(i, j)
+                        i += 1
+                        j -= 1
+                    }
+                }
+                if target <= j {
+                    high = j
+                } else if target >= i {
+                    low = i
+                } else {
+                    break
+                }
+            }
+            return buffer[target]
+        }
     }
 }
 

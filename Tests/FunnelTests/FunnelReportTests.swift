@@ -106,6 +106,21 @@ struct FunnelReportTests {
         #expect(lead.p90TimeFromPrevious == TimeInterval(9 * 86_400))  // ⌈0.9 × 10⌉ = 9th
     }
 
+    @Test("percentiles of many durations, repeats included, equal the nearest rank of the sorted durations")
+    func percentilesAgainstSorting() {
+        var generator = SystemRandomNumberGenerator()
+        for count in [1, 2, 3, 10, 101, 1_000, 5_000] {
+            let days = (0..<count).map { _ in Double(Int.random(in: 0...40, using: &generator)) / 4 }
+            var report = FunnelReport(path: [.subscriber, .lead])
+            for day in days { report.add(journey(1, [(.lead, 1 + day)])) }
+            let lead = report.rows()[0].stages[1]
+            let sorted = days.sorted().map { $0 * 86_400 }
+            let rank = { (p: Double) in sorted[max(1, Int((p * Double(count)).rounded(.up))) - 1] }
+            #expect(lead.medianTimeFromPrevious == rank(0.5), "\(count) durations")
+            #expect(lead.p90TimeFromPrevious == rank(0.9), "\(count) durations")
+        }
+    }
+
     @Test("cohort starts by day arithmetic agree with the ISO calendar in UTC, before 1970 and after")
     func cohortStarts() {
         var calendar = Calendar(identifier: .iso8601)

@@ -3,6 +3,8 @@ import Foundation
 
 struct SQLReportStore: ReportStore {
     let executor: any SQLExecutor
+    /// Rows per fetch (PostgreSQL's cursor) and per batch handed to the folding thread.
+    static let batchSize = 10_000
 
     func scanFunnelRows<Accumulator: Sendable>(
         stages: [Stage],
@@ -21,19 +23,30 @@ struct SQLReportStore: ReportStore {
                 \(conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND "))
                 """
             let names = stages.map { Array($0.rawValue.utf8) }
-            var accumulator = initial
-            try connection.scan(sql, parameters, batchSize: 10_000) { row in
-                add(
-                    &accumulator,
-                    FunnelLeadRow(
-                        leadID: Lead.ID(try row.uuid(0)),
-                        enteredAt: try row.date(1),
-                        group: try row.optionalString(2),
-                        firstMoves: try row.withOptionalText(3) { FunnelFirsts.times($0, stages: names) }
+            let pipeline = FoldingPipeline(into: initial, add)
+            var batch: [FunnelLeadRow] = []
+            batch.reserveCapacity(Self.batchSize)
+            do {
+                try connection.scan(sql, parameters, batchSize: Self.batchSize) { row in
+                    batch.append(
+                        FunnelLeadRow(
+                            leadID: Lead.ID(try row.uuid(0)),
+                            enteredAt: try row.date(1),
+                            group: try row.optionalString(2),
+                            firstMoves: try row.withOptionalText(3) { FunnelFirsts.times($0, stages: names) }
+                        )
                     )
-                )
+                    if batch.count == Self.batchSize {
+                        pipeline.send(batch)
+                        batch.removeAll(keepingCapacity: true)
+                    }
+                }
+            } catch {
+                _ = pipeline.finish()
+                throw error
             }
-            return accumulator
+            pipeline.send(batch)
+            return pipeline.finish()
         }
     }
 
