@@ -147,6 +147,12 @@ let package = Package(
         .testTarget(name: "DomainTests", dependencies: ["Domain"], swiftSettings: strict),
         .testTarget(name: "FunnelTests", dependencies: ["Domain", "Funnel"], swiftSettings: strict),
         .testTarget(
+            name: "AttributionTests",
+            dependencies: ["Domain", "Attribution"],
+            exclude: ["Fixtures"],
+            swiftSettings: strict
+        ),
+        .testTarget(
             name: "ScoringTests",
             dependencies: [
                 "Domain", "Scoring",

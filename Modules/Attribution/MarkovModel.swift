@@ -1,0 +1,142 @@
+/// The order-1 Markov model, solved exactly as an absorbing chain (no simulation: deterministic), as ChannelAttribution
+/// builds the graph: states start, the channels, conversion and null; consecutive repeats of a channel collapse; a
+/// path's transitions weigh its conversions plus its nulls, its last channel's exits to conversion and null weigh
+/// its conversions and its nulls.
+///
+/// Removal effect of channel k = 1 − P(conversion with k removed) ÷ P(conversion), where removing k sends every
+/// transition into k to null; conversions are shared in proportion to removal effects. For value, with W_c the
+/// probability of converting with c as the last channel and m_c the mean value of the conversions of paths ending at
+/// c, the value removal effect of k is 1 − Σ W_c(k removed)·m_c ÷ Σ W_c·m_c.
+public struct MarkovModel: Sendable {
+    /// The channels, in order of first appearance.
+    public let channels: [String]
+    /// Transition weights between channels, `weights[i][j]`.
+    private let between: [[Double]]
+    private let fromStart: [Double]
+    private let toConversion: [Double]
+    private let toNull: [Double]
+    private let meanValue: [Double]
+    public let totalConversions: Double
+    public let totalValue: Double
+
+    public init(_ journeys: [Journey]) {
+        var index: [String: Int] = [:]
+        var channels: [String] = []
+        for journey in journeys {
+            for touch in journey.touches where index[touch.channel] == nil {
+                index[touch.channel] = channels.count
+                channels.append(touch.channel)
+            }
+        }
+        let n = channels.count
+        var between = [[Double]](repeating: [Double](repeating: 0, count: n), count: n)
+        var fromStart = [Double](repeating: 0, count: n)
+        var toConversion = [Double](repeating: 0, count: n)
+        var toNull = [Double](repeating: 0, count: n)
+        var endingValue = [Double](repeating: 0, count: n)
+        var endingConversions = [Double](repeating: 0, count: n)
+        var totalConversions = 0.0
+        var totalValue = 0.0
+        for journey in journeys {
+            var path: [Int] = []
+            for touch in journey.touches {
+                let state = index[touch.channel]!
+                if path.last != state { path.append(state) }
+            }
+            guard let first = path.first, let last = path.last else { continue }
+            let weight = journey.conversions + journey.nulls
+            fromStart[first] += weight
+            for (from, to) in zip(path, path.dropFirst()) { between[from][to] += weight }
+            toConversion[last] += journey.conversions
+            toNull[last] += journey.nulls
+            endingValue[last] += journey.value
+            endingConversions[last] += journey.conversions
+            totalConversions += journey.conversions
+            totalValue += journey.value
+        }
+        self.channels = channels
+        self.between = between
+        self.fromStart = fromStart
+        self.toConversion = toConversion
+        self.toNull = toNull
+        self.meanValue = zip(endingValue, endingConversions).map { $1 > 0 ? $0 / $1 : 0 }
+        self.totalConversions = totalConversions
+        self.totalValue = totalValue
+    }
+
+    /// For each channel, the probability of converting with it as the last channel (W_c), with `removed` sent to
+    /// null: the expected visits to c from start times c's probability of converting next.
+    func lastChannelConversion(removing removed: Int?) -> [Double] {
+        let n = channels.count
+        let startTotal = fromStart.reduce(0, +)
+        guard startTotal > 0 else { return [Double](repeating: 0, count: n) }
+        // Expected visits v solve v_j = start_j + Σ_i v_i·P(i→j), with nothing entering a removed channel.
+        var matrix = [[Double]](repeating: [Double](repeating: 0, count: n + 1), count: n)
+        var outTotals = [Double](repeating: 0, count: n)
+        for i in 0..<n { outTotals[i] = between[i].reduce(0, +) + toConversion[i] + toNull[i] }
+        for j in 0..<n {
+            matrix[j][j] = 1
+            if j == removed { continue }
+            matrix[j][n] = fromStart[j] / startTotal
+            for i in 0..<n where i != removed && outTotals[i] > 0 {
+                matrix[j][i] -= between[i][j] / outTotals[i]
+            }
+        }
+        let visits = Self.solve(&matrix)
+        return (0..<n).map { c in
+            c == removed || outTotals[c] == 0 ? 0 : visits[c] * toConversion[c] / outTotals[c]
+        }
+    }
+
+    /// Removal effects, and conversions and value shared in proportion to them, per channel.
+    public func attribute() -> [String: MarkovCredit] {
+        let base = lastChannelConversion(removing: nil)
+        let baseConversion = base.reduce(0, +)
+        let baseValue = zip(base, meanValue).map(*).reduce(0, +)
+        var effects: [(conversion: Double, value: Double)] = []
+        for k in channels.indices {
+            let without = lastChannelConversion(removing: k)
+            let conversion = baseConversion > 0 ? 1 - without.reduce(0, +) / baseConversion : 0
+            let value = baseValue > 0 ? 1 - zip(without, meanValue).map(*).reduce(0, +) / baseValue : 0
+            effects.append((conversion, value))
+        }
+        let conversionSum = effects.map(\.conversion).reduce(0, +)
+        let valueSum = effects.map(\.value).reduce(0, +)
+        var result: [String: MarkovCredit] = [:]
+        for (k, channel) in channels.enumerated() {
+            result[channel] = MarkovCredit(
+                removalEffectConversion: effects[k].conversion,
+                removalEffectValue: effects[k].value,
+                conversions: conversionSum > 0 ? totalConversions * effects[k].conversion / conversionSum : 0,
+                value: valueSum > 0 ? totalValue * effects[k].value / valueSum : 0
+            )
+        }
+        return result
+    }
+
+    /// Gaussian elimination with partial pivoting on an augmented n × (n+1) matrix; returns the solution.
+    static func solve(_ matrix: inout [[Double]]) -> [Double] {
+        let n = matrix.count
+        for column in 0..<n {
+            var pivot = column
+            for row in column..<n where abs(matrix[row][column]) > abs(matrix[pivot][column]) { pivot = row }
+            matrix.swapAt(column, pivot)
+            let divisor = matrix[column][column]
+            guard divisor != 0 else { continue }
+            for row in 0..<n where row != column {
+                let factor = matrix[row][column] / divisor
+                guard factor != 0 else { continue }
+                for k in column...n { matrix[row][k] -= factor * matrix[column][k] }
+            }
+        }
+        return (0..<n).map { matrix[$0][$0] == 0 ? 0 : matrix[$0][n] / matrix[$0][$0] }
+    }
+}
+
+/// What the Markov model gives a channel.
+public struct MarkovCredit: Sendable, Hashable {
+    public var removalEffectConversion: Double
+    public var removalEffectValue: Double
+    public var conversions: Double
+    public var value: Double
+}
