@@ -126,7 +126,7 @@ let package = Package(
         .executableTarget(
             name: "CalorCLI",
             dependencies: [
-                "AppSupport", "Core", "Domain", "Funnel", "Scoring",
+                "AppSupport", "Attribution", "Core", "Domain", "Funnel", "Scoring",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

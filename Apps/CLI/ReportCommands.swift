@@ -1,4 +1,5 @@
 import ArgumentParser
+import Attribution
 import Core
 import Domain
 import Foundation
@@ -8,8 +9,8 @@ import Scoring
 struct ReportCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "report",
-        abstract: "Reports: the funnel, and the temperature scorecard of each source.",
-        subcommands: [FunnelReportCommand.self, TemperaturesReportCommand.self]
+        abstract: "Reports: the funnel, the temperature scorecard of each source, attribution.",
+        subcommands: [FunnelReportCommand.self, TemperaturesReportCommand.self, AttributionReportCommand.self]
     )
 }
 
@@ -166,4 +167,101 @@ func percent(_ ratio: Double?, csv: Bool) -> String {
 /// Seconds as days with one decimal (`3.5`); empty when there are none.
 func days(_ seconds: Double?) -> String {
     seconds.map { String(format: "%.1f", $0 / 86_400) } ?? ""
+}
+
+struct AttributionReportCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "attribution",
+        abstract: "Attribute conversions and value to channels under a model.",
+        discussion: """
+            With --paths, reads a ChannelAttribution path file (path;total_conversions;total_conversion_value;\
+            total_null, channels joined by '>') and needs no database; it prints ChannelAttribution's columns, and \
+            for markov the removal effects too. Models for path files: first_touch, last_touch, last_non_direct, \
+            linear, position_based, markov, shapley (time_decay needs touch times, which path files do not carry). \
+            Attribution from the database is not built yet.
+            """
+    )
+
+    enum Model: String, CaseIterable {
+        case firstTouch = "first_touch"
+        case lastTouch = "last_touch"
+        case lastNonDirect = "last_non_direct"
+        case linear
+        case positionBased = "position_based"
+        case timeDecay = "time_decay"
+        case markov
+        case shapley
+    }
+
+    @OptionGroup var global: GlobalOptions
+    @Option(help: "A ChannelAttribution path file to attribute, instead of the database.") var paths: String?
+    @Option(
+        help: "first_touch, last_touch, last_non_direct, linear, position_based, time_decay, markov or shapley.",
+        transform: { try choice($0, Model.init(rawValue:), Model.allCases.map(\.rawValue)) }
+    )
+    var model: Model = .markov
+    @Option(help: "table, json or csv.", transform: OutputFormat.parse) var format: OutputFormat = .table
+
+    func run() async throws {
+        guard let paths else {
+            throw CommandFailure("attribution from the database is not built yet; give a path file with --paths")
+        }
+        let text: String
+        do {
+            text = try String(contentsOfFile: paths, encoding: .utf8)
+        } catch {
+            throw CommandFailure("cannot read \(paths): \(error.localizedDescription)")
+        }
+        let journeys: [Journey]
+        do {
+            journeys = try PathFile.parse(text)
+        } catch {
+            throw CommandFailure("\(paths), \(error.description)")
+        }
+        var columns = ["channel_name", "total_conversions", "total_conversion_value"]
+        var rows: [(channel: String, values: [Double])] = []
+        switch model {
+        case .markov:
+            columns += ["removal_effects_conversion", "removal_effects_conversion_value"]
+            rows = MarkovModel(journeys).attribute().map { channel, credit in
+                (
+                    channel,
+                    [credit.conversions, credit.value, credit.removalEffectConversion, credit.removalEffectValue]
+                )
+            }
+        case .shapley:
+            rows = ShapleyModel.attribute(journeys).map { ($0, [$1.conversions, $1.value]) }
+        case .timeDecay:
+            throw CommandFailure("time_decay needs each touch's time, which a path file does not carry")
+        case .firstTouch, .lastTouch, .lastNonDirect, .linear, .positionBased:
+            let heuristic: HeuristicModel =
+                switch model {
+                case .firstTouch: .firstTouch
+                case .lastTouch: .lastTouch
+                case .lastNonDirect: .lastNonDirect
+                case .linear: .linear
+                default: .positionBased
+                }
+            rows = heuristic.attribute(journeys).map { ($0, [$1.conversions, $1.value]) }
+        }
+        rows.sort { $0.channel < $1.channel }
+        if format == .json {
+            let objects: [JSONValue] = rows.map { row in
+                var object: JSONObject = ["channel_name": .string(row.channel)]
+                for (name, value) in zip(columns.dropFirst(), row.values) { object[name] = .number(value) }
+                return .object(object)
+            }
+            print(JSONValue.object(["model": .string(model.rawValue), "channels": .array(objects)]).jsonText)
+            return
+        }
+        var table = TextTable(columns)
+        for row in rows {
+            table.add([row.channel] + row.values.map { format == .csv ? JSONValue.number($0).jsonText : decimal($0) })
+        }
+        print(format == .csv ? table.csv : table.text)
+    }
+
+    private func decimal(_ value: Double) -> String {
+        String(format: "%.4f", value)
+    }
 }

@@ -189,5 +189,12 @@ struct AttributionModelTests {
         } catch {
             #expect(error.description == "line 3: expected 4 fields separated by ';', found 2")
         }
+        // Many channels (names are kept once each, then looked up by a dictionary past 32).
+        let many = (0..<40).map { "c\($0)" }
+        let file = "path;c;v;n\n" + many.map { "\($0) > c0 ;1;2;0" }.joined(separator: "\r\n") + "\n"
+        #expect(try PathFile.parse(file).map(\.channels) == many.map { [$0, "c0"] })
+        #expect(throws: PathFile.Problem.self) { try PathFile.parse("just some text\n") }
+        #expect(throws: PathFile.Problem.self) { try PathFile.parse("path;c;v;n\na > > b;1;2;0\n") }
+        #expect(throws: PathFile.Problem.self) { try PathFile.parse("path;c;v;n\na;-1;2;0\n") }
     }
 }
