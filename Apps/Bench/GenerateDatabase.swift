@@ -1,11 +1,13 @@
 import ArgumentParser
 import Foundation
+import StoragePostgres
+import StorageSQLite
 
 /// Fills an initialised Calor database with generated leads and events, inside the database itself (a recursive CTE on
 /// SQLite, generate_series on PostgreSQL): ten events per lead, spread over 90 days, a mix of types the default
 /// criteria score. Leads entered over the last 180 days; they have emails, so they are in the `lead` stage. With
 /// `--transitions`, every lead also has 1 to 9 stage transitions (5 on average): forward along the path, then lost, then
-/// back to sql and forward again, with each lead's `funnel_firsts` filled in as the migration would. Indexes are dropped during the load and built afterwards, as a bulk load would.
+/// back to sql and forward again, with each lead's `funnel_firsts` filled in by the migration's own statement. Indexes are dropped during the load and built afterwards, as a bulk load would.
 struct GenerateDatabase: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "generate",
@@ -110,11 +112,7 @@ struct GenerateDatabase: AsyncParsableCommand {
                     CASE WHEN k = 0 THEN 'subscriber' ELSE (SELECT \(Self.stageCase) FROM (SELECT s.k - 1 AS k)) END,
                     \(Self.stageCase), \(created) + k * 172800000000 + (i % 86400) * 1000000, 'rule', 'bench'
                 FROM n, s WHERE k < 1 + (i * 7) % 9;
-                UPDATE leads SET funnel_firsts = f.firsts FROM (
-                    SELECT lead_id, group_concat(to_stage || ':' || first_at, ',') AS firsts FROM (
-                        SELECT lead_id, to_stage, min(at) AS first_at FROM stage_transitions GROUP BY lead_id, to_stage
-                    ) GROUP BY lead_id
-                ) AS f WHERE f.lead_id = leads.id;
+                \(SQLiteMigrations.funnelFirstsBackfill);
 
                 """
         }
@@ -166,13 +164,7 @@ struct GenerateDatabase: AsyncParsableCommand {
                     CASE WHEN k = 0 THEN 'subscriber' ELSE (SELECT \(Self.stageCase) FROM (SELECT k - 1 AS k) AS p) END,
                     \(Self.stageCase), \(created) + make_interval(days => 2 * k, secs => i % 86400), 'rule', 'bench'
                 FROM generate_series(0, \(leads - 1)) AS i, generate_series(0, 8) AS k WHERE k < 1 + (i * 7) % 9;
-                UPDATE leads SET funnel_firsts = f.firsts FROM (
-                    SELECT lead_id, string_agg(to_stage || ':' || (extract(epoch FROM first_at) * 1000000)::bigint, ',')
-                        AS firsts
-                    FROM (
-                        SELECT lead_id, to_stage, min(at) AS first_at FROM stage_transitions GROUP BY lead_id, to_stage
-                    ) AS s GROUP BY lead_id
-                ) AS f WHERE f.lead_id = leads.id;
+                \(PostgresMigrations.funnelFirstsBackfill);
 
                 """
         }

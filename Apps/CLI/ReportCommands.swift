@@ -4,7 +4,6 @@ import Core
 import Domain
 import Foundation
 import Funnel
-import Scoring
 
 struct ReportCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -22,26 +21,7 @@ struct ReportScopeOptions: ParsableArguments {
     var by: String?
 
     func scope() throws -> ReportScope {
-        let start = try from.map { text in
-            guard let date = WireFormat.reportBound(text, isEnd: false) else {
-                throw ValidationError("--from must be a day (2026-11-01) or an RFC 3339 time")
-            }
-            return date
-        }
-        let end = try to.map { text in
-            guard let date = WireFormat.reportBound(text, isEnd: true) else {
-                throw ValidationError("--to must be a day (2026-11-30) or an RFC 3339 time")
-            }
-            return date
-        }
-        if let start, let end, end <= start { throw ValidationError("--to must be later than --from") }
-        let grouping = try by.map { text in
-            guard let grouping = LeadGrouping(text) else {
-                throw ValidationError("--by must be channel, campaign or attributes.NAME, not '\(text)'")
-            }
-            return grouping
-        }
-        return ReportScope(enteredFrom: start, enteredBefore: end, grouping: grouping)
+        try option { () throws(ReportParameterError) in try ReportScope(from: from, to: to, by: by) }
     }
 }
 
@@ -68,10 +48,7 @@ struct FunnelReportCommand: AsyncParsableCommand {
 
     func run() async throws {
         let window = try window.map { text in
-            guard let seconds = Criteria.durationSeconds(text), seconds > 0 else {
-                throw ValidationError("--window must be a duration such as 30d or 2w")
-            }
-            return seconds
+            try option { () throws(ReportParameterError) in try FunnelReportRequest.window(text) }
         }
         let request = FunnelReportRequest(scope: try scope.scope(), cohort: cohort, window: window)
         let storage = try await global.openStorage()
@@ -155,6 +132,15 @@ struct TemperaturesReportCommand: AsyncParsableCommand {
             )
         }
         print(format == .csv ? table.csv : table.text)
+    }
+}
+
+/// `body`'s value, its parameter error as a usage error naming the option (`--to must be later than from`).
+func option<T>(_ body: () throws(ReportParameterError) -> T) throws -> T {
+    do {
+        return try body()
+    } catch {
+        throw ValidationError("--\(error.parameter) \(error.detail)")
     }
 }
 

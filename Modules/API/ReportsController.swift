@@ -3,7 +3,6 @@ import Domain
 import Foundation
 import Funnel
 import Hummingbird
-import Scoring
 
 /// Reports (read scope): `GET /v1/reports/funnel` and `GET /v1/reports/temperatures`.
 struct ReportsController {
@@ -14,8 +13,9 @@ struct ReportsController {
             var parameters = QueryParameters(request.uri.queryParameters)
             let scope = try Self.scope(&parameters)
             let cohort = try parameters.choice("cohort", Cohort.init(rawValue:))
-            let window = try parameters.choice("window") { text in
-                Criteria.durationSeconds(text).flatMap { $0 > 0 ? $0 : nil }
+            let windowText = try parameters.string("window")
+            let window = try Self.checked { () throws(ReportParameterError) in
+                try windowText.map { text throws(ReportParameterError) in try FunnelReportRequest.window(text) }
             }
             try parameters.refuseOthers()
             let report = FunnelReportRequest(scope: scope, cohort: cohort, window: window)
@@ -32,12 +32,16 @@ struct ReportsController {
 
     /// `from`, `to` (times or days; a day as `to` is included whole) and `by`.
     static func scope(_ parameters: inout QueryParameters) throws -> ReportScope {
-        let from = try parameters.choice("from") { WireFormat.reportBound($0, isEnd: false) }
-        let to = try parameters.choice("to") { WireFormat.reportBound($0, isEnd: true) }
-        if let from, let to, to <= from {
-            throw Problem.invalidParameter("to", "must be later than from")
+        let (from, to, by) = (try parameters.string("from"), try parameters.string("to"), try parameters.string("by"))
+        return try checked { () throws(ReportParameterError) in try ReportScope(from: from, to: to, by: by) }
+    }
+
+    /// `body`'s value, its parameter error as a 400 naming the parameter.
+    static func checked<T>(_ body: () throws(ReportParameterError) -> T) throws -> T {
+        do {
+            return try body()
+        } catch {
+            throw Problem.invalidParameter(error.parameter, error.detail)
         }
-        let grouping = try parameters.choice("by", LeadGrouping.init)
-        return ReportScope(enteredFrom: from, enteredBefore: to, grouping: grouping)
     }
 }

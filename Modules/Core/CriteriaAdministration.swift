@@ -120,8 +120,11 @@ public struct CriteriaAdministration: Sendable {
         var preview = CriteriaPreview(diff: LineDiff.between(active?.document ?? "", document))
         var batch: [(item: LeadWithEvents, result: ScoreResult)] = []
         func flush() async throws {
-            let latest = try await storage.stages.latest(of: batch.map(\.item.lead.id))
-            for (lead, move) in FunnelAutomation.moves(for: batch, funnel: proposed.funnel, latest: latest) {
+            for (lead, move) in try await FunnelAutomation.moves(
+                for: batch,
+                funnel: proposed.funnel,
+                stages: storage.stages
+            ) {
                 preview.stageMoves[StageMovement(from: lead.stage, to: move.to), default: 0] += 1
             }
             batch.removeAll(keepingCapacity: true)

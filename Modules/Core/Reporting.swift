@@ -52,6 +52,44 @@ public struct Reporting: Sendable {
     }
 }
 
+/// A report parameter Calor cannot take: its name (`from`, `to`, `by`, `window`) and what is wrong with it.
+public struct ReportParameterError: Error, Sendable, Hashable {
+    public var parameter: String
+    public var detail: String
+}
+
+extension ReportScope {
+    /// The scope the report parameters' texts name (the API's query parameters, the CLI's options): `from` and `to`
+    /// are days (UTC; a day as `to` is included whole) or RFC 3339 times, `to` later than `from`; `by` is `channel`,
+    /// `campaign` or `attributes.NAME`.
+    public init(from: String?, to: String?, by: String?) throws(ReportParameterError) {
+        func bound(_ text: String?, _ name: String, example: String, isEnd: Bool) throws(ReportParameterError) -> Date?
+        {
+            guard let text else { return nil }
+            guard let date = WireFormat.reportBound(text, isEnd: isEnd) else {
+                throw ReportParameterError(parameter: name, detail: "must be a day (\(example)) or an RFC 3339 time")
+            }
+            return date
+        }
+        let start = try bound(from, "from", example: "2026-11-01", isEnd: false)
+        let end = try bound(to, "to", example: "2026-11-30", isEnd: true)
+        if let start, let end, end <= start {
+            throw ReportParameterError(parameter: "to", detail: "must be later than from")
+        }
+        var grouping: LeadGrouping?
+        if let by {
+            guard let parsed = LeadGrouping(by) else {
+                throw ReportParameterError(
+                    parameter: "by",
+                    detail: "must be channel, campaign or attributes.NAME, not '\(by)'"
+                )
+            }
+            grouping = parsed
+        }
+        self.init(enteredFrom: start, enteredBefore: end, grouping: grouping)
+    }
+}
+
 /// What the funnel report covers.
 public struct FunnelReportRequest: Sendable, Hashable {
     public var scope: ReportScope
@@ -63,6 +101,14 @@ public struct FunnelReportRequest: Sendable, Hashable {
         self.scope = scope
         self.cohort = cohort
         self.window = window
+    }
+
+    /// A conversion window's text (`30d`, `2w`, `12h`) in seconds.
+    public static func window(_ text: String) throws(ReportParameterError) -> TimeInterval {
+        guard let seconds = Criteria.durationSeconds(text), seconds > 0 else {
+            throw ReportParameterError(parameter: "window", detail: "must be a duration such as 30d or 2w")
+        }
+        return seconds
     }
 }
 

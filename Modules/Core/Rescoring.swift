@@ -55,8 +55,7 @@ public struct Rescoring: Sendable {
         let changes = try await stores.scores.save(
             scored.map { $0.result.score(for: $0.item.lead.id, version: active.version.number, computedAt: time) }
         )
-        let latest = try await stores.stages.latest(of: ids)
-        let moves = FunnelAutomation.moves(for: scored, funnel: active.criteria.funnel, latest: latest)
+        let moves = try await FunnelAutomation.moves(for: scored, funnel: active.criteria.funnel, stages: stores.stages)
         return (changes, try await FunnelAutomation.record(moves, in: stores, at: time))
     }
 
@@ -105,13 +104,9 @@ public struct Rescoring: Sendable {
         let events = storage.events
         // Read the next batch while the current one is scored and saved: reads and the write go to different
         // connections (SQLite's WAL readers, PostgreSQL's pool), so the two overlap.
-        let stages = storage.stages
-        func fetch(
-            after cursor: Lead.ID?
-        ) async throws -> (ids: [Lead.ID], leads: [LeadWithEvents], latest: [Lead.ID: StageTransition]) {
+        func fetch(after cursor: Lead.ID?) async throws -> (ids: [Lead.ID], leads: [LeadWithEvents]) {
             let ids = try await next(cursor)
-            async let latest = stages.latest(of: ids)
-            return (ids, try await events.leadsWithEvents(ids), try await latest)
+            return (ids, try await events.leadsWithEvents(ids))
         }
         var batch = try await fetch(after: nil)
         while let last = batch.ids.last {
@@ -125,7 +120,11 @@ public struct Rescoring: Sendable {
             )
             // Leads the funnel's rules would move, read without a lock: each is rescored and moved again in a unit of
             // work of its own that locks it first, so that a move never rests on a stale stage.
-            let movers = FunnelAutomation.moves(for: scored, funnel: active.criteria.funnel, latest: batch.latest)
+            let movers = try await FunnelAutomation.moves(
+                for: scored,
+                funnel: active.criteria.funnel,
+                stages: storage.stages
+            )
             if !movers.isEmpty {
                 let ids = movers.map(\.lead.id)
                 let cache = self.cache

@@ -15,13 +15,6 @@ public struct StageMoves: Sendable {
         self.cache = cache
     }
 
-    /// The stages leads may be in under the active criteria (the path, then the exits; SPEC §3's when none are
-    /// active).
-    public func knownStages() async throws -> [Stage] {
-        let funnel = try await cache.active(in: storage)?.criteria.funnel ?? .standard
-        return funnel.stages + funnel.exits
-    }
-
     /// Moves the lead to `stage`, recording who did it and why, and writes the audit log, in one unit of work. A lead
     /// already in `stage` is left alone (`transition` is `nil`): retrying a move is harmless.
     ///

@@ -31,19 +31,29 @@ public struct FunnelJourney: Sendable, Hashable {
     /// back and forward again does not reach it twice). `nil` for stages not reached. The first stage is reached at
     /// entry at the latest. Exits (stages not on the path) reach nothing.
     public func reachedTimes(on path: [Stage]) -> [Date?] {
-        var reached = [Date?](repeating: nil, count: path.count)
-        guard !path.isEmpty else { return reached }
-        reached[0] = enteredAt
+        Self.reachedTimes(enteredAt: enteredAt, firstMoves: firstMoves(on: path))
+    }
+
+    /// The first time the lead was moved to each stage of `path` (`nil`: never).
+    func firstMoves(on path: [Stage]) -> [Date?] {
+        var firsts = [Date?](repeating: nil, count: path.count)
         for move in transitions {
             guard let index = path.firstIndex(of: move.to) else { continue }
-            for stage in 0...index where reached[stage].map({ move.at < $0 }) ?? true {
-                reached[stage] = move.at
-            }
+            if firsts[index].map({ move.at < $0 }) ?? true { firsts[index] = move.at }
         }
-        // A stage cannot be reached before an earlier one: the earliest of the later stages' times bounds each.
-        for stage in stride(from: path.count - 2, through: 0, by: -1) {
-            if let next = reached[stage + 1], let current = reached[stage], next < current { reached[stage] = next }
+        return firsts
+    }
+
+    /// ``reachedTimes(on:)`` from the first move to each stage of the path: each stage is reached at the earliest
+    /// first move to it or to any later stage, and the first stage on entering at the latest.
+    static func reachedTimes(enteredAt: Date, firstMoves: [Date?]) -> [Date?] {
+        var reached = firstMoves
+        var earliest: Date?
+        for index in reached.indices.reversed() {
+            if let time = reached[index], earliest.map({ time < $0 }) ?? true { earliest = time }
+            reached[index] = earliest
         }
+        if !reached.isEmpty, reached[0].map({ enteredAt < $0 }) ?? true { reached[0] = enteredAt }
         return reached
     }
 }
@@ -141,26 +151,14 @@ public struct FunnelReport: Sendable {
     }
 
     public mutating func add(_ journey: FunnelJourney) {
-        var firsts = [Date?](repeating: nil, count: path.count)
-        for move in journey.transitions {
-            guard let index = path.firstIndex(of: move.to) else { continue }
-            if firsts[index].map({ move.at < $0 }) ?? true { firsts[index] = move.at }
-        }
-        add(enteredAt: journey.enteredAt, firstMoves: firsts, group: journey.group)
+        add(enteredAt: journey.enteredAt, firstMoves: journey.firstMoves(on: path), group: journey.group)
     }
 
     /// Adds a lead given, for each stage of the path, the first time it was moved there (`nil`: never): the same as
     /// adding its journey, without building one (the report over a million leads adds a million of these).
     public mutating func add(enteredAt: Date, firstMoves: [Date?], group: String?) {
         precondition(firstMoves.count == path.count, "one first move per stage of the path")
-        // Reached = the earliest first move to this stage or any later one; the first stage at entry at the latest.
-        var reached = firstMoves
-        var earliest: Date?
-        for index in reached.indices.reversed() {
-            if let time = reached[index], earliest.map({ time < $0 }) ?? true { earliest = time }
-            reached[index] = earliest
-        }
-        if !reached.isEmpty, reached[0].map({ enteredAt < $0 }) ?? true { reached[0] = enteredAt }
+        let reached = FunnelJourney.reachedTimes(enteredAt: enteredAt, firstMoves: firstMoves)
         let key = GroupKey(cohort: cohort?.start(of: enteredAt), group: group)
         // Taken out of the dictionary so that its arrays are not copied on every append.
         var accumulator = groups.removeValue(forKey: key) ?? Accumulator(stages: path.count)

@@ -20,21 +20,35 @@ package enum FunnelFirsts {
         return pairs.map { "\($0.stage):\($0.micros)" }.joined(separator: ",")
     }
 
+    /// The pairs of the column, in order; a pair that does not read as `name:integer` is skipped.
     package static func parse(_ text: String?) -> [(stage: String, micros: Int64)] {
-        guard let text, !text.isEmpty else { return [] }
-        return text.split(separator: ",").compactMap { pair in
-            guard let colon = pair.lastIndex(of: ":"), let micros = Int64(pair[pair.index(after: colon)...]) else {
-                return nil
-            }
-            return (String(pair[..<colon]), micros)
+        guard var text, !text.isEmpty else { return [] }
+        var pairs: [(stage: String, micros: Int64)] = []
+        text.withUTF8 { bytes in
+            forEachPair(in: bytes) { name, micros in pairs.append((String(decoding: name, as: UTF8.self), micros)) }
         }
+        return pairs
     }
 
     /// The first move to each of `stages` (`nil`: never), read straight from the column's bytes, comparing names as
     /// bytes: the funnel report decodes one of these per lead.
     package static func times(_ text: UnsafeBufferPointer<UInt8>?, stages: [[UInt8]]) -> [Date?] {
         var times = [Date?](repeating: nil, count: stages.count)
-        guard let bytes = text, let base = bytes.baseAddress else { return times }
+        guard let text else { return times }
+        forEachPair(in: text) { name, micros in
+            if let position = position(of: name, in: stages) {
+                times[position] = Date(microsecondsSince1970: micros)
+            }
+        }
+        return times
+    }
+
+    /// Calls `body` with each `name:integer` pair's name and integer, skipping pairs that do not read so.
+    private static func forEachPair(
+        in bytes: UnsafeBufferPointer<UInt8>,
+        _ body: (UnsafeBufferPointer<UInt8>, Int64) -> Void
+    ) {
+        guard let base = bytes.baseAddress else { return }
         let count = bytes.count
         var start = 0
         while start < count {
@@ -43,8 +57,8 @@ package enum FunnelFirsts {
             while colon < count, base[colon] != UInt8(ascii: ":"), base[colon] != UInt8(ascii: ",") { colon += 1 }
             var end = colon
             var micros: Int64 = 0
-            var valid = colon < count && base[colon] == UInt8(ascii: ":")
-            if valid {
+            var valid = colon < count && base[colon] == UInt8(ascii: ":") && colon > start
+            if colon < count, base[colon] == UInt8(ascii: ":") {
                 end = colon + 1
                 let negative = end < count && base[end] == UInt8(ascii: "-")
                 if negative { end += 1 }
@@ -57,21 +71,16 @@ package enum FunnelFirsts {
                 }
                 if end == digitsStart { valid = false }
                 if negative { micros = -micros }
-            } else {
-                while end < count, base[end] != UInt8(ascii: ",") { end += 1 }
             }
-            if valid, let position = position(of: base + start, length: colon - start, in: stages) {
-                times[position] = Date(microsecondsSince1970: micros)
-            }
+            if valid { body(UnsafeBufferPointer(start: base + start, count: colon - start), micros) }
             start = end + 1
         }
-        return times
     }
 
-    private static func position(of name: UnsafePointer<UInt8>, length: Int, in stages: [[UInt8]]) -> Int? {
-        guard length > 0 else { return nil }
-        for (index, stage) in stages.enumerated() where stage.count == length {
-            let same = stage.withUnsafeBufferPointer { memcmp($0.baseAddress!, name, length) == 0 }
+    private static func position(of name: UnsafeBufferPointer<UInt8>, in stages: [[UInt8]]) -> Int? {
+        guard let base = name.baseAddress, !name.isEmpty else { return nil }
+        for (index, stage) in stages.enumerated() where stage.count == name.count {
+            let same = stage.withUnsafeBufferPointer { memcmp($0.baseAddress!, base, name.count) == 0 }
             if same { return index }
         }
         return nil

@@ -16,11 +16,9 @@ package protocol SQLConnection {
     /// Runs a statement and returns how many rows it changed.
     @discardableResult
     func execute(_ sql: String, _ parameters: [SQLValue]) throws -> Int
-    /// Runs a query and hands each row to `body` as it comes, without building the result: for reports that read a
-    /// row per lead. The row is only valid inside `body`.
-    func forEachRow(_ sql: String, _ parameters: [SQLValue], _ body: (any SQLRowReader) throws -> Void) throws
-    /// ``forEachRow(_:_:_:)`` for results too big to hold: the backend fetches `batchSize` rows at a time (a
-    /// PostgreSQL cursor), so memory holds one batch.
+    /// Runs a query and hands each row to `body` as it comes, read in place, without building the result: for
+    /// reports that read a row per lead. The row is only valid inside `body`. Memory holds at most `batchSize` rows
+    /// (SQLite steps its statement row by row; PostgreSQL fetches from a cursor).
     func scan(
         _ sql: String,
         _ parameters: [SQLValue],
@@ -32,7 +30,7 @@ package protocol SQLConnection {
     func insertReturningID(_ sql: String, _ parameters: [SQLValue]) throws -> Int64?
 }
 
-/// A row of a streamed result (``SQLConnection/forEachRow(_:_:_:)``).
+/// A row of a streamed result (``SQLConnection/scan(_:_:batchSize:_:)``).
 package protocol SQLRowReader {
     func uuid(_ column: Int) throws -> UUID
     func date(_ column: Int) throws -> Date
@@ -41,33 +39,7 @@ package protocol SQLRowReader {
     func withOptionalText<R>(_ column: Int, _ body: (UnsafeBufferPointer<UInt8>?) throws -> R) throws -> R
 }
 
-extension SQLRow: SQLRowReader {
-    package func withOptionalText<R>(_ column: Int, _ body: (UnsafeBufferPointer<UInt8>?) throws -> R) throws -> R {
-        guard var text = try optionalString(column) else { return try body(nil) }
-        return try text.withUTF8 { try body($0) }
-    }
-}
-
 extension SQLConnection {
-    /// Builds the whole result and hands its rows over one by one (backends with a faster way override it).
-    package func forEachRow(
-        _ sql: String,
-        _ parameters: [SQLValue],
-        _ body: (any SQLRowReader) throws -> Void
-    ) throws {
-        for row in try query(sql, parameters) { try body(row) }
-    }
-
-    /// SQLite steps its statement row by row already.
-    package func scan(
-        _ sql: String,
-        _ parameters: [SQLValue],
-        batchSize: Int,
-        _ body: (any SQLRowReader) throws -> Void
-    ) throws {
-        try forEachRow(sql, parameters, body)
-    }
-
     package func queryOne(_ sql: String, _ parameters: [SQLValue]) throws -> SQLRow? {
         try query(sql, parameters).first
     }

@@ -2,7 +2,19 @@ import StorageKit
 
 /// PostgreSQL's schema, one migration per change, in order; names shared with SQLite's. Append-only: never edit a
 /// migration that has shipped, add a new one.
-enum PostgresMigrations {
+package enum PostgresMigrations {
+    /// Fills `leads.funnel_firsts` from the stored transitions (migration 0002; the benchmark's generator, which
+    /// inserts transitions without the port, runs it too). Part of a migration: never change it once shipped.
+    package static let funnelFirstsBackfill = """
+        UPDATE leads SET funnel_firsts = f.firsts FROM (
+            SELECT lead_id, string_agg(to_stage || ':' || (extract(epoch FROM first_at) * 1000000)::bigint, ',')
+                AS firsts
+            FROM (
+                SELECT lead_id, to_stage, min(at) AS first_at FROM stage_transitions GROUP BY lead_id, to_stage
+            ) AS s GROUP BY lead_id
+        ) AS f WHERE f.lead_id = leads.id
+        """
+
     static let all: [Migration] = [
         Migration(
             name: "0001_initial",
@@ -151,15 +163,7 @@ enum PostgresMigrations {
                 // Each lead's first move to each stage, `stage:microseconds` pairs joined by commas, kept by
                 // `stages.record`: the funnel report reads one row per lead instead of every transition.
                 "ALTER TABLE leads ADD COLUMN funnel_firsts text",
-                """
-                UPDATE leads SET funnel_firsts = f.firsts FROM (
-                    SELECT lead_id, string_agg(to_stage || ':' || (extract(epoch FROM first_at) * 1000000)::bigint, ',')
-                        AS firsts
-                    FROM (
-                        SELECT lead_id, to_stage, min(at) AS first_at FROM stage_transitions GROUP BY lead_id, to_stage
-                    ) AS s GROUP BY lead_id
-                ) AS f WHERE f.lead_id = leads.id
-                """,
+                funnelFirstsBackfill,
                 // Reports cover the leads created in a period.
                 "CREATE INDEX leads_created ON leads (created_at)",
             ]

@@ -37,16 +37,6 @@ struct PostgresSession: SQLConnection {
         return rows
     }
 
-    func forEachRow(_ sql: String, _ parameters: [SQLValue], _ body: (any SQLRowReader) throws -> Void) throws {
-        let result = try run(sql, parameters)
-        defer { PQclear(result) }
-        var reader = PostgresRowReader(result: result, row: 0)
-        for row in 0..<PQntuples(result) {
-            reader.row = row
-            try body(reader)
-        }
-    }
-
     /// Through a cursor, `batchSize` rows a fetch, inside the current transaction or a read-only one of its own. The
     /// next batch is asked for before this one is handed over, so that the server produces it meanwhile.
     func scan(
@@ -91,30 +81,17 @@ struct PostgresSession: SQLConnection {
     /// Sends a statement without parameters, results in binary, without waiting for them (``receive()`` reads them).
     private func send(_ sql: String) throws {
         guard PQsendQueryParams(handle, sql, 0, nil, nil, nil, nil, 1) == 1 else {
-            throw StoreError.unavailable(
-                "lost the connection to PostgreSQL at \(location): "
-                    + ConnectionString.oneLine(String(cString: PQerrorMessage(handle)))
-            )
+            throw connectionLost()
         }
     }
 
     /// The result of what ``send(_:)`` sent.
     private func receive() throws -> OpaquePointer {
         guard let result = PQgetResult(handle) else {
-            throw StoreError.unavailable(
-                "lost the connection to PostgreSQL at \(location): "
-                    + ConnectionString.oneLine(String(cString: PQerrorMessage(handle)))
-            )
+            throw connectionLost()
         }
         while let extra = PQgetResult(handle) { PQclear(extra) }
-        switch PQresultStatus(result) {
-        case PGRES_COMMAND_OK, PGRES_TUPLES_OK:
-            return result
-        default:
-            let error = PostgresErrors.storeError(result: result, connection: handle, location: location)
-            PQclear(result)
-            throw error
-        }
+        return try succeeded(result)
     }
 
     @discardableResult
@@ -163,11 +140,20 @@ struct PostgresSession: SQLConnection {
             PQexecParams(handle, numbered, Int32(parameters.count), types, values, lengths, formats, 1)
         }
         guard let result else {
-            throw StoreError.unavailable(
-                "lost the connection to PostgreSQL at \(location): "
-                    + ConnectionString.oneLine(String(cString: PQerrorMessage(handle)))
-            )
+            throw connectionLost()
         }
+        return try succeeded(result)
+    }
+
+    private func connectionLost() -> StoreError {
+        .unavailable(
+            "lost the connection to PostgreSQL at \(location): "
+                + ConnectionString.oneLine(String(cString: PQerrorMessage(handle)))
+        )
+    }
+
+    /// The result when its statement succeeded; otherwise clears it and throws its error.
+    private func succeeded(_ result: OpaquePointer) throws -> OpaquePointer {
         switch PQresultStatus(result) {
         case PGRES_COMMAND_OK, PGRES_TUPLES_OK:
             return result

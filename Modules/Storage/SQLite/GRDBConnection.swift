@@ -25,7 +25,13 @@ struct GRDBConnection: SQLConnection {
         }
     }
 
-    func forEachRow(_ sql: String, _ parameters: [SQLValue], _ body: (any SQLRowReader) throws -> Void) throws {
+    /// Steps the statement row by row (`batchSize` does not matter: SQLite holds no result).
+    func scan(
+        _ sql: String,
+        _ parameters: [SQLValue],
+        batchSize: Int,
+        _ body: (any SQLRowReader) throws -> Void
+    ) throws {
         do {
             let statement = try statement(sql, parameterCount: parameters.count)
             let cursor = try Row.fetchCursor(statement, arguments: StatementArguments(parameters.map(Self.bind)))
