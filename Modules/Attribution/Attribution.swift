@@ -7,10 +7,25 @@ public struct Touch: Sendable, Hashable {
     public var channel: String
     /// Hours from this touch to the conversion (the last touch's is 0); `nil` when not known.
     public var hoursBeforeConversion: Double?
+    /// The W-shaped model's milestones this touch is: the touch that made the visitor a lead, the one that made the
+    /// lead an opportunity.
+    public var milestones: Milestones
 
-    public init(channel: String, hoursBeforeConversion: Double? = nil) {
+    public init(channel: String, hoursBeforeConversion: Double? = nil, milestones: Milestones = []) {
         self.channel = channel
         self.hoursBeforeConversion = hoursBeforeConversion
+        self.milestones = milestones
+    }
+
+    /// Milestones of a journey that the W-shaped model credits besides its first touch.
+    public struct Milestones: OptionSet, Sendable, Hashable {
+        public let rawValue: UInt8
+        public init(rawValue: UInt8) { self.rawValue = rawValue }
+
+        /// The touch at (or last before) the lead's creation.
+        public static let leadCreation = Milestones(rawValue: 1)
+        /// The touch at (or last before) the lead's reaching the opportunity stage.
+        public static let opportunityCreation = Milestones(rawValue: 2)
     }
 }
 
@@ -55,6 +70,11 @@ public enum HeuristicModel: Sendable, Hashable {
     case positionBased
     /// Weights ∝ 2^(−hours before the conversion ÷ half-life), normalised; touches without a time count as 0 hours.
     case timeDecay(halfLifeHours: Double)
+    /// 30% each to three milestones (the first touch, the lead-creation touch, the opportunity-creation touch), 10%
+    /// shared by the other touches (when there are none, the milestones share everything equally). When milestones
+    /// fall on the same touch, two distinct ones take 40% each and the others share 20% (with the first and last
+    /// touches as the two: position-based).
+    case wShaped
 
     /// Each touch's share of one conversion.
     public func shares(of touches: [Touch]) -> [Double] {
@@ -83,6 +103,20 @@ public enum HeuristicModel: Sendable, Hashable {
             let weights = touches.map { pow(2, -($0.hoursBeforeConversion ?? 0) / halfLife) }
             let total = weights.reduce(0, +)
             shares = weights.map { $0 / total }
+        case .wShaped:
+            let lead = touches.firstIndex { $0.milestones.contains(.leadCreation) }
+            let opportunity = touches.lastIndex { $0.milestones.contains(.opportunityCreation) }
+            var milestones = Set([0, lead, opportunity].compactMap { $0 })
+            if milestones.count == 1 { milestones.insert(count - 1) }
+            // Three milestones take 30% each, two 40% each; the rest is shared by the other touches.
+            let each = milestones.count == 3 ? 0.3 : 0.4
+            let others = count - milestones.count
+            for index in shares.indices {
+                shares[index] =
+                    milestones.contains(index)
+                    ? (others == 0 ? 1 / Double(milestones.count) : each)
+                    : (1 - each * Double(milestones.count)) / Double(others)
+            }
         }
         return shares
     }

@@ -1,4 +1,4 @@
-/// The order-1 Markov model, solved exactly as an absorbing chain (no simulation: deterministic), as ChannelAttribution
+/// The Markov model (order 1 unless asked), solved exactly as an absorbing chain (no simulation: deterministic), as ChannelAttribution
 /// builds the graph: states start, the channels, conversion and null; consecutive repeats of a channel collapse; a
 /// path's transitions weigh its conversions plus its nulls, its last channel's exits to conversion and null weigh
 /// its conversions and its nulls.
@@ -7,10 +7,18 @@
 /// transition into k to null; conversions are shared in proportion to removal effects. For value, with W_c the
 /// probability of converting with c as the last channel and m_c the mean value of the conversions of paths ending at
 /// c, the value removal effect of k is 1 − Σ W_c(k removed)·m_c ÷ Σ W_c·m_c.
+///
+/// Order k > 1 (a walk remembers its last k channels): the states are the channels of each position with the ones
+/// before it, up to k of them (`a > b > c > d` at order 2 is `a`, `a b`, `b c`, `c d`), and removing channel k removes
+/// every state that holds it. The same absorbing chain is solved over those states.
 public struct MarkovModel: Sendable {
     /// The channels, in order of first appearance.
     public let channels: [String]
-    /// Transition weights between channels, `weights[i][j]`.
+    /// The order: how many channels a state remembers.
+    public let order: Int
+    /// For each channel, the states that hold it.
+    private let statesOfChannel: [[Int]]
+    /// Transition weights between states, `between[i][j]`.
     private let between: [[Double]]
     private let fromStart: [Double]
     private let toConversion: [Double]
@@ -19,16 +27,41 @@ public struct MarkovModel: Sendable {
     public let totalConversions: Double
     public let totalValue: Double
 
-    public init(_ journeys: [Journey]) {
+    /// The model of these journeys; `order` is clamped to at least 1.
+    public init(_ journeys: [Journey], order: Int = 1) {
+        let order = max(1, order)
         var index: [String: Int] = [:]
         var channels: [String] = []
+        var stateIndex: [[Int]: Int] = [:]
+        var states: [[Int]] = []
+        var paths: [(states: [Int], journey: Journey)] = []
         for journey in journeys {
-            for touch in journey.touches where index[touch.channel] == nil {
-                index[touch.channel] = channels.count
-                channels.append(touch.channel)
+            var path: [Int] = []
+            for touch in journey.touches {
+                let channel: Int
+                if let known = index[touch.channel] {
+                    channel = known
+                } else {
+                    channel = channels.count
+                    index[touch.channel] = channel
+                    channels.append(touch.channel)
+                }
+                if path.last != channel { path.append(channel) }
             }
+            var statePath: [Int] = []
+            for position in path.indices {
+                let key = Array(path[max(0, position - order + 1)...position])
+                if let known = stateIndex[key] {
+                    statePath.append(known)
+                } else {
+                    stateIndex[key] = states.count
+                    statePath.append(states.count)
+                    states.append(key)
+                }
+            }
+            paths.append((statePath, journey))
         }
-        let n = channels.count
+        let n = states.count
         var between = [[Double]](repeating: [Double](repeating: 0, count: n), count: n)
         var fromStart = [Double](repeating: 0, count: n)
         var toConversion = [Double](repeating: 0, count: n)
@@ -37,12 +70,7 @@ public struct MarkovModel: Sendable {
         var endingConversions = [Double](repeating: 0, count: n)
         var totalConversions = 0.0
         var totalValue = 0.0
-        for journey in journeys {
-            var path: [Int] = []
-            for touch in journey.touches {
-                let state = index[touch.channel]!
-                if path.last != state { path.append(state) }
-            }
+        for (path, journey) in paths {
             guard let first = path.first, let last = path.last else { continue }
             let weight = journey.conversions + journey.nulls
             fromStart[first] += weight
@@ -54,7 +82,13 @@ public struct MarkovModel: Sendable {
             totalConversions += journey.conversions
             totalValue += journey.value
         }
+        var statesOfChannel = [[Int]](repeating: [], count: channels.count)
+        for (state, key) in states.enumerated() {
+            for channel in Set(key) { statesOfChannel[channel].append(state) }
+        }
         self.channels = channels
+        self.order = order
+        self.statesOfChannel = statesOfChannel
         self.between = between
         self.fromStart = fromStart
         self.toConversion = toConversion
@@ -64,38 +98,38 @@ public struct MarkovModel: Sendable {
         self.totalValue = totalValue
     }
 
-    /// For each channel, the probability of converting with it as the last channel (W_c), with `removed` sent to
-    /// null: the expected visits to c from start times c's probability of converting next.
-    func lastChannelConversion(removing removed: Int?) -> [Double] {
-        let n = channels.count
+    /// For each state, the probability of converting with it as the last state (W_s), with the `removed` states sent
+    /// to null: the expected visits to s from start times s's probability of converting next.
+    func lastStateConversion(removing removed: Set<Int>) -> [Double] {
+        let n = fromStart.count
         let startTotal = fromStart.reduce(0, +)
         guard startTotal > 0 else { return [Double](repeating: 0, count: n) }
-        // Expected visits v solve v_j = start_j + Σ_i v_i·P(i→j), with nothing entering a removed channel.
+        // Expected visits v solve v_j = start_j + Σ_i v_i·P(i→j), with nothing entering a removed state.
         var matrix = [[Double]](repeating: [Double](repeating: 0, count: n + 1), count: n)
         var outTotals = [Double](repeating: 0, count: n)
         for i in 0..<n { outTotals[i] = between[i].reduce(0, +) + toConversion[i] + toNull[i] }
         for j in 0..<n {
             matrix[j][j] = 1
-            if j == removed { continue }
+            if removed.contains(j) { continue }
             matrix[j][n] = fromStart[j] / startTotal
-            for i in 0..<n where i != removed && outTotals[i] > 0 {
+            for i in 0..<n where !removed.contains(i) && outTotals[i] > 0 && between[i][j] != 0 {
                 matrix[j][i] -= between[i][j] / outTotals[i]
             }
         }
         let visits = Self.solve(&matrix)
-        return (0..<n).map { c in
-            c == removed || outTotals[c] == 0 ? 0 : visits[c] * toConversion[c] / outTotals[c]
+        return (0..<n).map { s in
+            removed.contains(s) || outTotals[s] == 0 ? 0 : visits[s] * toConversion[s] / outTotals[s]
         }
     }
 
     /// Removal effects, and conversions and value shared in proportion to them, per channel.
     public func attribute() -> [String: MarkovCredit] {
-        let base = lastChannelConversion(removing: nil)
+        let base = lastStateConversion(removing: [])
         let baseConversion = base.reduce(0, +)
         let baseValue = zip(base, meanValue).map(*).reduce(0, +)
         var effects: [(conversion: Double, value: Double)] = []
         for k in channels.indices {
-            let without = lastChannelConversion(removing: k)
+            let without = lastStateConversion(removing: Set(statesOfChannel[k]))
             let conversion = baseConversion > 0 ? 1 - without.reduce(0, +) / baseConversion : 0
             let value = baseValue > 0 ? 1 - zip(without, meanValue).map(*).reduce(0, +) / baseValue : 0
             effects.append((conversion, value))

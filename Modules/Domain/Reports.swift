@@ -95,4 +95,30 @@ public protocol ReportStore: Sendable {
     ) async throws -> Accumulator
     /// How many leads in `scope` are at each temperature, per group.
     func temperatureCounts(scope: ReportScope) async throws -> [TemperatureCount]
+    /// For each of these leads that moved or has a score: its first move to each stage (with the value the move
+    /// carried) and its temperature. What attribution and the source and value reports read beside the events.
+    func stageAndScoreFacts(of leadIDs: [Lead.ID]) async throws -> [Lead.ID: LeadReportFacts]
+}
+
+/// A lead's first move to each stage and its current temperature.
+public struct LeadReportFacts: Sendable, Hashable {
+    public var firstMoves: [Stage: StageReach]
+    /// `nil`: not scored.
+    public var temperature: Temperature?
+
+    public init(firstMoves: [Stage: StageReach] = [:], temperature: Temperature? = nil) {
+        self.firstMoves = firstMoves
+        self.temperature = temperature
+    }
+}
+
+/// When a lead first moved to a stage, and the value that move carried (a deal's amount).
+public struct StageReach: Sendable, Hashable {
+    public var at: Date
+    public var value: Double?
+
+    public init(at: Date, value: Double?) {
+        self.at = at
+        self.value = value
+    }
 }

@@ -1,4 +1,4 @@
-public import Domain
+import Domain
 
 /// A parsed and validated criteria document: how leads are judged.
 public struct Criteria: Sendable, Hashable {
@@ -14,8 +14,10 @@ public struct Criteria: Sendable, Hashable {
     public var disqualify: [DisqualifyRule]
     /// The funnel's path, exits and automation rules (``FunnelDefinition/standard`` when the document has none).
     public var funnel: FunnelDefinition
-    /// The document's `channels` and `conversion` sections, kept as written for the modules that read them.
-    public var sections: [String: JSONValue]
+    /// Channel rules tried before the default grouping (`channels:`).
+    public var channels: [ChannelRule]
+    /// What a conversion is, for attribution and the value report (``ConversionDefinition/standard`` without one).
+    public var conversion: ConversionDefinition
 
     public init(
         thresholds: Thresholds = Thresholds(),
@@ -24,7 +26,8 @@ public struct Criteria: Sendable, Hashable {
         engagement: [EngagementRule] = [],
         disqualify: [DisqualifyRule] = [],
         funnel: FunnelDefinition = .standard,
-        sections: [String: JSONValue] = [:]
+        channels: [ChannelRule] = [],
+        conversion: ConversionDefinition = .standard
     ) {
         self.thresholds = thresholds
         self.grades = grades
@@ -32,7 +35,8 @@ public struct Criteria: Sendable, Hashable {
         self.engagement = engagement
         self.disqualify = disqualify
         self.funnel = funnel
-        self.sections = sections
+        self.channels = channels
+        self.conversion = conversion
     }
 }
 

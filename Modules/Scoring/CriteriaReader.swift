@@ -51,9 +51,25 @@ struct CriteriaReader {
             case "engagement": criteria.engagement = readList(value, section: key) { $0.readEngagementRule($1) }
             case "disqualify": criteria.disqualify = readList(value, section: key) { $0.readDisqualifyRule($1) }
             case "funnel": criteria.funnel = readFunnel(value) ?? .standard
-            case "channels", "conversion": criteria.sections[key] = value.json
+            case "channels": criteria.channels = readChannels(value)
+            case "conversion": criteria.conversion = readConversion(value)
             default:
                 problem(keyLine, nil, "unknown section '\(key)' (expected \(Self.sections.joined(separator: ", ")))")
+            }
+        }
+        if let stage = criteria.conversion.stage, !criteria.funnel.stages.contains(stage) {
+            // The default stage quietly drops out of a funnel without it; a stage the document names must exist.
+            let section = pairs.first { $0.key == "conversion" }?.value
+            if case .mapping(let fields, _)? = section, let named = fields.first(where: { $0.key == "stage" }) {
+                problem(
+                    named.value.line,
+                    nil,
+                    "conversion.stage '\(stage.rawValue)' is not a stage of the funnel's path"
+                )
+            }
+            criteria.conversion.stage = nil
+            if criteria.conversion.event == nil, section != nil {
+                problem(section?.line, nil, "conversion needs a stage, an event, or both")
             }
         }
         return criteria

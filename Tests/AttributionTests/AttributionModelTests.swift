@@ -48,6 +48,20 @@ enum Fixtures {
     }
 }
 
+/// The fixtures' stand-in milestones for W-shaped: the lead-creation touch is the first `email` or `webinar` touch
+/// that is neither first nor last; the opportunity-creation touch is the last.
+func withFixtureMilestones(_ touches: [Touch]) -> [Touch] {
+    var touches = touches
+    guard let last = touches.indices.last else { return touches }
+    if let lead = touches.indices.first(where: {
+        $0 > 0 && $0 < last && ["email", "webinar"].contains(touches[$0].channel)
+    }) {
+        touches[lead].milestones.insert(.leadCreation)
+    }
+    touches[last].milestones.insert(.opportunityCreation)
+    return touches
+}
+
 func close(_ a: Double, _ b: Double, relative: Double) -> Bool {
     abs(a - b) <= relative * max(abs(a), abs(b), 1e-12)
 }
@@ -62,12 +76,15 @@ struct AttributionModelTests {
         let models: [(String, HeuristicModel)] = [
             ("first", .firstTouch), ("last", .lastTouch), ("last_non_direct", .lastNonDirect), ("linear", .linear),
             ("position_40_20_40", .positionBased), ("time_decay_7d", .timeDecay(halfLifeHours: 168)),
+            ("w_shaped_30_30_30_10", .wShaped),
         ]
         for item in cases {
             let channels = try #require(item["channels"] as? [String])
             let hours = try #require(item["hours_to_conv"] as? [Double])
             let credit = try #require(item["credit_per_touch"] as? [String: [Double]])
-            let touches = zip(channels, hours).map { Touch(channel: $0, hoursBeforeConversion: $1) }
+            let touches = withFixtureMilestones(
+                zip(channels, hours).map { Touch(channel: $0, hoursBeforeConversion: $1) }
+            )
             for (name, model) in models {
                 let expected = try #require(credit[name])
                 let shares = model.shares(of: touches)
@@ -80,13 +97,18 @@ struct AttributionModelTests {
         }
     }
 
-    @Test("journeys_1k: first, last, last non-direct, linear, position-based and time decay at 1e-9")
+    @Test("journeys_1k: first, last, last non-direct, linear, position-based, time decay and W-shaped at 1e-9")
     func gaStyleHeuristics() throws {
-        let journeys = try Fixtures.rawJourneys()
+        let journeys = try Fixtures.rawJourneys().map { journey in
+            var journey = journey
+            journey.touches = withFixtureMilestones(journey.touches)
+            return journey
+        }
         let expected = try Fixtures.table("journeys_1k__ga_style_heuristics.csv")
         let models: [(String, HeuristicModel)] = [
             ("first", .firstTouch), ("last", .lastTouch), ("last_non_direct", .lastNonDirect), ("linear", .linear),
             ("position_40_20_40", .positionBased), ("time_decay_7d", .timeDecay(halfLifeHours: 168)),
+            ("w_shaped_30_30_30_10", .wShaped),
         ]
         for (name, model) in models {
             let credit = model.attribute(journeys)

@@ -122,6 +122,60 @@ struct ValidationTests {
         )
         #expect(criteria.engagement.first?.halfLife == seconds)
     }
+    @Test("channels and conversion: typed, matched on events, every problem with its line")
+    func channelsAndConversion() throws {
+        let criteria = try Criteria(
+            parsing: """
+                channels:
+                  - { channel: partner, where: { field: context.campaign.source, in: [acme-partners, resellerx] } }
+                  - { channel: Events, event: [webinar_attended, booth_visited] }
+                conversion: { stage: opportunity, event: null, lookback: 30d }
+                """
+        )
+        #expect(criteria.channels.map(\.channel) == ["partner", "events"])
+        #expect(criteria.conversion == ConversionDefinition(stage: .opportunity, event: nil, lookback: 2_592_000))
+        func event(_ type: String, context: JSONObject = [:]) -> Event {
+            Event(
+                id: Event.ID(1),
+                messageID: MessageID("m"),
+                leadID: nil,
+                anonymousID: AnonymousID("v"),
+                type: EventType(type),
+                properties: [:],
+                context: context,
+                timestamp: .now,
+                receivedAt: .now
+            )
+        }
+        let partner: JSONObject = ["campaign": .object(["source": "ResellerX"])]
+        #expect(criteria.channels[0].matches(event("page_viewed", context: partner)))
+        #expect(!criteria.channels[0].matches(event("page_viewed")))
+        #expect(criteria.channels[1].matches(event("booth_visited")) && !criteria.channels[1].matches(event("x")))
+        #expect(try Criteria(parsing: "thresholds: { warm: 1, hot: 2 }").conversion == .standard)
+        // A funnel without `customer` quietly drops the default stage; events still convert.
+        let custom = try Criteria(parsing: "funnel: { stages: [new, won], rules: null }")
+        #expect(custom.conversion.stage == nil && custom.conversion.event == "order_completed")
+
+        let found = problems(
+            """
+            channels:
+              - { channel: "bad name", event: x }
+              - { channel: ok }
+              - { channel: ok, colour: red, where: { field: a, eq: 1 } }
+            conversion:
+              stage: nowhere
+              lookback: 90
+              value: [a]
+            """
+        )
+        #expect(found.map(\.line) == [2, 3, 4, 6, 7, 8], "\(found)")
+        #expect(found[0].message.contains("channel name") && found[0].rule == "channels.1")
+        #expect(found[1].message.contains("needs event, where, or both"))
+        #expect(found[2].message.contains("unknown key 'colour'"))
+        #expect(found[3].message.contains("'nowhere' is not a stage"))
+        #expect(found[4].message.contains("conversion.lookback"))
+        #expect(problems("conversion: { stage: null, event: null }").first?.message.contains("needs a stage") == true)
+    }
 }
 
 enum SpecExample {
@@ -161,4 +215,5 @@ enum SpecExample {
           - id: student
             if: { field: job_title, contains: student }
         """
+
 }

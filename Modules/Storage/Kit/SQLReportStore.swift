@@ -76,6 +76,38 @@ struct SQLReportStore: ReportStore {
         }
     }
 
+    func stageAndScoreFacts(of leadIDs: [Lead.ID]) async throws -> [Lead.ID: LeadReportFacts] {
+        guard !leadIDs.isEmpty else { return [:] }
+        let ids = leadIDs.map { SQLValue.uuid($0.rawValue) }
+        return try await executor.read { connection in
+            var facts: [Lead.ID: LeadReportFacts] = [:]
+            let moves = try connection.query(chunking: ids) {
+                "SELECT lead_id, to_stage, at, value FROM stage_transitions WHERE lead_id IN (\($0)) ORDER BY at, id"
+            }
+            for row in moves {
+                let lead = Lead.ID(try row.uuid(0))
+                let stage = Stage(try row.string(1))
+                if facts[lead]?.firstMoves[stage] == nil {
+                    facts[lead, default: LeadReportFacts()].firstMoves[stage] = StageReach(
+                        at: try row.date(2),
+                        value: try row.optionalDouble(3)
+                    )
+                }
+            }
+            let scores = try connection.query(chunking: ids) {
+                "SELECT lead_id, temperature FROM scores WHERE lead_id IN (\($0))"
+            }
+            for row in scores {
+                let text = try row.string(1)
+                guard let temperature = Temperature(rawValue: text) else {
+                    throw StoreError.schema("a stored score has the unknown temperature '\(text)'")
+                }
+                facts[Lead.ID(try row.uuid(0)), default: LeadReportFacts()].temperature = temperature
+            }
+            return facts
+        }
+    }
+
     private static func scopeConditions(_ scope: ReportScope, parameters: inout [SQLValue]) -> [String] {
         var conditions: [String] = []
         if let from = scope.enteredFrom {

@@ -1,0 +1,352 @@
+public import Attribution
+public import Domain
+public import Foundation
+public import Funnel
+import Scoring
+
+/// Attribution, the source report and the value report over the stored leads (SPEC §4). Each streams every lead
+/// with its events, a batch at a time (memory holds a batch and the report's sums, never the whole set), and reads
+/// the active criteria's channel rules and conversion definition.
+public struct SourceReporting: Sendable {
+    let storage: any Storage
+    let cache: CriteriaCache
+    /// Leads read per batch.
+    static let batchSize = 500
+
+    public init(storage: any Storage, cache: CriteriaCache) {
+        self.storage = storage
+        self.cache = cache
+    }
+
+    /// Conversions of the period and their value, credited per channel (or campaign) under the request's model.
+    public func attribution(_ request: SourceReportRequest, now: Date = Date()) async throws -> AttributionReport {
+        let period = request.period(now: now)
+        let criteria = try await activeCriteria()
+        let lookback = criteria.conversion.lookback
+        var accumulator = AttributionAccumulator(model: request.model)
+        var report = AttributionReport(model: request.model, label: request.label, period: period)
+        try await forEachHistory(criteria) { history in
+            guard let journey = history.journey(period: period, lookback: lookback, label: request.label) else {
+                return
+            }
+            report.journeys += 1
+            report.conversions += journey.conversions
+            report.value += journey.value
+            if journey.touches.isEmpty {
+                report.unattributedConversions += journey.conversions
+                report.unattributedValue += journey.value
+            } else {
+                accumulator.add(journey)
+            }
+        }
+        report.channels = accumulator.result()
+        return report
+    }
+
+    /// The source report of the period: leads, MQLs, customers, attributed conversions and revenue, costs and their
+    /// ratios per channel (or campaign).
+    public func sources(_ request: SourceReportRequest, now: Date = Date()) async throws -> SourcesReportResult {
+        let period = request.period(now: now)
+        let criteria = try await activeCriteria()
+        var report = SourceReport(
+            model: request.model,
+            label: request.label,
+            period: period,
+            lookback: criteria.conversion.lookback
+        )
+        try await forEachHistory(criteria) { report.add($0) }
+        let (costs, currency) = try await costsByGroup(period: period, label: request.label)
+        return SourcesReportResult(
+            model: request.model,
+            label: request.label,
+            period: period,
+            currency: currency,
+            unattributedConversions: report.unattributedConversions,
+            unattributedValue: report.unattributedValue,
+            rows: report.rows(costs: costs)
+        )
+    }
+
+    /// Repeat purchases, order value and lifetime value of the customers whose first conversion falls in the period,
+    /// by acquisition channel or campaign and by cohort.
+    public func value(_ request: ValueReportRequest, now: Date = Date()) async throws -> [ValueRow] {
+        let period = ReportPeriod(start: request.scope.enteredFrom, end: request.scope.enteredBefore ?? now)
+        let criteria = try await activeCriteria()
+        var report = ValueReport(period: period)
+        let label: AttributionLabel? =
+            switch request.scope.grouping {
+            case .channel?: .channel
+            case .campaign?: .campaign
+            default: nil
+            }
+        let cohort = request.cohort
+        try await forEachHistory(criteria) { history in
+            report.add(history, group: label.map { SourceReport.group(of: history, label: $0) }) { at in
+                cohort?.start(of: at)
+            }
+        }
+        return report.rows()
+    }
+
+    private func activeCriteria() async throws -> Criteria {
+        try await cache.active(in: storage)?.criteria ?? Criteria()
+    }
+
+    /// Every stored lead's history, a batch of leads at a time.
+    private func forEachHistory(_ criteria: Criteria, _ body: (LeadHistory) throws -> Void) async throws {
+        let builder = LeadHistoryBuilder(criteria: criteria)
+        var batch: [LeadWithEvents] = []
+        func flush() async throws {
+            let facts = try await storage.reports.stageAndScoreFacts(of: batch.map(\.lead.id))
+            for item in batch { try body(builder.history(item, facts: facts[item.lead.id] ?? LeadReportFacts())) }
+            batch.removeAll(keepingCapacity: true)
+        }
+        for try await item in storage.events.scanLeadsWithEvents(batchSize: Self.batchSize) {
+            batch.append(item)
+            if batch.count == Self.batchSize { try await flush() }
+        }
+        if !batch.isEmpty { try await flush() }
+    }
+
+    /// Each group's costs over the period, prorated by day, and their currency. Grouped by campaign, costs without
+    /// one go to `(not set)`.
+    private func costsByGroup(period: ReportPeriod, label: AttributionLabel) async throws -> ([String: Double], String?)
+    {
+        let firstDay = period.start.map(Self.day)
+        let lastDay = Self.day(period.end.addingTimeInterval(-1e-6))
+        let costs = try await storage.costs.list(from: firstDay, to: lastDay)
+        let currencies = Set(costs.map(\.currency))
+        guard currencies.count <= 1 else {
+            throw SourceReportError(
+                "costs are in several currencies (\(currencies.sorted().joined(separator: ", "))): import them in one"
+            )
+        }
+        var byGroup: [String: Double] = [:]
+        for cost in costs {
+            guard let start = WireFormat.reportBound(cost.start.rawValue, isEnd: false),
+                let end = WireFormat.reportBound(cost.end.rawValue, isEnd: false)
+            else { continue }
+            let group = label == .channel ? cost.channel : cost.campaign ?? Touchpoint.noCampaign
+            let amount = NSDecimalNumber(decimal: cost.amount).doubleValue
+            byGroup[group, default: 0] += CostShare.amount(amount, from: start, through: end, in: period)
+        }
+        return (byGroup, currencies.first)
+    }
+
+    static func day(_ date: Date) -> Day {
+        let seconds = Int64(floor(date.timeIntervalSince1970))
+        let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
+        // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+        let z = days + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let doe = z - era * 146_097
+        let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        let dayOfMonth = doy - (153 * mp + 2) / 5 + 1
+        let month = mp < 10 ? mp + 3 : mp - 9
+        let year = yoe + era * 400 + (month <= 2 ? 1 : 0)
+        let text = String(format: "%04lld-%02lld-%02lld", year, month, dayOfMonth)
+        return Day(rawValue: text) ?? Day(rawValue: "1970-01-01")!
+    }
+}
+
+/// A source or attribution report Calor cannot produce, said in a sentence.
+public struct SourceReportError: Error, Sendable, Hashable, CustomStringConvertible {
+    public var description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// What an attribution or source report covers: the conversions of a period (and, for the source report, the leads
+/// created in it), the model, and whether touches count as channels or campaigns.
+public struct SourceReportRequest: Sendable, Hashable {
+    public var model: AttributionModel
+    public var label: AttributionLabel
+    public var from: Date?
+    public var to: Date?
+
+    public init(model: AttributionModel, label: AttributionLabel = .channel, from: Date? = nil, to: Date? = nil) {
+        self.model = model
+        self.label = label
+        self.from = from
+        self.to = to
+    }
+
+    /// The request the report parameters' texts name (the API's query parameters, the CLI's options): `model`
+    /// (default `markov`), `from`/`to` as for every report, `by` `channel` or `campaign`, `half_life` for
+    /// `time_decay` (default 7d) and `order` for `markov` (1 to 4, default 1).
+    public init(
+        model: String?,
+        from: String?,
+        to: String?,
+        by: String?,
+        halfLife: String? = nil,
+        order: String? = nil
+    ) throws(ReportParameterError) {
+        let scope = try ReportScope(from: from, to: to, by: nil)
+        var halfLifeHours = 168.0
+        if let halfLife {
+            guard let seconds = Criteria.durationSeconds(halfLife) else {
+                throw ReportParameterError(parameter: "half_life", detail: "must be a duration such as 7d or 36h")
+            }
+            halfLifeHours = seconds / 3_600
+        }
+        var markovOrder = 1
+        if let order {
+            guard let number = Int(order), (1...4).contains(number) else {
+                throw ReportParameterError(parameter: "order", detail: "must be a whole number from 1 to 4")
+            }
+            markovOrder = number
+        }
+        let name = model ?? "markov"
+        guard let parsed = AttributionModel(name: name, halfLifeHours: halfLifeHours, markovOrder: markovOrder) else {
+            throw ReportParameterError(
+                parameter: "model",
+                detail: "must be one of \(AttributionModel.names.joined(separator: ", ")), not '\(name)'"
+            )
+        }
+        let label: AttributionLabel
+        switch by {
+        case nil, "channel"?: label = .channel
+        case "campaign"?: label = .campaign
+        case let other?:
+            throw ReportParameterError(parameter: "by", detail: "must be channel or campaign, not '\(other)'")
+        }
+        self.init(model: parsed, label: label, from: scope.enteredFrom, to: scope.enteredBefore)
+    }
+
+    func period(now: Date) -> ReportPeriod {
+        ReportPeriod(start: from, end: to ?? now)
+    }
+}
+
+/// What the value report covers: customers whose first conversion falls in `scope`'s period, grouped by
+/// acquisition channel or campaign, and by cohort.
+public struct ValueReportRequest: Sendable, Hashable {
+    public var scope: ReportScope
+    public var cohort: Cohort?
+
+    public init(scope: ReportScope = ReportScope(), cohort: Cohort? = nil) {
+        self.scope = scope
+        self.cohort = cohort
+    }
+
+    /// From the report parameters' texts: `from`, `to`, `by` (`channel` or `campaign`) and `cohort` (`week` or
+    /// `month`).
+    public init(from: String?, to: String?, by: String?, cohort: String?) throws(ReportParameterError) {
+        let scope = try ReportScope(from: from, to: to, by: nil)
+        var grouping: LeadGrouping?
+        switch by {
+        case nil: grouping = nil
+        case "channel"?: grouping = .channel
+        case "campaign"?: grouping = .campaign
+        case let other?:
+            throw ReportParameterError(parameter: "by", detail: "must be channel or campaign, not '\(other)'")
+        }
+        var parsedCohort: Cohort?
+        if let cohort {
+            guard let value = Cohort(rawValue: cohort) else {
+                throw ReportParameterError(parameter: "cohort", detail: "must be week or month, not '\(cohort)'")
+            }
+            parsedCohort = value
+        }
+        self.init(
+            scope: ReportScope(enteredFrom: scope.enteredFrom, enteredBefore: scope.enteredBefore, grouping: grouping),
+            cohort: parsedCohort
+        )
+    }
+}
+
+/// The attribution report: totals of the period's journeys and each channel's (or campaign's) credit.
+public struct AttributionReport: Sendable, Hashable {
+    public var model: AttributionModel
+    public var label: AttributionLabel
+    public var period: ReportPeriod
+    /// Converting and null journeys of the period.
+    public var journeys = 0
+    public var conversions = 0.0
+    public var value = 0.0
+    /// Conversions with no touch in their lookback window: in the totals, credited to nobody.
+    public var unattributedConversions = 0.0
+    public var unattributedValue = 0.0
+    public var channels: [AttributedChannel] = []
+
+    public init(model: AttributionModel, label: AttributionLabel, period: ReportPeriod) {
+        self.model = model
+        self.label = label
+        self.period = period
+    }
+}
+
+/// The source report with the currency its costs are in (`nil` when no cost was imported for the period).
+public struct SourcesReportResult: Sendable, Hashable {
+    public var model: AttributionModel
+    public var label: AttributionLabel
+    public var period: ReportPeriod
+    public var currency: String?
+    public var unattributedConversions: Double
+    public var unattributedValue: Double
+    public var rows: [SourceRow]
+}
+
+/// Builds a lead's ``LeadHistory`` from its stored events and stage moves under the active criteria: which events
+/// are touchpoints (the document's channel rules first, then the default grouping), its conversion and orders, and
+/// the stages it reached (reaching a later stage of the path passes the earlier ones).
+struct LeadHistoryBuilder: Sendable {
+    let criteria: Criteria
+
+    func history(_ item: LeadWithEvents, facts: LeadReportFacts) -> LeadHistory {
+        let conversion = criteria.conversion
+        let path = criteria.funnel.stages
+        var touches: [Touchpoint] = []
+        var orders: [Attribution.Conversion] = []
+        for event in item.events {
+            if let type = conversion.event, event.type.rawValue == type {
+                orders.append(
+                    Attribution.Conversion(
+                        at: event.timestamp,
+                        value: Self.number(event.properties[conversion.valueProperty]) ?? 0
+                    )
+                )
+            }
+            let signals = TouchSignals(event)
+            if let channel = criteria.channels.first(where: { $0.matches(event) })?.channel
+                ?? DefaultChannelGrouping.channel(for: signals)
+            {
+                touches.append(Touchpoint(at: event.timestamp, channel: channel, campaign: signals.campaign))
+            }
+        }
+        /// The first time the lead reached `stage`, counting moves to later stages of the path, with that move.
+        func reached(_ stage: Stage) -> StageReach? {
+            guard let index = path.firstIndex(of: stage) else { return nil }
+            return path[index...].compactMap { facts.firstMoves[$0] }.min { $0.at < $1.at }
+        }
+        var first = orders.first
+        if let stage = conversion.stage, let reach = reached(stage), first.map({ reach.at < $0.at }) ?? true {
+            first = Attribution.Conversion(at: reach.at, value: reach.value ?? 0)
+        }
+        if orders.isEmpty, let first { orders = [first] }
+        let source = item.lead.source
+        return LeadHistory(
+            createdAt: item.lead.createdAt,
+            acquisitionChannel: source?.channel ?? touches.first?.channel,
+            acquisitionCampaign: source?.campaign ?? (source?.channel == nil ? touches.first?.campaign : nil),
+            touches: touches,
+            conversion: first,
+            orders: orders,
+            opportunityAt: reached(.opportunity)?.at,
+            reachedMQL: reached(.mql) != nil,
+            isHot: facts.temperature == .hot
+        )
+    }
+
+    /// A number, or a numeric string.
+    static func number(_ value: JSONValue?) -> Double? {
+        switch value {
+        case .number(let number)?: return number.isFinite ? number : nil
+        case .string(let text)?:
+            return Double(text.trimmingCharacters(in: .whitespaces)).flatMap { $0.isFinite ? $0 : nil }
+        default: return nil
+        }
+    }
+}
