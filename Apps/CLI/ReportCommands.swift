@@ -8,8 +8,12 @@ import Funnel
 struct ReportCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "report",
-        abstract: "Reports: the funnel, the temperature scorecard of each source, attribution.",
-        subcommands: [FunnelReportCommand.self, TemperaturesReportCommand.self, AttributionReportCommand.self]
+        abstract:
+            "Reports: the funnel, the temperature scorecard, attribution, sources (cost and ROI), customer value.",
+        subcommands: [
+            FunnelReportCommand.self, TemperaturesReportCommand.self, AttributionReportCommand.self,
+            SourcesReportCommand.self, ValueReportCommand.self,
+        ]
     )
 }
 
@@ -158,39 +162,68 @@ func days(_ seconds: Double?) -> String {
 struct AttributionReportCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "attribution",
-        abstract: "Attribute conversions and value to channels under a model.",
+        abstract: "Attribute conversions and value to channels (or campaigns) under a model.",
         discussion: """
-            With --paths, reads a ChannelAttribution path file (path;total_conversions;total_conversion_value;\
-            total_null, channels joined by '>') and needs no database; it prints ChannelAttribution's columns, and \
-            for markov the removal effects too. Models for path files: first_touch, last_touch, last_non_direct, \
-            linear, position_based, markov, shapley (time_decay needs touch times, which path files do not carry). \
-            Attribution from the database is not built yet.
+            From the database: the conversions of the period (--from, --to) and the journeys of the leads that had             not converted by its end, under the active criteria's channel rules and conversion definition. With             --paths, reads a ChannelAttribution path file (path;total_conversions;total_conversion_value;total_null,             channels joined by '>') and needs no database; it prints ChannelAttribution's columns, and for markov the             removal effects too (time_decay and w_shaped need touch times and milestones, which path files do not             carry). See docs/attribution.md.
             """
     )
 
-    enum Model: String, CaseIterable {
-        case firstTouch = "first_touch"
-        case lastTouch = "last_touch"
-        case lastNonDirect = "last_non_direct"
-        case linear
-        case positionBased = "position_based"
-        case timeDecay = "time_decay"
-        case markov
-        case shapley
-    }
-
     @OptionGroup var global: GlobalOptions
     @Option(help: "A ChannelAttribution path file to attribute, instead of the database.") var paths: String?
-    @Option(
-        help: "first_touch, last_touch, last_non_direct, linear, position_based, time_decay, markov or shapley.",
-        transform: { try choice($0, Model.init(rawValue:), Model.allCases.map(\.rawValue)) }
-    )
-    var model: Model = .markov
+    @OptionGroup var model: ModelOptions
+    @Option(help: "Conversions from this day (YYYY-MM-DD, UTC) or RFC 3339 time.") var from: String?
+    @Option(help: "Conversions up to this day (included) or before this time; default now.") var to: String?
+    @Option(help: "channel or campaign.") var by: String?
     @Option(help: "table, json or csv.", transform: OutputFormat.parse) var format: OutputFormat = .table
 
     func run() async throws {
+        let request = try option { () throws(ReportParameterError) in
+            try SourceReportRequest(
+                model: model.model,
+                from: from,
+                to: to,
+                by: by,
+                halfLife: model.halfLife,
+                order: model.order
+            )
+        }
         guard let paths else {
-            throw CommandFailure("attribution from the database is not built yet; give a path file with --paths")
+            let storage = try await global.openStorage()
+            let report = try await storage.using { storage in
+                try await SourceReporting(storage: storage, cache: CriteriaCache()).attribution(request)
+            }
+            if format == .json {
+                print(WireFormat.attributionReport(report).jsonText)
+                return
+            }
+            var columns = [report.label.rawValue, "conversions", "value"]
+            if case .markov = report.model { columns += ["removal_effect_conversion", "removal_effect_value"] }
+            var table = TextTable(columns)
+            for row in report.channels {
+                let effects = [row.removalEffectConversion, row.removalEffectValue].compactMap { $0 }
+                table.add(
+                    [row.channel] + ([row.conversions, row.value] + effects).map { number($0, csv: format == .csv) }
+                )
+            }
+            print(format == .csv ? table.csv : table.text)
+            if format == .table {
+                print(
+                    "\(report.journeys) journeys, \(number(report.conversions, csv: false)) conversions worth "
+                        + "\(number(report.value, csv: false)); unattributed (no touch in the lookback window): "
+                        + "\(number(report.unattributedConversions, csv: false))"
+                )
+            }
+            return
+        }
+        guard from == nil, to == nil, by == nil else {
+            throw ValidationError("--from, --to and --by apply to the database, not to --paths")
+        }
+        switch request.model {
+        case .heuristic(.timeDecay), .heuristic(.wShaped):
+            throw CommandFailure(
+                "\(request.model.name) needs each touch's time and milestones, which a path file does not carry"
+            )
+        default: break
         }
         let text: String
         do {
@@ -205,49 +238,185 @@ struct AttributionReportCommand: AsyncParsableCommand {
             throw CommandFailure("\(paths), \(error.description)")
         }
         var columns = ["channel_name", "total_conversions", "total_conversion_value"]
-        var rows: [(channel: String, values: [Double])] = []
-        switch model {
-        case .markov:
+        if case .markov = request.model {
             columns += ["removal_effects_conversion", "removal_effects_conversion_value"]
-            rows = MarkovModel(journeys).attribute().map { channel, credit in
-                (
-                    channel,
-                    [credit.conversions, credit.value, credit.removalEffectConversion, credit.removalEffectValue]
-                )
-            }
-        case .shapley:
-            rows = ShapleyModel.attribute(journeys).map { ($0, [$1.conversions, $1.value]) }
-        case .timeDecay:
-            throw CommandFailure("time_decay needs each touch's time, which a path file does not carry")
-        case .firstTouch, .lastTouch, .lastNonDirect, .linear, .positionBased:
-            let heuristic: HeuristicModel =
-                switch model {
-                case .firstTouch: .firstTouch
-                case .lastTouch: .lastTouch
-                case .lastNonDirect: .lastNonDirect
-                case .linear: .linear
-                default: .positionBased
-                }
-            rows = heuristic.attribute(journeys).map { ($0, [$1.conversions, $1.value]) }
         }
-        rows.sort { $0.channel < $1.channel }
+        let rows = request.model.attribute(journeys)
         if format == .json {
             let objects: [JSONValue] = rows.map { row in
-                var object: JSONObject = ["channel_name": .string(row.channel)]
-                for (name, value) in zip(columns.dropFirst(), row.values) { object[name] = .number(value) }
+                var object: JSONObject = [
+                    "channel_name": .string(row.channel), "total_conversions": .number(row.conversions),
+                    "total_conversion_value": .number(row.value),
+                ]
+                if let effect = row.removalEffectConversion { object["removal_effects_conversion"] = .number(effect) }
+                if let effect = row.removalEffectValue { object["removal_effects_conversion_value"] = .number(effect) }
                 return .object(object)
             }
-            print(JSONValue.object(["model": .string(model.rawValue), "channels": .array(objects)]).jsonText)
+            print(JSONValue.object(["model": .string(request.model.name), "channels": .array(objects)]).jsonText)
             return
         }
         var table = TextTable(columns)
         for row in rows {
-            table.add([row.channel] + row.values.map { format == .csv ? JSONValue.number($0).jsonText : decimal($0) })
+            let values =
+                [row.conversions, row.value] + [row.removalEffectConversion, row.removalEffectValue].compactMap { $0 }
+            table.add(
+                [row.channel]
+                    + values.map { format == .csv ? JSONValue.number($0).jsonText : String(format: "%.4f", $0) }
+            )
         }
         print(format == .csv ? table.csv : table.text)
     }
+}
 
-    private func decimal(_ value: Double) -> String {
-        String(format: "%.4f", value)
+/// The options that choose an attribution model.
+struct ModelOptions: ParsableArguments {
+    @Option(
+        help: """
+            first_touch, last_touch, last_non_direct, linear, position_based, time_decay, w_shaped, markov or shapley.
+            """
+    )
+    var model: String?
+    @Option(help: "time_decay's half-life (default 7d).") var halfLife: String?
+    @Option(help: "markov's order, 1 to 4 (default 1).") var order: String?
+}
+
+struct SourcesReportCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sources",
+        abstract: "Per channel or campaign: leads, MQLs, customers, attributed revenue, cost, cost per lead, ROI.",
+        discussion: """
+            Leads, MQLs, customers and hot leads count the leads created in the period, by acquisition source;             conversions and revenue are the period's, attributed under --model; costs are those imported with             `calor costs import`, prorated to the days of the period. See docs/attribution.md.
+            """
+    )
+
+    @OptionGroup var global: GlobalOptions
+    @OptionGroup var model: ModelOptions
+    @Option(help: "From this day (YYYY-MM-DD, UTC) or RFC 3339 time.") var from: String?
+    @Option(help: "Up to this day (included) or before this time; default now.") var to: String?
+    @Option(help: "channel or campaign.") var by: String?
+    @Option(help: "table, json or csv.", transform: OutputFormat.parse) var format: OutputFormat = .table
+
+    func run() async throws {
+        let request = try option { () throws(ReportParameterError) in
+            try SourceReportRequest(
+                model: model.model,
+                from: from,
+                to: to,
+                by: by,
+                halfLife: model.halfLife,
+                order: model.order
+            )
+        }
+        let storage = try await global.openStorage()
+        let report = try await storage.using { storage in
+            do {
+                return try await SourceReporting(storage: storage, cache: CriteriaCache()).sources(request)
+            } catch let error as SourceReportError {
+                throw CommandFailure(error.description)
+            }
+        }
+        if format == .json {
+            print(WireFormat.sourcesReport(report).jsonText)
+            return
+        }
+        let csv = format == .csv
+        var table = TextTable(
+            report.label.rawValue,
+            "leads",
+            "mqls",
+            "customers",
+            "hot share",
+            "conversions",
+            "revenue",
+            "cost",
+            "per lead",
+            "per mql",
+            "per customer",
+            "roi",
+            "roas"
+        )
+        for row in report.rows {
+            table.add(
+                row.group,
+                "\(row.leads)",
+                "\(row.mqls)",
+                "\(row.customers)",
+                percent(row.hotShare, csv: csv),
+                number(row.conversions, csv: csv),
+                number(row.revenue, csv: csv),
+                number(row.cost, csv: csv),
+                number(row.costPerLead, csv: csv),
+                number(row.costPerMQL, csv: csv),
+                number(row.costPerCustomer, csv: csv),
+                percent(row.roi, csv: csv),
+                number(row.roas, csv: csv)
+            )
+        }
+        print(csv ? table.csv : table.text)
+        if format == .table, let currency = report.currency { print("costs in \(currency)") }
     }
+}
+
+struct ValueReportCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "value",
+        abstract: "Repeat-purchase rate, average order value, orders per customer and lifetime value.",
+        discussion: """
+            Covers the customers whose first conversion falls in the period, by acquisition channel or campaign             (--by) and by the week or month of that first conversion (--cohort). See docs/attribution.md.
+            """
+    )
+
+    @OptionGroup var global: GlobalOptions
+    @Option(help: "Customers whose first conversion is on or after this day (YYYY-MM-DD) or time.") var from: String?
+    @Option(help: "… up to this day (included) or before this time; default now.") var to: String?
+    @Option(help: "channel or campaign.") var by: String?
+    @Option(help: "week or month.") var cohort: String?
+    @Option(help: "table, json or csv.", transform: OutputFormat.parse) var format: OutputFormat = .table
+
+    func run() async throws {
+        let request = try option { () throws(ReportParameterError) in
+            try ValueReportRequest(from: from, to: to, by: by, cohort: cohort)
+        }
+        let storage = try await global.openStorage()
+        let now = Date()
+        let rows = try await storage.using { storage in
+            try await SourceReporting(storage: storage, cache: CriteriaCache()).value(request, now: now)
+        }
+        if format == .json {
+            print(WireFormat.valueReport(rows, request: request, end: request.scope.enteredBefore ?? now).jsonText)
+            return
+        }
+        let csv = format == .csv
+        var table = TextTable(
+            "cohort",
+            by ?? "group",
+            "customers",
+            "repeat rate",
+            "orders",
+            "revenue",
+            "avg order",
+            "orders/customer",
+            "ltv"
+        )
+        for row in rows {
+            table.add(
+                row.cohort.map { String(WireFormat.time($0).prefix(10)) } ?? "",
+                row.group ?? "",
+                "\(row.customers)",
+                percent(row.repeatPurchaseRate, csv: csv),
+                "\(row.orders)",
+                number(row.revenue, csv: csv),
+                number(row.averageOrderValue, csv: csv),
+                number(row.ordersPerCustomer, csv: csv),
+                number(row.lifetimeValue, csv: csv)
+            )
+        }
+        print(csv ? table.csv : table.text)
+    }
+}
+
+/// A figure: its JSON text in CSV, two decimals in a table; empty when there is none.
+func number(_ value: Double?, csv: Bool) -> String {
+    guard let value else { return "" }
+    return csv ? JSONValue.number(value).jsonText : String(format: "%.2f", value)
 }

@@ -82,7 +82,11 @@ public func buildRouter(
         configuration: configuration
     )
     stages.addReadRoutes(to: read)
-    ReportsController(reporting: Reporting(storage: storage, cache: cache)).addRoutes(to: read)
+    ReportsController(
+        reporting: Reporting(storage: storage, cache: cache),
+        sources: SourceReporting(storage: storage, cache: cache)
+    )
+    .addRoutes(to: read)
     stages.addMoveRoutes(
         to: router.group("v1").add(
             middleware: KeyAuthenticationMiddleware(authenticator: authenticator, scope: .sales)

@@ -4,9 +4,10 @@ import Foundation
 import Funnel
 import Hummingbird
 
-/// Reports (read scope): `GET /v1/reports/funnel` and `GET /v1/reports/temperatures`.
+/// Reports (read scope): `GET /v1/reports/funnel`, `/temperatures`, `/attribution`, `/sources` and `/value`.
 struct ReportsController {
     let reporting: Reporting
+    let sources: SourceReporting
 
     func addRoutes(to group: RouterGroup<CalorRequestContext>) {
         group.get("/reports/funnel") { request, _ in
@@ -27,6 +28,62 @@ struct ReportsController {
             try parameters.refuseOthers()
             let rows = try await reporting.temperatures(scope: scope)
             return Response.json(WireFormat.temperatureScorecard(rows, grouping: scope.grouping))
+        }
+        group.get("/reports/attribution") { request, _ in
+            var parameters = QueryParameters(request.uri.queryParameters)
+            let report = try Self.sourceRequest(&parameters)
+            try parameters.refuseOthers()
+            return Response.json(WireFormat.attributionReport(try await sources.attribution(report)))
+        }
+        group.get("/reports/sources") { request, _ in
+            var parameters = QueryParameters(request.uri.queryParameters)
+            let report = try Self.sourceRequest(&parameters)
+            try parameters.refuseOthers()
+            do {
+                return Response.json(WireFormat.sourcesReport(try await sources.sources(report)))
+            } catch let error as SourceReportError {
+                throw Problem(
+                    slug: "report-unavailable",
+                    title: "Report unavailable",
+                    status: .unprocessableContent,
+                    detail: error.description
+                )
+            }
+        }
+        group.get("/reports/value") { request, _ in
+            var parameters = QueryParameters(request.uri.queryParameters)
+            let texts = (
+                from: try parameters.string("from"), to: try parameters.string("to"), by: try parameters.string("by"),
+                cohort: try parameters.string("cohort")
+            )
+            try parameters.refuseOthers()
+            let report = try Self.checked { () throws(ReportParameterError) in
+                try ValueReportRequest(from: texts.from, to: texts.to, by: texts.by, cohort: texts.cohort)
+            }
+            let now = Date()
+            let rows = try await sources.value(report, now: now)
+            return Response.json(
+                WireFormat.valueReport(rows, request: report, end: report.scope.enteredBefore ?? now)
+            )
+        }
+    }
+
+    /// `model`, `from`, `to`, `by`, `half_life` and `order`.
+    static func sourceRequest(_ parameters: inout QueryParameters) throws -> SourceReportRequest {
+        let texts = (
+            model: try parameters.string("model"), from: try parameters.string("from"), to: try parameters.string("to"),
+            by: try parameters.string("by"), halfLife: try parameters.string("half_life"),
+            order: try parameters.string("order")
+        )
+        return try checked { () throws(ReportParameterError) in
+            try SourceReportRequest(
+                model: texts.model,
+                from: texts.from,
+                to: texts.to,
+                by: texts.by,
+                halfLife: texts.halfLife,
+                order: texts.order
+            )
         }
     }
 

@@ -72,7 +72,7 @@ extension WireFormat {
         ])
     }
 
-    private static func number(_ value: Double?) -> JSONValue {
+    static func number(_ value: Double?) -> JSONValue {
         value.map { .number($0) } ?? .null
     }
 }
