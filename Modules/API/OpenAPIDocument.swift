@@ -355,6 +355,156 @@ enum OpenAPIDocument {
                 "401": { $ref: "#/components/responses/Problem" }
                 "403": { $ref: "#/components/responses/Problem" }
                 "503": { $ref: "#/components/responses/Problem" }
+          /v1/reports/attribution:
+            get:
+              tags: [reports]
+              summary: Conversions of a period and their value, credited to channels (or campaigns) under a model.
+              description: |
+                Journeys are each lead's touchpoints (events the channel rules give a channel) in the lookback window
+                before its conversion (the conversion event, or reaching the conversion stage, whichever came first);
+                leads that had not converted by the period's end give null journeys. Markov is solved exactly.
+              parameters:
+                - $ref: "#/components/parameters/AttributionModel"
+                - $ref: "#/components/parameters/ConversionsFrom"
+                - $ref: "#/components/parameters/ConversionsTo"
+                - $ref: "#/components/parameters/SourceBy"
+                - $ref: "#/components/parameters/HalfLife"
+                - $ref: "#/components/parameters/MarkovOrder"
+              responses:
+                "200":
+                  description: The totals and one row per channel (or campaign), by name.
+                  content:
+                    application/json:
+                      schema:
+                        type: object
+                        required: [model, by, from, to, journeys, conversions, value, unattributed_conversions, unattributed_value, rows]
+                        properties:
+                          model: { type: string }
+                          by: { type: string, enum: [channel, campaign] }
+                          from: { type: [string, "null"], format: date-time }
+                          to: { type: string, format: date-time }
+                          journeys: { type: integer }
+                          conversions: { type: number }
+                          value: { type: number }
+                          unattributed_conversions: { type: number }
+                          unattributed_value: { type: number }
+                          rows:
+                            type: array
+                            items:
+                              type: object
+                              required: [group, conversions, value]
+                              properties:
+                                group: { type: string }
+                                conversions: { type: number }
+                                value: { type: number }
+                                removal_effect_conversion: { type: number, description: markov only }
+                                removal_effect_value: { type: number, description: markov only }
+                "400": { $ref: "#/components/responses/Problem" }
+                "401": { $ref: "#/components/responses/Problem" }
+                "403": { $ref: "#/components/responses/Problem" }
+                "503": { $ref: "#/components/responses/Problem" }
+          /v1/reports/sources:
+            get:
+              tags: [reports]
+              summary: Per channel or campaign, leads, MQLs, customers, attributed revenue, cost and its ratios.
+              description: |
+                Leads, MQLs, customers and hot leads count the leads created in the period by acquisition source;
+                conversions and revenue are the period's, attributed under the model; cost is what was imported for
+                the source, prorated to the days of the period. Ratios are null where they would divide by zero or no
+                cost was imported.
+              parameters:
+                - $ref: "#/components/parameters/AttributionModel"
+                - $ref: "#/components/parameters/ConversionsFrom"
+                - $ref: "#/components/parameters/ConversionsTo"
+                - $ref: "#/components/parameters/SourceBy"
+                - $ref: "#/components/parameters/HalfLife"
+                - $ref: "#/components/parameters/MarkovOrder"
+              responses:
+                "200":
+                  description: One row per source, most leads first.
+                  content:
+                    application/json:
+                      schema:
+                        type: object
+                        required: [model, by, from, to, currency, unattributed_conversions, unattributed_value, rows]
+                        properties:
+                          model: { type: string }
+                          by: { type: string, enum: [channel, campaign] }
+                          from: { type: [string, "null"], format: date-time }
+                          to: { type: string, format: date-time }
+                          currency: { type: [string, "null"] }
+                          unattributed_conversions: { type: number }
+                          unattributed_value: { type: number }
+                          rows:
+                            type: array
+                            items:
+                              type: object
+                              required: [group, leads, mqls, customers, hot_leads, hot_share, conversions, revenue, cost, cost_per_lead, cost_per_mql, cost_per_customer, roi, roas]
+                              properties:
+                                group: { type: string }
+                                leads: { type: integer }
+                                mqls: { type: integer }
+                                customers: { type: integer }
+                                hot_leads: { type: integer }
+                                hot_share: { type: [number, "null"] }
+                                conversions: { type: number }
+                                revenue: { type: number }
+                                cost: { type: [number, "null"] }
+                                cost_per_lead: { type: [number, "null"] }
+                                cost_per_mql: { type: [number, "null"] }
+                                cost_per_customer: { type: [number, "null"] }
+                                roi: { type: [number, "null"] }
+                                roas: { type: [number, "null"] }
+                "400": { $ref: "#/components/responses/Problem" }
+                "401": { $ref: "#/components/responses/Problem" }
+                "403": { $ref: "#/components/responses/Problem" }
+                "422": { $ref: "#/components/responses/Problem" }
+                "503": { $ref: "#/components/responses/Problem" }
+          /v1/reports/value:
+            get:
+              tags: [reports]
+              summary: Repeat-purchase rate, average order value, orders per customer and lifetime value.
+              description: |
+                Of the customers whose first conversion falls in the period, by acquisition channel or campaign (by)
+                and by the week or month of that first conversion (cohort).
+              parameters:
+                - $ref: "#/components/parameters/ConversionsFrom"
+                - $ref: "#/components/parameters/ConversionsTo"
+                - $ref: "#/components/parameters/SourceBy"
+                - { name: cohort, in: query, schema: { type: string, enum: [week, month] } }
+              responses:
+                "200":
+                  description: One row per cohort and group.
+                  content:
+                    application/json:
+                      schema:
+                        type: object
+                        required: [by, cohort, from, to, rows]
+                        properties:
+                          by: { type: [string, "null"] }
+                          cohort: { type: [string, "null"] }
+                          from: { type: [string, "null"], format: date-time }
+                          to: { type: string, format: date-time }
+                          rows:
+                            type: array
+                            items:
+                              type: object
+                              required: [cohort, group, customers, repeat_customers, orders, revenue, repeat_purchase_rate, average_order_value, orders_per_customer, lifetime_value]
+                              properties:
+                                cohort: { type: [string, "null"], format: date-time }
+                                group: { type: [string, "null"] }
+                                customers: { type: integer }
+                                repeat_customers: { type: integer }
+                                orders: { type: integer }
+                                revenue: { type: number }
+                                repeat_purchase_rate: { type: number }
+                                average_order_value: { type: [number, "null"] }
+                                orders_per_customer: { type: number }
+                                lifetime_value: { type: number }
+                "400": { $ref: "#/components/responses/Problem" }
+                "401": { $ref: "#/components/responses/Problem" }
+                "403": { $ref: "#/components/responses/Problem" }
+                "503": { $ref: "#/components/responses/Problem" }
           /v1/criteria:
             get:
               tags: [criteria]
@@ -477,6 +627,38 @@ enum OpenAPIDocument {
               in: query
               description: Break down by first-touch channel, campaign, or a lead attribute (attributes.NAME).
               schema: { type: string, pattern: "^(channel|campaign|attributes\\.[A-Za-z0-9_-]{1,100})$" }
+            AttributionModel:
+              name: model
+              in: query
+              description: The attribution model (default markov).
+              schema:
+                type: string
+                enum: [first_touch, last_touch, last_non_direct, linear, position_based, time_decay, w_shaped, markov, shapley]
+            ConversionsFrom:
+              name: from
+              in: query
+              description: Conversions (source report, also leads created) from this day (YYYY-MM-DD, UTC) or RFC 3339 time.
+              schema: { type: string, pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}(T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2}))?$" }
+            ConversionsTo:
+              name: to
+              in: query
+              description: Up to this day (included) or before this time; later than from; default now.
+              schema: { type: string, pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}(T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2}))?$" }
+            SourceBy:
+              name: by
+              in: query
+              description: Credit channels (the default) or campaigns.
+              schema: { type: string, enum: [channel, campaign] }
+            HalfLife:
+              name: half_life
+              in: query
+              description: time_decay's half-life (default 7d).
+              schema: { type: string, pattern: "^[0-9]*[1-9][0-9]*[mhdw]$" }
+            MarkovOrder:
+              name: order
+              in: query
+              description: markov's order, how many channels a state remembers (default 1).
+              schema: { type: integer, minimum: 1, maximum: 4 }
           responses:
             Problem:
               description: An RFC 9457 problem document.

@@ -37,7 +37,7 @@ struct AttributionCLITests {
         #expect(csv.text.hasPrefix("channel_name,total_conversions,total_conversion_value\ndirect,13.29285714285714"))
     }
 
-    @Test("a bad path file, time decay on paths, and no file: one line on stderr naming the problem, exit 1")
+    @Test("a bad path file, time decay or W-shaped on paths, and no file: one line on stderr naming the problem")
     func refusals() async throws {
         let scratch = try Scratch()
         defer { scratch.remove() }
@@ -46,14 +46,18 @@ struct AttributionCLITests {
             .write(toFile: bad, atomically: true, encoding: .utf8)
         let cases: [([String], String)] = [
             (["--paths", bad], "line 3: conversions, value and nulls must be numbers ≥ 0"),
-            (["--paths", bad, "--model", "time_decay"], "line 3"),
+            (["--paths", bad, "--model", "time_decay"], "needs each touch's time"),
+            (["--paths", bad, "--model", "w_shaped"], "needs each touch's time and milestones"),
             (["--paths", scratch.path("missing.csv")], "cannot read"),
-            (["--model", "markov"], "give a path file with --paths"),
         ]
         for (arguments, message) in cases {
             let process = try RunningProcess("calor", ["report", "attribution"] + arguments)
             #expect(try await process.exitCode() == 1, "\(arguments)")
             #expect(process.text.contains(message), "\(arguments): \(process.text)")
+        }
+        for arguments in [["--paths", bad, "--by", "campaign"], ["--paths", bad, "--model", "magic"]] {
+            let usage = try RunningProcess("calor", ["report", "attribution"] + arguments)
+            #expect(try await usage.exitCode() == 2, "\(arguments): \(usage.text)")
         }
     }
 }

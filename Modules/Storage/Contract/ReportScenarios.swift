@@ -126,5 +126,52 @@ enum ReportScenarios {
             )
             try checkEqual(overall, [], "nobody entered after the start")
         },
+        ContractScenario("stage and score facts: each lead's first move to each stage with its value, and temperature")
+        {
+            storage in
+            var leads: [Lead] = []
+            for index in 0..<3 {
+                let upsert = LeadUpsert(email: EmailAddress("f\(index)@x.example"), externalID: nil)!
+                leads.append(try await storage.leads.upsert(upsert, at: Times.base).lead)
+            }
+            let (ana, bo, cy) = (leads[0], leads[1], leads[2])
+            for (lead, to, minutes, value) in [
+                (ana, Stage.mql, 1.0, nil), (ana, .customer, 2, 500), (ana, .lost, 3, nil), (ana, .customer, 4, 900),
+                (bo, .opportunity, 5, 1_250.5),
+            ] as [(Lead, Stage, Double, Double?)] {
+                _ = try await storage.stages.record(
+                    NewStageTransition(
+                        leadID: lead.id,
+                        from: nil,
+                        to: to,
+                        at: Times.at(minutes: minutes),
+                        reason: .manual(actor: "t", note: nil),
+                        value: value
+                    )
+                )
+            }
+            _ = try await storage.scores.save([storage.score(bo.id, total: 80, temperature: .hot, minutes: 6)])
+            let facts = try await storage.reports.stageAndScoreFacts(of: [ana.id, bo.id, cy.id])
+            try checkEqual(
+                facts[ana.id]?.firstMoves,
+                [
+                    .mql: StageReach(at: Times.at(minutes: 1), value: nil),
+                    .customer: StageReach(at: Times.at(minutes: 2), value: 500),
+                    .lost: StageReach(at: Times.at(minutes: 3), value: nil),
+                ],
+                "the first move to each stage, with its value"
+            )
+            try checkEqual(facts[ana.id]?.temperature, nil, "ana is not scored")
+            try checkEqual(
+                facts[bo.id],
+                LeadReportFacts(
+                    firstMoves: [.opportunity: StageReach(at: Times.at(minutes: 5), value: 1_250.5)],
+                    temperature: .hot
+                ),
+                "bo"
+            )
+            try checkEqual(facts[cy.id], nil, "a lead that never moved and has no score has no facts")
+            try checkEqual(try await storage.reports.stageAndScoreFacts(of: []), [:], "no leads asked")
+        },
     ]
 }
