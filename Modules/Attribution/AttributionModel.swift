@@ -41,11 +41,28 @@ public enum AttributionModel: Sendable, Hashable {
         }
     }
 
-    /// Conversions and value per channel (removal effects too, for Markov), by channel name.
+    /// Conversions and value per channel (removal effects too, for Markov), by channel name; every channel of the
+    /// journeys is listed, with 0 when it gets nothing.
     public func attribute(_ journeys: [Journey]) -> [AttributedChannel] {
-        var accumulator = AttributionAccumulator(model: self)
-        for journey in journeys { accumulator.add(journey) }
-        return accumulator.result()
+        var rows: [AttributedChannel]
+        switch self {
+        case .markov(let order):
+            rows = MarkovModel(journeys, order: order).attribute().map(AttributedChannel.init)
+        case .heuristic(let model):
+            rows = Self.rows(model.attribute(journeys), listing: journeys)
+        case .shapley:
+            rows = Self.rows(ShapleyModel.attribute(journeys), listing: journeys)
+        }
+        return rows.sorted { $0.channel < $1.channel }
+    }
+
+    /// The credited channels, and those of the journeys that got nothing with 0.
+    static func rows(_ credit: [String: ChannelCredit], listing journeys: [Journey]) -> [AttributedChannel] {
+        var credit = credit
+        for journey in journeys {
+            for touch in journey.touches where credit[touch.channel] == nil { credit[touch.channel] = ChannelCredit() }
+        }
+        return credit.map { AttributedChannel(channel: $0, conversions: $1.conversions, value: $1.value) }
     }
 }
 
@@ -58,6 +75,16 @@ public struct AttributedChannel: Sendable, Hashable {
     public var removalEffectConversion: Double?
     /// Markov only.
     public var removalEffectValue: Double?
+
+    init(_ channel: String, _ credit: MarkovCredit) {
+        self.init(
+            channel: channel,
+            conversions: credit.conversions,
+            value: credit.value,
+            removalEffectConversion: credit.removalEffectConversion,
+            removalEffectValue: credit.removalEffectValue
+        )
+    }
 
     public init(
         channel: String,
@@ -115,27 +142,15 @@ public struct AttributionAccumulator: Sendable {
 
     /// Per channel, by name.
     public func result() -> [AttributedChannel] {
-        var rows: [AttributedChannel]
+        let rows: [AttributedChannel]
         switch model {
         case .heuristic:
             rows = seen.map { channel in
                 let got = credit[channel] ?? ChannelCredit()
                 return AttributedChannel(channel: channel, conversions: got.conversions, value: got.value)
             }
-        case .markov(let order):
-            rows = MarkovModel(journeys(), order: order).attribute().map { channel, got in
-                AttributedChannel(
-                    channel: channel,
-                    conversions: got.conversions,
-                    value: got.value,
-                    removalEffectConversion: got.removalEffectConversion,
-                    removalEffectValue: got.removalEffectValue
-                )
-            }
-        case .shapley:
-            var got = ShapleyModel.attribute(journeys())
-            for key in paths.keys { for channel in key where got[channel] == nil { got[channel] = ChannelCredit() } }
-            rows = got.map { AttributedChannel(channel: $0, conversions: $1.conversions, value: $1.value) }
+        case .markov, .shapley:
+            return model.attribute(journeys())
         }
         return rows.sorted { $0.channel < $1.channel }
     }

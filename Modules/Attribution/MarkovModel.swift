@@ -39,7 +39,13 @@ public struct MarkovModel: Sendable {
             var path: [Int] = []
             for touch in journey.touches {
                 let channel: Int
-                if let known = index[touch.channel] {
+                if let last = path.last, channels[last] == touch.channel {
+                    // A repeat of the previous channel (collapsed below): no lookup.
+                    channel = last
+                } else if channels.count <= 16, let known = channels.firstIndex(of: touch.channel) {
+                    // A few channels: comparing names (the same storage, when a path file made them) beats hashing.
+                    channel = known
+                } else if let known = index[touch.channel] {
                     channel = known
                 } else {
                     channel = channels.count
@@ -47,6 +53,11 @@ public struct MarkovModel: Sendable {
                     channels.append(touch.channel)
                 }
                 if path.last != channel { path.append(channel) }
+            }
+            guard order > 1 else {
+                // Order 1: the states are the channels.
+                paths.append((path, journey))
+                continue
             }
             var statePath: [Int] = []
             for position in path.indices {
@@ -61,6 +72,7 @@ public struct MarkovModel: Sendable {
             }
             paths.append((statePath, journey))
         }
+        if order == 1 { states = channels.indices.map { [$0] } }
         let n = states.count
         var between = [[Double]](repeating: [Double](repeating: 0, count: n), count: n)
         var fromStart = [Double](repeating: 0, count: n)
@@ -100,8 +112,10 @@ public struct MarkovModel: Sendable {
 
     /// For each state, the probability of converting with it as the last state (W_s), with the `removed` states sent
     /// to null: the expected visits to s from start times s's probability of converting next.
-    func lastStateConversion(removing removed: Set<Int>) -> [Double] {
+    func lastStateConversion(removing removedStates: [Int]) -> [Double] {
         let n = fromStart.count
+        var removed = [Bool](repeating: false, count: n)
+        for state in removedStates { removed[state] = true }
         let startTotal = fromStart.reduce(0, +)
         guard startTotal > 0 else { return [Double](repeating: 0, count: n) }
         // Expected visits v solve v_j = start_j + Σ_i v_i·P(i→j), with nothing entering a removed state.
@@ -110,15 +124,15 @@ public struct MarkovModel: Sendable {
         for i in 0..<n { outTotals[i] = between[i].reduce(0, +) + toConversion[i] + toNull[i] }
         for j in 0..<n {
             matrix[j][j] = 1
-            if removed.contains(j) { continue }
+            if removed[j] { continue }
             matrix[j][n] = fromStart[j] / startTotal
-            for i in 0..<n where !removed.contains(i) && outTotals[i] > 0 && between[i][j] != 0 {
+            for i in 0..<n where !removed[i] && outTotals[i] > 0 && between[i][j] != 0 {
                 matrix[j][i] -= between[i][j] / outTotals[i]
             }
         }
         let visits = Self.solve(&matrix)
         return (0..<n).map { s in
-            removed.contains(s) || outTotals[s] == 0 ? 0 : visits[s] * toConversion[s] / outTotals[s]
+            removed[s] || outTotals[s] == 0 ? 0 : visits[s] * toConversion[s] / outTotals[s]
         }
     }
 
@@ -129,7 +143,7 @@ public struct MarkovModel: Sendable {
         let baseValue = zip(base, meanValue).map(*).reduce(0, +)
         var effects: [(conversion: Double, value: Double)] = []
         for k in channels.indices {
-            let without = lastStateConversion(removing: Set(statesOfChannel[k]))
+            let without = lastStateConversion(removing: statesOfChannel[k])
             let conversion = baseConversion > 0 ? 1 - without.reduce(0, +) / baseConversion : 0
             let value = baseValue > 0 ? 1 - zip(without, meanValue).map(*).reduce(0, +) / baseValue : 0
             effects.append((conversion, value))

@@ -71,7 +71,31 @@ public enum PathFile {
     private static func decimal(_ bytes: Slice<UnsafeBufferPointer<UInt8>>) -> Double? {
         let text = trimmed(bytes)
         guard !text.isEmpty else { return nil }
+        // Plain decimals (`12`, `1250.75`) without making a String: a mantissa below 2^53 divided by a power of ten up
+        // to 10^22 is exact on both sides, so IEEE division rounds it correctly (Clinger's fast path), as strtod would.
+        var mantissa: UInt64 = 0
+        var digits = 0
+        var fraction = -1
+        for byte in text {
+            if byte == UInt8(ascii: "."), fraction < 0 {
+                fraction = 0
+            } else if byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9"), digits < 15 {
+                mantissa = mantissa * 10 + UInt64(byte - UInt8(ascii: "0"))
+                digits += 1
+                if fraction >= 0 { fraction += 1 }
+            } else {
+                mantissa = .max
+                break
+            }
+        }
+        if mantissa != .max, digits > 0, fraction <= 22 {
+            return fraction > 0 ? Double(mantissa) / powersOfTen[fraction] : Double(mantissa)
+        }
         return Double(String(decoding: text, as: UTF8.self)).flatMap { $0.isFinite ? $0 : nil }
+    }
+
+    private static let powersOfTen: [Double] = (0...22).map { exponent in
+        (0..<exponent).reduce(1.0) { value, _ in value * 10 }
     }
 }
 

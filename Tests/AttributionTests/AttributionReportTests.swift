@@ -265,4 +265,18 @@ struct AttributionReportTests {
         )
         #expect(CostShare.amount(310, from: january, through: last, in: ReportPeriod(start: nil, end: january)) == 0)
     }
+
+    @Test("path file numbers read exactly as strtod reads them, fast path or not")
+    func pathFileNumbers() throws {
+        let texts = [
+            "0", "3", "0.1", "1250.75", "0.30000000000000004", "123456789012345", "1234567890123456789.5", "1e3",
+            "2.5E-2", " 7.25 ", "000.5", "99999999999999.99", "1.",
+        ]
+        let file = "path;c;v;n\n" + texts.map { "a;\($0);\($0);0" }.joined(separator: "\n") + "\n"
+        let journeys = try PathFile.parse(file)
+        for (text, journey) in zip(texts, journeys) {
+            let expected = try #require(Double(text.trimmingCharacters(in: .whitespaces)))
+            #expect(journey.conversions == expected && journey.value == expected, "\(text)")
+        }
+    }
 }
