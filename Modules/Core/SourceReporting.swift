@@ -4,13 +4,13 @@ public import Foundation
 public import Funnel
 import Scoring
 
-/// Attribution, the source report and the value report over the stored leads (SPEC §4). Each streams every lead
-/// with its events, a batch at a time (memory holds a batch and the report's sums, never the whole set), and reads
-/// the active criteria's channel rules and conversion definition.
+/// Attribution, the source report and the value report over the stored leads (SPEC §4). Each reads every lead with
+/// its events, a page at a time (memory holds two pages and the report's sums, never the whole set), and the active
+/// criteria's channel rules and conversion definition.
 public struct SourceReporting: Sendable {
     let storage: any Storage
     let cache: CriteriaCache
-    /// Leads read per batch.
+    /// Leads read per page.
     static let batchSize = 500
 
     public init(storage: any Storage, cache: CriteriaCache) {
@@ -92,20 +92,20 @@ public struct SourceReporting: Sendable {
         try await cache.active(in: storage)?.criteria ?? Criteria()
     }
 
-    /// Every stored lead's history, a batch of leads at a time.
+    /// Every stored lead's history, a page of leads at a time; the next page is read while this one is folded.
     private func forEachHistory(_ criteria: Criteria, _ body: (LeadHistory) throws -> Void) async throws {
         let builder = LeadHistoryBuilder(criteria: criteria)
-        var batch: [LeadWithEvents] = []
-        func flush() async throws {
-            let facts = try await storage.reports.stageAndScoreFacts(of: batch.map(\.lead.id))
-            for item in batch { try body(builder.history(item, facts: facts[item.lead.id] ?? LeadReportFacts())) }
-            batch.removeAll(keepingCapacity: true)
+        let reports = storage.reports
+        let stages = criteria.funnel.stages
+        @Sendable func page(after cursor: Lead.ID?) async throws -> [AttributionLead] {
+            try await reports.attributionLeads(after: cursor, limit: Self.batchSize, stages: stages)
         }
-        for try await item in storage.events.scanLeadsWithEvents(batchSize: Self.batchSize) {
-            batch.append(item)
-            if batch.count == Self.batchSize { try await flush() }
+        var current = try await page(after: nil)
+        while let last = current.last {
+            async let next = page(after: last.id)
+            for lead in current { try body(builder.history(lead)) }
+            current = try await next
         }
-        if !batch.isEmpty { try await flush() }
     }
 
     /// Each group's costs over the period, prorated by day, and their currency. Grouped by campaign, costs without
@@ -295,12 +295,12 @@ public struct SourcesReportResult: Sendable, Hashable {
 struct LeadHistoryBuilder: Sendable {
     let criteria: Criteria
 
-    func history(_ item: LeadWithEvents, facts: LeadReportFacts) -> LeadHistory {
+    func history(_ lead: AttributionLead) -> LeadHistory {
         let conversion = criteria.conversion
         let path = criteria.funnel.stages
         var touches: [Touchpoint] = []
         var orders: [Attribution.Conversion] = []
-        for event in item.events {
+        for event in lead.events {
             if let type = conversion.event, event.type.rawValue == type {
                 orders.append(
                     Attribution.Conversion(
@@ -319,16 +319,16 @@ struct LeadHistoryBuilder: Sendable {
         /// The first time the lead reached `stage`, counting moves to later stages of the path, with that move.
         func reached(_ stage: Stage) -> StageReach? {
             guard let index = path.firstIndex(of: stage) else { return nil }
-            return path[index...].compactMap { facts.firstMoves[$0] }.min { $0.at < $1.at }
+            return path[index...].compactMap { lead.firstMoves[$0] }.min { $0.at < $1.at }
         }
         var first = orders.first
         if let stage = conversion.stage, let reach = reached(stage), first.map({ reach.at < $0.at }) ?? true {
             first = Attribution.Conversion(at: reach.at, value: reach.value ?? 0)
         }
         if orders.isEmpty, let first { orders = [first] }
-        let source = item.lead.source
+        let source = lead.source
         return LeadHistory(
-            createdAt: item.lead.createdAt,
+            createdAt: lead.createdAt,
             acquisitionChannel: source?.channel ?? touches.first?.channel,
             acquisitionCampaign: source?.campaign ?? (source?.channel == nil ? touches.first?.campaign : nil),
             touches: touches,
@@ -336,7 +336,7 @@ struct LeadHistoryBuilder: Sendable {
             orders: orders,
             opportunityAt: reached(.opportunity)?.at,
             reachedMQL: reached(.mql) != nil,
-            isHot: facts.temperature == .hot
+            isHot: lead.temperature == .hot
         )
     }
 

@@ -95,20 +95,39 @@ public protocol ReportStore: Sendable {
     ) async throws -> Accumulator
     /// How many leads in `scope` are at each temperature, per group.
     func temperatureCounts(scope: ReportScope) async throws -> [TemperatureCount]
-    /// For each of these leads that moved or has a score: its first move to each stage (with the value the move
-    /// carried) and its temperature. What attribution and the source and value reports read beside the events.
-    func stageAndScoreFacts(of leadIDs: [Lead.ID]) async throws -> [Lead.ID: LeadReportFacts]
+    /// The leads after `cursor` in id order, at most `limit` (≤ 500) of them, each with its first move to each of
+    /// `stages` (and the value that move carried), its temperature and its events (oldest first): a page of what
+    /// attribution and the source and value reports read. An empty page ends the scan.
+    func attributionLeads(after cursor: Lead.ID?, limit: Int, stages: [Stage]) async throws -> [AttributionLead]
 }
 
-/// A lead's first move to each stage and its current temperature.
-public struct LeadReportFacts: Sendable, Hashable {
+/// A lead as attribution reads it: when it was created, its own source, how far it went, its temperature, and
+/// what it did.
+public struct AttributionLead: Sendable, Hashable {
+    public var id: Lead.ID
+    public var createdAt: Date
+    public var source: LeadSource?
+    /// The first move to each stage asked for that the lead made.
     public var firstMoves: [Stage: StageReach]
     /// `nil`: not scored.
     public var temperature: Temperature?
+    /// Oldest first.
+    public var events: [Event]
 
-    public init(firstMoves: [Stage: StageReach] = [:], temperature: Temperature? = nil) {
+    public init(
+        id: Lead.ID,
+        createdAt: Date,
+        source: LeadSource?,
+        firstMoves: [Stage: StageReach],
+        temperature: Temperature?,
+        events: [Event]
+    ) {
+        self.id = id
+        self.createdAt = createdAt
+        self.source = source
         self.firstMoves = firstMoves
         self.temperature = temperature
+        self.events = events
     }
 }
 

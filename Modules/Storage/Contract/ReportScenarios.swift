@@ -126,18 +126,27 @@ enum ReportScenarios {
             )
             try checkEqual(overall, [], "nobody entered after the start")
         },
-        ContractScenario("stage and score facts: each lead's first move to each stage with its value, and temperature")
-        {
-            storage in
+        ContractScenario(
+            "attribution leads: pages in id order, first moves with the value they carried, temperature, events"
+        ) { storage in
             var leads: [Lead] = []
             for index in 0..<3 {
-                let upsert = LeadUpsert(email: EmailAddress("f\(index)@x.example"), externalID: nil)!
-                leads.append(try await storage.leads.upsert(upsert, at: Times.base).lead)
+                let upsert = LeadUpsert(
+                    email: EmailAddress("f\(index)@x.example"),
+                    externalID: nil,
+                    attributes: ["size": 10],
+                    source: index == 0 ? LeadSource(channel: "email", campaign: "spring") : nil
+                )!
+                leads.append(
+                    try await storage.leads.upsert(upsert, at: Times.at(minutes: Double(index)))
+                        .lead
+                )
             }
-            let (ana, bo, cy) = (leads[0], leads[1], leads[2])
+            leads.sort { $0.id.rawValue.uuidString < $1.id.rawValue.uuidString }
+            let (first, second, third) = (leads[0], leads[1], leads[2])
             for (lead, to, minutes, value) in [
-                (ana, Stage.mql, 1.0, nil), (ana, .customer, 2, 500), (ana, .lost, 3, nil), (ana, .customer, 4, 900),
-                (bo, .opportunity, 5, 1_250.5),
+                (first, Stage.mql, 1.0, nil), (first, .customer, 2, 500), (first, .lost, 3, nil),
+                (first, .customer, 4, 900), (second, .opportunity, 5, 1_250.5), (second, .mql, 6, 7),
             ] as [(Lead, Stage, Double, Double?)] {
                 _ = try await storage.stages.record(
                     NewStageTransition(
@@ -150,28 +159,61 @@ enum ReportScenarios {
                     )
                 )
             }
-            _ = try await storage.scores.save([storage.score(bo.id, total: 80, temperature: .hot, minutes: 6)])
-            let facts = try await storage.reports.stageAndScoreFacts(of: [ana.id, bo.id, cy.id])
+            _ = try await storage.scores.save([storage.score(second.id, total: 80, temperature: .hot, minutes: 6)])
+            let appended = try await storage.events.append(
+                [
+                    (first, "page_viewed", 30.0, ["campaign": JSONValue.object(["source": "google"])]),
+                    (first, "order_completed", 10, [:]), (third, "email_clicked", 20, [:]),
+                ].map { lead, type, minutes, context in
+                    NewEvent(
+                        messageID: MessageID("a-\(type)-\(minutes)"),
+                        leadID: lead.id,
+                        anonymousID: nil,
+                        type: EventType(type),
+                        properties: type == "order_completed" ? ["revenue": 120] : [:],
+                        context: context,
+                        timestamp: Times.at(minutes: minutes),
+                        receivedAt: Times.at(minutes: 40)
+                    )!
+                }
+            )
+            let stages: [Stage] = [.mql, .opportunity, .customer]
+            let page = try await storage.reports.attributionLeads(after: nil, limit: 2, stages: stages)
+            try checkEqual(page.map(\.id), [first.id, second.id], "the first page, in id order")
             try checkEqual(
-                facts[ana.id]?.firstMoves,
+                page[0].firstMoves,
                 [
                     .mql: StageReach(at: Times.at(minutes: 1), value: nil),
                     .customer: StageReach(at: Times.at(minutes: 2), value: 500),
-                    .lost: StageReach(at: Times.at(minutes: 3), value: nil),
                 ],
-                "the first move to each stage, with its value"
+                "first moves to the stages asked for, with the value the first one carried"
             )
-            try checkEqual(facts[ana.id]?.temperature, nil, "ana is not scored")
+            try checkEqual(page[0].temperature, nil, "not scored")
+            try checkEqual(page[0].source, first.source, "its own source")
+            try checkEqual(page[0].createdAt, first.createdAt, "created")
+            try checkEqual(page[0].events.map(\.type.rawValue), ["order_completed", "page_viewed"], "oldest first")
+            try checkEqual(page[0].events.map(\.id), [appended[1].eventID, appended[0].eventID], "event ids")
+            try checkEqual(page[0].events[1].context, ["campaign": ["source": "google"]], "context")
+            try checkEqual(page[0].events[0].properties, ["revenue": 120], "properties")
             try checkEqual(
-                facts[bo.id],
-                LeadReportFacts(
-                    firstMoves: [.opportunity: StageReach(at: Times.at(minutes: 5), value: 1_250.5)],
-                    temperature: .hot
-                ),
-                "bo"
+                page[1].firstMoves,
+                [
+                    .opportunity: StageReach(at: Times.at(minutes: 5), value: 1_250.5),
+                    .mql: StageReach(at: Times.at(minutes: 6), value: 7),
+                ],
+                "second"
             )
-            try checkEqual(facts[cy.id], nil, "a lead that never moved and has no score has no facts")
-            try checkEqual(try await storage.reports.stageAndScoreFacts(of: []), [:], "no leads asked")
+            try checkEqual(page[1].temperature, .hot, "hot")
+            try checkEqual(page[1].events, [], "no events")
+            let rest = try await storage.reports.attributionLeads(after: second.id, limit: 2, stages: stages)
+            try checkEqual(rest.map(\.id), [third.id], "the last page")
+            try checkEqual(rest[0].firstMoves, [:], "never moved")
+            try checkEqual(rest[0].events.map(\.type.rawValue), ["email_clicked"], "its event")
+            try checkEqual(
+                try await storage.reports.attributionLeads(after: third.id, limit: 2, stages: stages),
+                [],
+                "past the end"
+            )
         },
     ]
 }

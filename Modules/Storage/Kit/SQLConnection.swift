@@ -32,6 +32,7 @@ package protocol SQLConnection {
 
 /// A row of a streamed result (``SQLConnection/scan(_:_:batchSize:_:)``).
 package protocol SQLRowReader {
+    func int(_ column: Int) throws -> Int64
     func uuid(_ column: Int) throws -> UUID
     func date(_ column: Int) throws -> Date
     func optionalString(_ column: Int) throws -> String?

@@ -76,35 +76,105 @@ struct SQLReportStore: ReportStore {
         }
     }
 
-    func stageAndScoreFacts(of leadIDs: [Lead.ID]) async throws -> [Lead.ID: LeadReportFacts] {
-        guard !leadIDs.isEmpty else { return [:] }
-        let ids = leadIDs.map { SQLValue.uuid($0.rawValue) }
+    func attributionLeads(after cursor: Lead.ID?, limit: Int, stages: [Stage]) async throws -> [AttributionLead] {
+        let limit = min(max(1, limit), 500)
+        let names = stages.map { Array($0.rawValue.utf8) }
         return try await executor.read { connection in
-            var facts: [Lead.ID: LeadReportFacts] = [:]
-            let moves = try connection.query(chunking: ids) {
-                "SELECT lead_id, to_stage, at, value FROM stage_transitions WHERE lead_id IN (\($0)) ORDER BY at, id"
+            // The leads, narrow (no attributes), with their temperature and first moves (`funnel_firsts`).
+            var sql = """
+                SELECT l.id, l.created_at, l.source_channel, l.source_campaign, s.temperature, l.funnel_firsts \
+                FROM leads l LEFT JOIN scores s ON s.lead_id = l.id
+                """
+            var parameters: [SQLValue] = []
+            if let cursor {
+                sql += " WHERE l.id > ?"
+                parameters.append(.uuid(cursor.rawValue))
             }
-            for row in moves {
-                let lead = Lead.ID(try row.uuid(0))
-                let stage = Stage(try row.string(1))
-                if facts[lead]?.firstMoves[stage] == nil {
-                    facts[lead, default: LeadReportFacts()].firstMoves[stage] = StageReach(
-                        at: try row.date(2),
-                        value: try row.optionalDouble(3)
+            sql += " ORDER BY l.id LIMIT ?"
+            parameters.append(.integer(Int64(limit)))
+            var leads: [AttributionLead] = []
+            try connection.scan(sql, parameters, batchSize: limit) { row in
+                let (channel, campaign) = (try row.optionalString(2), try row.optionalString(3))
+                let temperature = try row.optionalString(4).map { text in
+                    guard let temperature = Temperature(rawValue: text) else {
+                        throw StoreError.schema("a stored score has the unknown temperature '\(text)'")
+                    }
+                    return temperature
+                }
+                let times = try row.withOptionalText(5) { FunnelFirsts.times($0, stages: names) }
+                var firstMoves: [Stage: StageReach] = [:]
+                for (stage, time) in zip(stages, times) {
+                    if let time { firstMoves[stage] = StageReach(at: time, value: nil) }
+                }
+                leads.append(
+                    AttributionLead(
+                        id: Lead.ID(try row.uuid(0)),
+                        createdAt: try row.date(1),
+                        source: channel == nil && campaign == nil
+                            ? nil : LeadSource(channel: channel, campaign: campaign),
+                        firstMoves: firstMoves,
+                        temperature: temperature,
+                        events: []
                     )
+                )
+            }
+            guard !leads.isEmpty else { return [] }
+            var position: [Lead.ID: Int] = [:]
+            for (index, lead) in leads.enumerated() { position[lead.id] = index }
+            let ids = leads.map { SQLValue.uuid($0.id.rawValue) }
+            let placeholders = connection.placeholders(ids.count)
+            // Their events, read in place.
+            try connection.scan(
+                """
+                SELECT e.lead_id, e.id, e.message_id, e.anonymous_id, e.type, e.timestamp, e.received_at, e.properties, \
+                e.context FROM events e WHERE e.lead_id IN (\(placeholders)) ORDER BY e.lead_id, e.timestamp, e.id
+                """,
+                ids,
+                batchSize: 10_000
+            ) { row in
+                let leadID = Lead.ID(try row.uuid(0))
+                guard let index = position[leadID] else { return }
+                leads[index].events.append(
+                    Event(
+                        id: Event.ID(try row.int(1)),
+                        messageID: MessageID(try row.optionalString(2) ?? ""),
+                        leadID: leadID,
+                        anonymousID: try row.optionalString(3).map { AnonymousID($0) },
+                        type: EventType(try row.optionalString(4) ?? ""),
+                        properties: try Self.object(row, 7),
+                        context: try Self.object(row, 8),
+                        timestamp: try row.date(5),
+                        receivedAt: try row.date(6)
+                    )
+                )
+            }
+            // The values carried by their first moves (a deal's amount), from the few transitions that have one.
+            let valued = try connection.query(
+                """
+                SELECT lead_id, to_stage, at, value FROM stage_transitions \
+                WHERE value IS NOT NULL AND lead_id IN (\(placeholders)) ORDER BY at, id
+                """,
+                ids
+            )
+            for row in valued {
+                guard let index = position[Lead.ID(try row.uuid(0))] else { continue }
+                let stage = Stage(try row.string(1))
+                if let first = leads[index].firstMoves[stage], first.value == nil, first.at == (try row.date(2)) {
+                    leads[index].firstMoves[stage]?.value = try row.optionalDouble(3)
                 }
             }
-            let scores = try connection.query(chunking: ids) {
-                "SELECT lead_id, temperature FROM scores WHERE lead_id IN (\($0))"
+            return leads
+        }
+    }
+
+    /// A JSON object column, parsed from its bytes.
+    private static func object(_ row: any SQLRowReader, _ column: Int) throws -> JSONObject {
+        try row.withOptionalText(column) { bytes in
+            guard let bytes else { return [:] }
+            guard case .object(let object)? = try? JSONValue(parsing: bytes) else {
+                throw StoreError.schema("a stored event holds malformed JSON")
             }
-            for row in scores {
-                let text = try row.string(1)
-                guard let temperature = Temperature(rawValue: text) else {
-                    throw StoreError.schema("a stored score has the unknown temperature '\(text)'")
-                }
-                facts[Lead.ID(try row.uuid(0)), default: LeadReportFacts()].temperature = temperature
-            }
-            return facts
+            return object
         }
     }
 

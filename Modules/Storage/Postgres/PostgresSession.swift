@@ -226,6 +226,10 @@ struct PostgresRowReader: SQLRowReader {
         return try PostgresBinary.decode(bytes, type: PQftype(result, Int32(column)))
     }
 
+    func int(_ column: Int) throws -> Int64 {
+        try SQLRow(values: [try value(column)]).int(0)
+    }
+
     func uuid(_ column: Int) throws -> UUID {
         guard PQftype(result, Int32(column)) == PostgresBinary.OID.uuid, let bytes = bytes(column),
             let uuid = UUID(bytes: bytes)

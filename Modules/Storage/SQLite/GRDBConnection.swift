@@ -116,6 +116,13 @@ struct SQLiteRowReader: SQLRowReader {
         )
     }
 
+    func int(_ column: Int) throws -> Int64 {
+        guard sqlite3_column_type(statement, Int32(column)) == SQLITE_INTEGER else {
+            throw corrupt(column, "an integer")
+        }
+        return sqlite3_column_int64(statement, Int32(column))
+    }
+
     func date(_ column: Int) throws -> Date {
         guard sqlite3_column_type(statement, Int32(column)) == SQLITE_INTEGER else { throw corrupt(column, "a time") }
         return Date(microsecondsSince1970: sqlite3_column_int64(statement, Int32(column)))
