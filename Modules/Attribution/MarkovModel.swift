@@ -34,9 +34,14 @@ public struct MarkovModel: Sendable {
         var channels: [String] = []
         var stateIndex: [[Int]: Int] = [:]
         var states: [[Int]] = []
-        var paths: [(states: [Int], journey: Journey)] = []
+        // Every path's states, one after another (`ends[p]` is where path p stops): no array per path.
+        var flat: [Int] = []
+        var ends: [Int] = []
+        flat.reserveCapacity(journeys.count * 4)
+        ends.reserveCapacity(journeys.count)
+        var path: [Int] = []
         for journey in journeys {
-            var path: [Int] = []
+            path.removeAll(keepingCapacity: true)
             for touch in journey.touches {
                 let channel: Int
                 if let last = path.last, channels[last] == touch.channel {
@@ -54,23 +59,22 @@ public struct MarkovModel: Sendable {
                 }
                 if path.last != channel { path.append(channel) }
             }
-            guard order > 1 else {
+            if order == 1 {
                 // Order 1: the states are the channels.
-                paths.append((path, journey))
-                continue
-            }
-            var statePath: [Int] = []
-            for position in path.indices {
-                let key = Array(path[max(0, position - order + 1)...position])
-                if let known = stateIndex[key] {
-                    statePath.append(known)
-                } else {
-                    stateIndex[key] = states.count
-                    statePath.append(states.count)
-                    states.append(key)
+                flat.append(contentsOf: path)
+            } else {
+                for position in path.indices {
+                    let key = Array(path[max(0, position - order + 1)...position])
+                    if let known = stateIndex[key] {
+                        flat.append(known)
+                    } else {
+                        stateIndex[key] = states.count
+                        flat.append(states.count)
+                        states.append(key)
+                    }
                 }
             }
-            paths.append((statePath, journey))
+            ends.append(flat.count)
         }
         if order == 1 { states = channels.indices.map { [$0] } }
         let n = states.count
@@ -82,11 +86,14 @@ public struct MarkovModel: Sendable {
         var endingConversions = [Double](repeating: 0, count: n)
         var totalConversions = 0.0
         var totalValue = 0.0
-        for (path, journey) in paths {
-            guard let first = path.first, let last = path.last else { continue }
+        var begin = 0
+        for (journey, end) in zip(journeys, ends) {
+            defer { begin = end }
+            guard end > begin else { continue }
+            let (first, last) = (flat[begin], flat[end - 1])
             let weight = journey.conversions + journey.nulls
             fromStart[first] += weight
-            for (from, to) in zip(path, path.dropFirst()) { between[from][to] += weight }
+            for position in begin..<(end - 1) { between[flat[position]][flat[position + 1]] += weight }
             toConversion[last] += journey.conversions
             toNull[last] += journey.nulls
             endingValue[last] += journey.value

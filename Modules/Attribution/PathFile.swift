@@ -1,3 +1,5 @@
+import Foundation
+
 /// ChannelAttribution's path files: `path;total_conversions;total_conversion_value;total_null`, a header row,
 /// channels joined by `>` (spaces around names trimmed). Read as UTF-8 bytes: a file of a million journeys holds tens
 /// of thousands of lines.
@@ -107,7 +109,13 @@ private struct ChannelNames {
 
     mutating func channel(_ name: Slice<UnsafeBufferPointer<UInt8>>) -> String {
         if many.isEmpty {
-            for (bytes, channel) in few where bytes.count == name.count && bytes.elementsEqual(name) { return channel }
+            let rebased = UnsafeBufferPointer(rebasing: name)
+            for (bytes, channel) in few where bytes.count == rebased.count {
+                let equal = bytes.withUnsafeBufferPointer { known in
+                    rebased.isEmpty || memcmp(known.baseAddress!, rebased.baseAddress!, rebased.count) == 0
+                }
+                if equal { return channel }
+            }
         } else if let channel = many[Array(name)] {
             return channel
         }

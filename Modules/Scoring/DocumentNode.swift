@@ -13,16 +13,6 @@ indirect enum DocumentNode {
         }
     }
 
-    /// The JSON value of the node (for sections kept as written).
-    var json: JSONValue {
-        switch self {
-        case .scalar(let value, _): value
-        case .sequence(let nodes, _): .array(nodes.map(\.json))
-        case .mapping(let pairs, _):
-            .object(Dictionary(pairs.map { ($0.key, $0.value.json) }, uniquingKeysWith: { _, last in last }))
-        }
-    }
-
     /// What kind of value this is, for messages.
     var kindName: String {
         switch self {
