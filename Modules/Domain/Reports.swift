@@ -57,10 +57,11 @@ public struct FunnelLeadRow: Sendable, Hashable {
     public var enteredAt: Date
     /// The value the report groups by; `nil` when the lead has none (or there is no grouping).
     public var group: String?
-    /// For each stage asked for, in order: the first time the lead was moved to it; `nil` when never.
-    public var firstMoves: [Date?]
+    /// For each stage asked for, in order: the first time the lead was moved to it; `nil` when never. A slice: a
+    /// batch of rows shares one buffer (a row per lead must not cost an allocation).
+    public var firstMoves: ArraySlice<Date?>
 
-    public init(leadID: Lead.ID, enteredAt: Date, group: String?, firstMoves: [Date?]) {
+    public init(leadID: Lead.ID, enteredAt: Date, group: String?, firstMoves: ArraySlice<Date?>) {
         self.leadID = leadID
         self.enteredAt = enteredAt
         self.group = group

@@ -48,13 +48,18 @@ public struct FunnelJourney: Sendable, Hashable {
     /// first move to it or to any later stage, and the first stage on entering at the latest.
     static func reachedTimes(enteredAt: Date, firstMoves: [Date?]) -> [Date?] {
         var reached = firstMoves
-        var earliest: Date?
-        for index in reached.indices.reversed() {
-            if let time = reached[index], earliest.map({ time < $0 }) ?? true { earliest = time }
-            reached[index] = earliest
-        }
-        if !reached.isEmpty, reached[0].map({ enteredAt < $0 }) ?? true { reached[0] = enteredAt }
+        reach(&reached, enteredAt: enteredAt)
         return reached
+    }
+
+    /// Turns first moves into reached times in place (the report does it a million times).
+    static func reach(_ times: inout [Date?], enteredAt: Date) {
+        var earliest: Date?
+        for index in times.indices.reversed() {
+            if let time = times[index], earliest.map({ time < $0 }) ?? true { earliest = time }
+            times[index] = earliest
+        }
+        if !times.isEmpty, times[0].map({ enteredAt < $0 }) ?? true { times[0] = enteredAt }
     }
 }
 
@@ -127,7 +132,19 @@ public struct FunnelReport: Sendable {
     /// Only reaching a stage within this many seconds of entering counts.
     public let window: TimeInterval?
     public let cohort: Cohort?
-    private var groups: [GroupKey: Accumulator] = [:]
+    /// Each group's sums, found through `index` (a lead's group is looked up once, and its sums grow in place).
+    private var accumulators: [Accumulator] = []
+    private var index: [GroupKey: Int] = [:]
+    /// The last group added to: leads come in storage order, so neighbours mostly share one (no hashing then).
+    private var lastKey: GroupKey?
+    private var lastIndex = 0
+    /// Reused for each lead's reached times.
+    private var scratch: [Date?] = []
+
+    /// Each group's sums.
+    private var groups: [GroupKey: Accumulator] {
+        index.mapValues { accumulators[$0] }
+    }
 
     struct GroupKey: Hashable, Sendable {
         var cohort: Date?
@@ -157,25 +174,41 @@ public struct FunnelReport: Sendable {
     /// Adds a lead given, for each stage of the path, the first time it was moved there (`nil`: never): the same as
     /// adding its journey, without building one (the report over a million leads adds a million of these).
     public mutating func add(enteredAt: Date, firstMoves: [Date?], group: String?) {
+        add(enteredAt: enteredAt, firstMoves: firstMoves[...], group: group)
+    }
+
+    /// ``add(enteredAt:firstMoves:group:)`` from a slice (of a batch's shared buffer).
+    public mutating func add(enteredAt: Date, firstMoves: ArraySlice<Date?>, group: String?) {
         precondition(firstMoves.count == path.count, "one first move per stage of the path")
-        let reached = FunnelJourney.reachedTimes(enteredAt: enteredAt, firstMoves: firstMoves)
+        scratch.removeAll(keepingCapacity: true)
+        scratch.append(contentsOf: firstMoves)
+        FunnelJourney.reach(&scratch, enteredAt: enteredAt)
         let key = GroupKey(cohort: cohort?.start(of: enteredAt), group: group)
-        // Taken out of the dictionary so that its arrays are not copied on every append.
-        var accumulator = groups.removeValue(forKey: key) ?? Accumulator(stages: path.count)
-        for (index, time) in reached.enumerated() {
-            guard let time else { break }
+        let position: Int
+        if key == lastKey {
+            position = lastIndex
+        } else if let known = index[key] {
+            position = known
+        } else {
+            position = accumulators.count
+            accumulators.append(Accumulator(stages: path.count))
+            index[key] = position
+        }
+        (lastKey, lastIndex) = (key, position)
+        for stage in scratch.indices {
+            guard let time = scratch[stage] else { break }
             if let window, time.timeIntervalSince(enteredAt) > window { break }
-            accumulator.reached[index] += 1
-            if index > 0, let previous = reached[index - 1] {
-                accumulator.durations[index].append(time.timeIntervalSince(previous))
+            accumulators[position].reached[stage] += 1
+            if stage > 0, let previous = scratch[stage - 1] {
+                accumulators[position].durations[stage].append(time.timeIntervalSince(previous))
             }
         }
-        groups[key] = accumulator
     }
 
     /// The report's rows: one per cohort (every cohort from `from` to `to` when given, empty ones included) and group
     /// value, by cohort then group (`nil` last).
     public func rows(from: Date? = nil, to: Date? = nil) -> [FunnelRow] {
+        let groups = self.groups
         var keys = Set(groups.keys)
         if let cohort, let from, let to {
             let values = Set(groups.keys.map(\.group))

@@ -33,14 +33,21 @@ package enum FunnelFirsts {
     /// The first move to each of `stages` (`nil`: never), read straight from the column's bytes, comparing names as
     /// bytes: the funnel report decodes one of these per lead.
     package static func times(_ text: UnsafeBufferPointer<UInt8>?, stages: [[UInt8]]) -> [Date?] {
-        var times = [Date?](repeating: nil, count: stages.count)
-        guard let text else { return times }
+        var times: [Date?] = []
+        append(text, stages: stages, to: &times)
+        return times
+    }
+
+    /// ``times(_:stages:)`` appended to `buffer` (one entry per stage), without an array of its own.
+    package static func append(_ text: UnsafeBufferPointer<UInt8>?, stages: [[UInt8]], to buffer: inout [Date?]) {
+        let start = buffer.count
+        buffer.append(contentsOf: repeatElement(nil, count: stages.count))
+        guard let text else { return }
         forEachPair(in: text) { name, micros in
             if let position = position(of: name, in: stages) {
-                times[position] = Date(microsecondsSince1970: micros)
+                buffer[start + position] = Date(microsecondsSince1970: micros)
             }
         }
-        return times
     }
 
     /// Calls `body` with each `name:integer` pair's name and integer, skipping pairs that do not read so.

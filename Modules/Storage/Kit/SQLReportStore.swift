@@ -24,28 +24,46 @@ struct SQLReportStore: ReportStore {
                 """
             let names = stages.map { Array($0.rawValue.utf8) }
             let pipeline = FoldingPipeline(into: initial, add)
-            var batch: [FunnelLeadRow] = []
-            batch.reserveCapacity(Self.batchSize)
+            // A batch's columns; its rows are made when it is sent, their first moves slices of one buffer, so that
+            // neither thread allocates (or frees) anything per lead.
+            var ids: [Lead.ID] = []
+            var entered: [Date] = []
+            var groups: [String?] = []
+            var firsts: [Date?] = []
+            func send() {
+                let width = stages.count
+                pipeline.send(
+                    ids.indices.map { index in
+                        FunnelLeadRow(
+                            leadID: ids[index],
+                            enteredAt: entered[index],
+                            group: groups[index],
+                            firstMoves: firsts[index * width..<(index + 1) * width]
+                        )
+                    }
+                )
+                ids = []
+                entered = []
+                groups = []
+                firsts = []
+                ids.reserveCapacity(Self.batchSize)
+                entered.reserveCapacity(Self.batchSize)
+                groups.reserveCapacity(Self.batchSize)
+                firsts.reserveCapacity(Self.batchSize * width)
+            }
             do {
                 try connection.scan(sql, parameters, batchSize: Self.batchSize) { row in
-                    batch.append(
-                        FunnelLeadRow(
-                            leadID: Lead.ID(try row.uuid(0)),
-                            enteredAt: try row.date(1),
-                            group: try row.optionalString(2),
-                            firstMoves: try row.withOptionalText(3) { FunnelFirsts.times($0, stages: names) }
-                        )
-                    )
-                    if batch.count == Self.batchSize {
-                        pipeline.send(batch)
-                        batch.removeAll(keepingCapacity: true)
-                    }
+                    ids.append(Lead.ID(try row.uuid(0)))
+                    entered.append(try row.date(1))
+                    groups.append(try row.optionalString(2))
+                    try row.withOptionalText(3) { FunnelFirsts.append($0, stages: names, to: &firsts) }
+                    if ids.count == Self.batchSize { send() }
                 }
             } catch {
                 _ = pipeline.finish()
                 throw error
             }
-            pipeline.send(batch)
+            send()
             return pipeline.finish()
         }
     }
