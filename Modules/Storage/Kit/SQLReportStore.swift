@@ -23,47 +23,59 @@ struct SQLReportStore: ReportStore {
                 \(conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND "))
                 """
             let names = stages.map { Array($0.rawValue.utf8) }
-            let pipeline = FoldingPipeline(into: initial, add)
-            // A batch's columns; its rows are made when it is sent, their first moves slices of one buffer, so that
-            // neither thread allocates (or frees) anything per lead.
-            var ids: [Lead.ID] = []
-            var entered: [Date] = []
-            var groups: [String?] = []
-            var firsts: [Date?] = []
-            func send() {
-                let width = stages.count
-                pipeline.send(
-                    ids.indices.map { index in
+            let width = stages.count
+            // The database's thread only copies each row's columns into a batch (the `funnel_firsts` text as bytes);
+            // the folding thread decodes the first moves, into one buffer per batch, and adds the rows up: the work
+            // is shared between two cores, and neither thread allocates (or frees) anything per lead.
+            let pipeline = FoldingPipeline<RawFunnelBatch, Accumulator>(into: initial) { accumulator, batch in
+                var firsts: [Date?] = []
+                firsts.reserveCapacity(batch.ids.count * width)
+                batch.texts.withUnsafeBufferPointer { bytes in
+                    for index in batch.ids.indices {
+                        let (start, end) = (batch.textEnds[index] - batch.textLengths[index], batch.textEnds[index])
+                        let text =
+                            batch.textLengths[index] < 0 ? nil : UnsafeBufferPointer(rebasing: bytes[start..<end])
+                        FunnelFirsts.append(text, stages: names, to: &firsts)
+                    }
+                }
+                for index in batch.ids.indices {
+                    add(
+                        &accumulator,
                         FunnelLeadRow(
-                            leadID: ids[index],
-                            enteredAt: entered[index],
-                            group: groups[index],
+                            leadID: batch.ids[index],
+                            enteredAt: batch.entered[index],
+                            group: group.isJSON
+                                ? batch.groups[index].flatMap(Self.groupValue(json:)) : batch.groups[index],
                             firstMoves: firsts[index * width..<(index + 1) * width]
                         )
-                    }
-                )
-                ids = []
-                entered = []
-                groups = []
-                firsts = []
-                ids.reserveCapacity(Self.batchSize)
-                entered.reserveCapacity(Self.batchSize)
-                groups.reserveCapacity(Self.batchSize)
-                firsts.reserveCapacity(Self.batchSize * width)
+                    )
+                }
             }
+            var batch = RawFunnelBatch(capacity: Self.batchSize)
             do {
                 try connection.scan(sql, parameters, batchSize: Self.batchSize) { row in
-                    ids.append(Lead.ID(try row.uuid(0)))
-                    entered.append(try row.date(1))
-                    groups.append(try row.optionalString(2))
-                    try row.withOptionalText(3) { FunnelFirsts.append($0, stages: names, to: &firsts) }
-                    if ids.count == Self.batchSize { send() }
+                    batch.ids.append(Lead.ID(try row.uuid(0)))
+                    batch.entered.append(try row.date(1))
+                    batch.groups.append(try row.optionalString(2))
+                    try row.withOptionalText(3) { text in
+                        if let text {
+                            batch.texts.append(contentsOf: text)
+                            batch.textLengths.append(text.count)
+                        } else {
+                            batch.textLengths.append(-1)
+                        }
+                        batch.textEnds.append(batch.texts.count)
+                    }
+                    if batch.ids.count == Self.batchSize {
+                        pipeline.send([batch])
+                        batch = RawFunnelBatch(capacity: Self.batchSize)
+                    }
                 }
             } catch {
                 _ = pipeline.finish()
                 throw error
             }
-            send()
+            pipeline.send([batch])
             return pipeline.finish()
         }
     }
@@ -81,7 +93,7 @@ struct SQLReportStore: ReportStore {
                 """
             return try connection.query(sql, parameters).map { row in
                 TemperatureCount(
-                    group: try row.optionalString(0),
+                    group: try row.optionalString(0).flatMap { group.isJSON ? Self.groupValue(json: $0) : $0 },
                     temperature: try row.optionalString(1).map { text in
                         guard let temperature = Temperature(rawValue: text) else {
                             throw StoreError.schema("a stored score has the unknown temperature '\(text)'")
@@ -209,35 +221,67 @@ struct SQLReportStore: ReportStore {
         return conditions
     }
 
-    /// The SQL of a lead's group value as text (`NULL` when it has none; an attribute holding an object or a list
-    /// has none), with its parameters. Booleans read `true`/`false` and numbers their JSON text on both backends.
+    /// The SQL of a lead's group value (`NULL` when it has none; an attribute holding an object or a list has none),
+    /// with its parameters; `isJSON` when the value comes as JSON text (SQLite's attributes: one `->` parses the
+    /// attributes once, where `json_type` and `json_extract` parsed them twice) and ``groupValue(json:)`` makes it the
+    /// group's text. Booleans read `true`/`false` and numbers their JSON text on both backends.
     private static func groupExpression(
         _ grouping: LeadGrouping?,
         dialect: SQLDialect
-    ) -> (sql: String, parameters: [SQLValue]) {
+    ) -> (sql: String, parameters: [SQLValue], isJSON: Bool) {
         switch grouping {
-        case nil: ("NULL", [])
-        case .channel?: ("l.source_channel", [])
-        case .campaign?: ("l.source_campaign", [])
+        case nil: ("NULL", [], false)
+        case .channel?: ("l.source_channel", [], false)
+        case .campaign?: ("l.source_campaign", [], false)
         case .attribute(let name)?:
             switch dialect {
-            case .sqlite:
-                (
-                    """
-                    CASE json_type(l.attributes, ?) WHEN 'true' THEN 'true' WHEN 'false' THEN 'false' \
-                    WHEN 'object' THEN NULL WHEN 'array' THEN NULL ELSE CAST(json_extract(l.attributes, ?) AS TEXT) END
-                    """,
-                    [.text("$.\(name)"), .text("$.\(name)")]
-                )
+            case .sqlite: ("l.attributes -> ?", [.text("$.\(name)")], true)
             case .postgres:
                 (
                     """
                     CASE jsonb_typeof(l.attributes -> ?) WHEN 'object' THEN NULL WHEN 'array' THEN NULL \
                     ELSE l.attributes ->> ? END
                     """,
-                    [.text(name), .text(name)]
+                    [.text(name), .text(name)],
+                    false
                 )
             }
         }
+    }
+
+    /// A group's text from the JSON text of an attribute's value: a string's content, `true`/`false`, a number's text;
+    /// `nil` for `null`, objects and lists.
+    static func groupValue(json text: String) -> String? {
+        guard let first = text.utf8.first else { return nil }
+        switch first {
+        case UInt8(ascii: "\""):
+            if !text.utf8.contains(UInt8(ascii: "\\")), text.utf8.count >= 2 {
+                return String(text.dropFirst().dropLast())
+            }
+            return (try? JSONValue(parsing: text))?.stringValue
+        case UInt8(ascii: "{"), UInt8(ascii: "["), UInt8(ascii: "n"): return nil
+        default: return text
+        }
+    }
+}
+
+/// A batch of the funnel scan's rows as the database's thread copies them: columns, with every lead's
+/// `funnel_firsts` text in one byte buffer (`textEnds[i]` is where lead i's ends, `textLengths[i]` its length, -1 for
+/// NULL).
+struct RawFunnelBatch: Sendable {
+    var ids: [Lead.ID] = []
+    var entered: [Date] = []
+    var groups: [String?] = []
+    var texts: [UInt8] = []
+    var textEnds: [Int] = []
+    var textLengths: [Int] = []
+
+    init(capacity: Int) {
+        ids.reserveCapacity(capacity)
+        entered.reserveCapacity(capacity)
+        groups.reserveCapacity(capacity)
+        texts.reserveCapacity(capacity * 120)
+        textEnds.reserveCapacity(capacity)
+        textLengths.reserveCapacity(capacity)
     }
 }
