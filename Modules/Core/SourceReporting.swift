@@ -133,21 +133,9 @@ public struct SourceReporting: Sendable {
         return (byGroup, currencies.first)
     }
 
+    /// The UTC day a time falls on.
     static func day(_ date: Date) -> Day {
-        let seconds = Int64(floor(date.timeIntervalSince1970))
-        let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
-        // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-        let z = days + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let dayOfMonth = doy - (153 * mp + 2) / 5 + 1
-        let month = mp < 10 ? mp + 3 : mp - 9
-        let year = yoe + era * 400 + (month <= 2 ? 1 : 0)
-        let text = String(format: "%04lld-%02lld-%02lld", year, month, dayOfMonth)
-        return Day(rawValue: text) ?? Day(rawValue: "1970-01-01")!
+        Day(String(WireFormat.time(date).prefix(10))) ?? Day(rawValue: "1970-01-01")!
     }
 }
 
