@@ -58,11 +58,6 @@ public struct TouchSignals: Sendable, Hashable {
 /// carries campaign fields, an outside referrer or an explicit channel, when it is an email or ad interaction, or
 /// when it is a page view with neither campaign nor referrer (`direct`); anything else is not a touchpoint (`nil`).
 public enum DefaultChannelGrouping {
-    public static let channels = [
-        "direct", "organic_search", "paid_search", "email", "organic_social", "paid_social", "display", "referral",
-        "affiliate", "other",
-    ]
-
     public static func channel(for signals: TouchSignals) -> String? {
         if let channel = signals.channel { return channel.lowercased() }
         let source = signals.source?.lowercased()
@@ -105,7 +100,8 @@ public enum DefaultChannelGrouping {
         return "other"
     }
 
-    /// `cpc`, `ppc`, `retargeting`, `paid…` and anything with `cp` in it (`cpm` is display, checked before).
+    /// `cpc`, `ppc`, `retargeting`, `paid…` and anything with `cp` in it, as GA4 reads paid media (so `cpm` from a search
+    /// engine is paid search, from elsewhere display).
     private static func isPaidMedium(_ medium: String) -> Bool {
         medium.contains("cp") || medium == "ppc" || medium == "retargeting" || medium.hasPrefix("paid")
     }
