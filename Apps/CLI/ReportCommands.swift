@@ -177,16 +177,7 @@ struct AttributionReportCommand: AsyncParsableCommand {
     @Option(help: "table, json or csv.", transform: OutputFormat.parse) var format: OutputFormat = .table
 
     func run() async throws {
-        let request = try option { () throws(ReportParameterError) in
-            try SourceReportRequest(
-                model: model.model,
-                from: from,
-                to: to,
-                by: by,
-                halfLife: model.halfLife,
-                order: model.order
-            )
-        }
+        let request = try model.request(from: from, to: to, by: by)
         guard let paths else {
             let storage = try await global.openStorage()
             let report = try await storage.using { storage in
@@ -278,6 +269,13 @@ struct ModelOptions: ParsableArguments {
     var model: String?
     @Option(help: "time_decay's half-life (default 7d).") var halfLife: String?
     @Option(help: "markov's order, 1 to 4 (default 1).") var order: String?
+
+    /// The request these options name for a period and a breakdown; a parameter error is a usage error.
+    func request(from: String?, to: String?, by: String?) throws -> SourceReportRequest {
+        try option { () throws(ReportParameterError) in
+            try SourceReportRequest(model: model, from: from, to: to, by: by, halfLife: halfLife, order: order)
+        }
+    }
 }
 
 struct SourcesReportCommand: AsyncParsableCommand {
@@ -297,16 +295,7 @@ struct SourcesReportCommand: AsyncParsableCommand {
     @Option(help: "table, json or csv.", transform: OutputFormat.parse) var format: OutputFormat = .table
 
     func run() async throws {
-        let request = try option { () throws(ReportParameterError) in
-            try SourceReportRequest(
-                model: model.model,
-                from: from,
-                to: to,
-                by: by,
-                halfLife: model.halfLife,
-                order: model.order
-            )
-        }
+        let request = try model.request(from: from, to: to, by: by)
         let storage = try await global.openStorage()
         let report = try await storage.using { storage in
             do {
@@ -383,7 +372,7 @@ struct ValueReportCommand: AsyncParsableCommand {
             try await SourceReporting(storage: storage, cache: CriteriaCache()).value(request, now: now)
         }
         if format == .json {
-            print(WireFormat.valueReport(rows, request: request, end: request.scope.enteredBefore ?? now).jsonText)
+            print(WireFormat.valueReport(rows, request: request, end: request.to ?? now).jsonText)
             return
         }
         let csv = format == .csv

@@ -63,7 +63,7 @@ struct ReportsController {
             let now = Date()
             let rows = try await sources.value(report, now: now)
             return Response.json(
-                WireFormat.valueReport(rows, request: report, end: report.scope.enteredBefore ?? now)
+                WireFormat.valueReport(rows, request: report, end: report.to ?? now)
             )
         }
     }

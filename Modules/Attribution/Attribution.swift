@@ -124,12 +124,16 @@ public enum HeuristicModel: Sendable, Hashable {
     /// Conversions and value per channel over the journeys.
     public func attribute(_ journeys: [Journey]) -> [String: ChannelCredit] {
         var credit: [String: ChannelCredit] = [:]
-        for journey in journeys where journey.conversions > 0 || journey.value > 0 {
-            for (touch, share) in zip(journey.touches, shares(of: journey.touches)) {
-                credit[touch.channel, default: ChannelCredit()].conversions += share * journey.conversions
-                credit[touch.channel, default: ChannelCredit()].value += share * journey.value
-            }
-        }
+        for journey in journeys { self.credit(journey, to: &credit) }
         return credit
+    }
+
+    /// Adds one journey's conversions and value, shared among its touches, to `credit`.
+    func credit(_ journey: Journey, to credit: inout [String: ChannelCredit]) {
+        guard journey.conversions > 0 || journey.value > 0 else { return }
+        for (touch, share) in zip(journey.touches, shares(of: journey.touches)) {
+            credit[touch.channel, default: ChannelCredit()].conversions += share * journey.conversions
+            credit[touch.channel, default: ChannelCredit()].value += share * journey.value
+        }
     }
 }

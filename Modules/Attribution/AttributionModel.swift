@@ -44,25 +44,14 @@ public enum AttributionModel: Sendable, Hashable {
     /// Conversions and value per channel (removal effects too, for Markov), by channel name; every channel of the
     /// journeys is listed, with 0 when it gets nothing.
     public func attribute(_ journeys: [Journey]) -> [AttributedChannel] {
-        var rows: [AttributedChannel]
-        switch self {
-        case .markov(let order):
-            rows = MarkovModel(journeys, order: order).attribute().map(AttributedChannel.init)
-        case .heuristic(let model):
-            rows = Self.rows(model.attribute(journeys), listing: journeys)
-        case .shapley:
-            rows = Self.rows(ShapleyModel.attribute(journeys), listing: journeys)
+        if case .markov(let order) = self {
+            // The journeys are solved as they are: no need to gather equal paths first.
+            return MarkovModel(journeys, order: order).attribute().map(AttributedChannel.init)
+                .sorted { $0.channel < $1.channel }
         }
-        return rows.sorted { $0.channel < $1.channel }
-    }
-
-    /// The credited channels, and those of the journeys that got nothing with 0.
-    static func rows(_ credit: [String: ChannelCredit], listing journeys: [Journey]) -> [AttributedChannel] {
-        var credit = credit
-        for journey in journeys {
-            for touch in journey.touches where credit[touch.channel] == nil { credit[touch.channel] = ChannelCredit() }
-        }
-        return credit.map { AttributedChannel(channel: $0, conversions: $1.conversions, value: $1.value) }
+        var accumulator = AttributionAccumulator(model: self)
+        for journey in journeys { accumulator.add(journey) }
+        return accumulator.result()
     }
 }
 
@@ -101,9 +90,9 @@ public struct AttributedChannel: Sendable, Hashable {
     }
 }
 
-/// Journeys fed one at a time, so that a report over many leads never holds them all: rule-based models add each
-/// journey's credit as it comes; Markov and Shapley keep one entry per distinct path (Shapley: per distinct channel
-/// set), which is what they need.
+/// Journeys fed one at a time, so that a report over many leads never holds them all: rule-based models and Shapley
+/// add each journey's credit as it comes (Shapley's closed form is a sum over journeys); Markov keeps one entry per
+/// distinct path, which is what the chain needs.
 public struct AttributionAccumulator: Sendable {
     public let model: AttributionModel
     private var credit: [String: ChannelCredit] = [:]
@@ -120,18 +109,13 @@ public struct AttributionAccumulator: Sendable {
         switch model {
         case .heuristic(let heuristic):
             for touch in journey.touches { seen.insert(touch.channel) }
-            guard journey.conversions > 0 || journey.value > 0 else { return }
-            for (touch, share) in zip(journey.touches, heuristic.shares(of: journey.touches)) {
-                credit[touch.channel, default: ChannelCredit()].conversions += share * journey.conversions
-                credit[touch.channel, default: ChannelCredit()].value += share * journey.value
-            }
-        case .markov, .shapley:
+            heuristic.credit(journey, to: &credit)
+        case .shapley:
+            for touch in journey.touches { seen.insert(touch.channel) }
+            ShapleyModel.credit(journey, to: &credit)
+        case .markov:
             var key: [String] = []
-            if case .shapley = model {
-                key = Set(journey.channels).sorted()
-            } else {
-                for touch in journey.touches where key.last != touch.channel { key.append(touch.channel) }
-            }
+            for touch in journey.touches where key.last != touch.channel { key.append(touch.channel) }
             var entry = paths[key] ?? (0, 0, 0)
             entry.conversions += journey.conversions
             entry.value += journey.value
@@ -142,22 +126,14 @@ public struct AttributionAccumulator: Sendable {
 
     /// Per channel, by name.
     public func result() -> [AttributedChannel] {
-        let rows: [AttributedChannel]
-        switch model {
-        case .heuristic:
-            rows = seen.map { channel in
+        guard case .markov = model else {
+            return seen.sorted().map { channel in
                 let got = credit[channel] ?? ChannelCredit()
                 return AttributedChannel(channel: channel, conversions: got.conversions, value: got.value)
             }
-        case .markov, .shapley:
-            return model.attribute(journeys())
         }
-        return rows.sorted { $0.channel < $1.channel }
-    }
-
-    private func journeys() -> [Journey] {
         // Sorted, so that the chain's states (and the floating-point sums) come in the same order on every run.
-        paths.sorted { $0.key.lexicographicallyPrecedes($1.key) }.map { key, entry in
+        let journeys = paths.sorted { $0.key.lexicographicallyPrecedes($1.key) }.map { key, entry in
             Journey(
                 touches: key.map { Touch(channel: $0) },
                 conversions: entry.conversions,
@@ -165,5 +141,6 @@ public struct AttributionAccumulator: Sendable {
                 nulls: entry.nulls
             )
         }
+        return model.attribute(journeys)
     }
 }

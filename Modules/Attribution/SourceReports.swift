@@ -7,11 +7,9 @@ public struct SourceReport: Sendable {
     public let label: AttributionLabel
     public let period: ReportPeriod
     public let lookback: TimeInterval
-    private var attribution: AttributionAccumulator
+    /// The period's journeys under the model.
+    public private(set) var attribution: AttributionTally
     private var counts: [String: Counts] = [:]
-    /// Conversions of the period with no touch in their lookback window: counted, credited to no source.
-    public private(set) var unattributedConversions = 0.0
-    public private(set) var unattributedValue = 0.0
 
     struct Counts: Sendable {
         var leads = 0
@@ -24,7 +22,7 @@ public struct SourceReport: Sendable {
         self.label = label
         self.period = period
         self.lookback = lookback
-        self.attribution = AttributionAccumulator(model: model)
+        self.attribution = AttributionTally(model: model)
     }
 
     /// A lead's group: its acquisition channel, or campaign; `(none)` / `(not set)` without one.
@@ -44,18 +42,14 @@ public struct SourceReport: Sendable {
             if history.isHot { entry.hot += 1 }
             counts[Self.group(of: history, label: label)] = entry
         }
-        guard let journey = history.journey(period: period, lookback: lookback, label: label) else { return }
-        if journey.touches.isEmpty {
-            unattributedConversions += journey.conversions
-            unattributedValue += journey.value
-        } else {
+        if let journey = history.journey(period: period, lookback: lookback, label: label) {
             attribution.add(journey)
         }
     }
 
     /// The rows, most leads first; `costs` is what each group cost over the period.
     public func rows(costs: [String: Double]) -> [SourceRow] {
-        let attributed = Dictionary(uniqueKeysWithValues: attribution.result().map { ($0.channel, $0) })
+        let attributed = Dictionary(uniqueKeysWithValues: attribution.channels().map { ($0.channel, $0) })
         let groups = Set(counts.keys).union(attributed.keys).union(costs.keys)
         return groups.map { group in
             let entry = counts[group] ?? Counts()
@@ -81,6 +75,41 @@ public struct SourceReport: Sendable {
             )
         }
         .sorted { a, b in a.leads != b.leads ? a.leads > b.leads : a.group < b.group }
+    }
+}
+
+/// A period's journeys under a model: how many, the conversions and value they hold, those that no touch explains
+/// (a conversion with no touchpoint in its lookback window: counted, credited to no source), and each channel's
+/// credit.
+public struct AttributionTally: Sendable {
+    public private(set) var journeys = 0
+    public private(set) var conversions = 0.0
+    public private(set) var value = 0.0
+    public private(set) var unattributedConversions = 0.0
+    public private(set) var unattributedValue = 0.0
+    private var accumulator: AttributionAccumulator
+
+    public init(model: AttributionModel) {
+        accumulator = AttributionAccumulator(model: model)
+    }
+
+    public var model: AttributionModel { accumulator.model }
+
+    public mutating func add(_ journey: Journey) {
+        journeys += 1
+        conversions += journey.conversions
+        value += journey.value
+        if journey.touches.isEmpty {
+            unattributedConversions += journey.conversions
+            unattributedValue += journey.value
+        } else {
+            accumulator.add(journey)
+        }
+    }
+
+    /// Each channel's credit, by name.
+    public func channels() -> [AttributedChannel] {
+        accumulator.result()
     }
 }
 

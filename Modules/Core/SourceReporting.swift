@@ -23,24 +23,13 @@ public struct SourceReporting: Sendable {
         let period = request.period(now: now)
         let criteria = try await activeCriteria()
         let lookback = criteria.conversion.lookback
-        var accumulator = AttributionAccumulator(model: request.model)
-        var report = AttributionReport(model: request.model, label: request.label, period: period)
+        var tally = AttributionTally(model: request.model)
         try await forEachHistory(criteria) { history in
-            guard let journey = history.journey(period: period, lookback: lookback, label: request.label) else {
-                return
-            }
-            report.journeys += 1
-            report.conversions += journey.conversions
-            report.value += journey.value
-            if journey.touches.isEmpty {
-                report.unattributedConversions += journey.conversions
-                report.unattributedValue += journey.value
-            } else {
-                accumulator.add(journey)
+            if let journey = history.journey(period: period, lookback: lookback, label: request.label) {
+                tally.add(journey)
             }
         }
-        report.channels = accumulator.result()
-        return report
+        return AttributionReport(label: request.label, period: period, tally: tally)
     }
 
     /// The source report of the period: leads, MQLs, customers, attributed conversions and revenue, costs and their
@@ -61,8 +50,8 @@ public struct SourceReporting: Sendable {
             label: request.label,
             period: period,
             currency: currency,
-            unattributedConversions: report.unattributedConversions,
-            unattributedValue: report.unattributedValue,
+            unattributedConversions: report.attribution.unattributedConversions,
+            unattributedValue: report.attribution.unattributedValue,
             rows: report.rows(costs: costs)
         )
     }
@@ -70,16 +59,10 @@ public struct SourceReporting: Sendable {
     /// Repeat purchases, order value and lifetime value of the customers whose first conversion falls in the period,
     /// by acquisition channel or campaign and by cohort.
     public func value(_ request: ValueReportRequest, now: Date = Date()) async throws -> [ValueRow] {
-        let period = ReportPeriod(start: request.scope.enteredFrom, end: request.scope.enteredBefore ?? now)
+        let period = ReportPeriod(start: request.from, end: request.to ?? now)
         let criteria = try await activeCriteria()
         var report = ValueReport(period: period)
-        let label: AttributionLabel? =
-            switch request.scope.grouping {
-            case .channel?: .channel
-            case .campaign?: .campaign
-            default: nil
-            }
-        let cohort = request.cohort
+        let (label, cohort) = (request.label, request.cohort)
         try await forEachHistory(criteria) { history in
             report.add(history, group: label.map { SourceReport.group(of: history, label: $0) }) { at in
                 cohort?.start(of: at)
@@ -193,14 +176,12 @@ public struct SourceReportRequest: Sendable, Hashable {
                 detail: "must be one of \(AttributionModel.names.joined(separator: ", ")), not '\(name)'"
             )
         }
-        let label: AttributionLabel
-        switch by {
-        case nil, "channel"?: label = .channel
-        case "campaign"?: label = .campaign
-        case let other?:
-            throw ReportParameterError(parameter: "by", detail: "must be channel or campaign, not '\(other)'")
-        }
-        self.init(model: parsed, label: label, from: scope.enteredFrom, to: scope.enteredBefore)
+        self.init(
+            model: parsed,
+            label: try AttributionLabel(by: by) ?? .channel,
+            from: scope.enteredFrom,
+            to: scope.enteredBefore
+        )
     }
 
     func period(now: Date) -> ReportPeriod {
@@ -208,14 +189,19 @@ public struct SourceReportRequest: Sendable, Hashable {
     }
 }
 
-/// What the value report covers: customers whose first conversion falls in `scope`'s period, grouped by
-/// acquisition channel or campaign, and by cohort.
+/// What the value report covers: customers whose first conversion falls in the period, grouped by acquisition
+/// channel or campaign, and by cohort.
 public struct ValueReportRequest: Sendable, Hashable {
-    public var scope: ReportScope
+    public var from: Date?
+    public var to: Date?
+    /// `nil`: no breakdown by source.
+    public var label: AttributionLabel?
     public var cohort: Cohort?
 
-    public init(scope: ReportScope = ReportScope(), cohort: Cohort? = nil) {
-        self.scope = scope
+    public init(from: Date? = nil, to: Date? = nil, label: AttributionLabel? = nil, cohort: Cohort? = nil) {
+        self.from = from
+        self.to = to
+        self.label = label
         self.cohort = cohort
     }
 
@@ -223,14 +209,6 @@ public struct ValueReportRequest: Sendable, Hashable {
     /// `month`).
     public init(from: String?, to: String?, by: String?, cohort: String?) throws(ReportParameterError) {
         let scope = try ReportScope(from: from, to: to, by: nil)
-        var grouping: LeadGrouping?
-        switch by {
-        case nil: grouping = nil
-        case "channel"?: grouping = .channel
-        case "campaign"?: grouping = .campaign
-        case let other?:
-            throw ReportParameterError(parameter: "by", detail: "must be channel or campaign, not '\(other)'")
-        }
         var parsedCohort: Cohort?
         if let cohort {
             guard let value = Cohort(rawValue: cohort) else {
@@ -239,9 +217,22 @@ public struct ValueReportRequest: Sendable, Hashable {
             parsedCohort = value
         }
         self.init(
-            scope: ReportScope(enteredFrom: scope.enteredFrom, enteredBefore: scope.enteredBefore, grouping: grouping),
+            from: scope.enteredFrom,
+            to: scope.enteredBefore,
+            label: try AttributionLabel(by: by),
             cohort: parsedCohort
         )
+    }
+}
+
+extension AttributionLabel {
+    /// The `by` parameter of the attribution, source and value reports: `channel` or `campaign`; `nil` when absent.
+    init?(by text: String?) throws(ReportParameterError) {
+        guard let text else { return nil }
+        guard let label = AttributionLabel(rawValue: text) else {
+            throw ReportParameterError(parameter: "by", detail: "must be channel or campaign, not '\(text)'")
+        }
+        self = label
     }
 }
 
@@ -251,18 +242,24 @@ public struct AttributionReport: Sendable, Hashable {
     public var label: AttributionLabel
     public var period: ReportPeriod
     /// Converting and null journeys of the period.
-    public var journeys = 0
-    public var conversions = 0.0
-    public var value = 0.0
+    public var journeys: Int
+    public var conversions: Double
+    public var value: Double
     /// Conversions with no touch in their lookback window: in the totals, credited to nobody.
-    public var unattributedConversions = 0.0
-    public var unattributedValue = 0.0
-    public var channels: [AttributedChannel] = []
+    public var unattributedConversions: Double
+    public var unattributedValue: Double
+    public var channels: [AttributedChannel]
 
-    public init(model: AttributionModel, label: AttributionLabel, period: ReportPeriod) {
-        self.model = model
+    init(label: AttributionLabel, period: ReportPeriod, tally: AttributionTally) {
+        self.model = tally.model
         self.label = label
         self.period = period
+        self.journeys = tally.journeys
+        self.conversions = tally.conversions
+        self.value = tally.value
+        self.unattributedConversions = tally.unattributedConversions
+        self.unattributedValue = tally.unattributedValue
+        self.channels = tally.channels()
     }
 }
 
@@ -289,13 +286,8 @@ struct LeadHistoryBuilder: Sendable {
         var touches: [Touchpoint] = []
         var orders: [Attribution.Conversion] = []
         for event in lead.events {
-            if let type = conversion.event, event.type.rawValue == type {
-                orders.append(
-                    Attribution.Conversion(
-                        at: event.timestamp,
-                        value: Self.number(event.properties[conversion.valueProperty]) ?? 0
-                    )
-                )
+            if conversion.isConversion(event) {
+                orders.append(Attribution.Conversion(at: event.timestamp, value: conversion.value(of: event)))
             }
             let signals = TouchSignals(event)
             if let channel = criteria.channels.first(where: { $0.matches(event) })?.channel
@@ -326,15 +318,5 @@ struct LeadHistoryBuilder: Sendable {
             reachedMQL: reached(.mql) != nil,
             isHot: lead.temperature == .hot
         )
-    }
-
-    /// A number, or a numeric string.
-    static func number(_ value: JSONValue?) -> Double? {
-        switch value {
-        case .number(let number)?: return number.isFinite ? number : nil
-        case .string(let text)?:
-            return Double(text.trimmingCharacters(in: .whitespaces)).flatMap { $0.isFinite ? $0 : nil }
-        default: return nil
-        }
     }
 }

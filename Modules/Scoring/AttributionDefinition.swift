@@ -39,6 +39,17 @@ public struct ConversionDefinition: Sendable, Hashable {
         self.lookback = lookback
     }
 
+    /// Whether the event is a conversion (an order).
+    public func isConversion(_ event: Event) -> Bool {
+        event.type.rawValue == self.event
+    }
+
+    /// A conversion event's value: its value property, a number or a numeric string (read as the criteria language
+    /// reads numbers); 0 without one.
+    public func value(of event: Event) -> Double {
+        event.properties[valueProperty].flatMap(Comparison.number) ?? 0
+    }
+
     /// Reaching `customer`, or an `order_completed` event (its `revenue` property as the value), whichever comes
     /// first; touches of the last 90 days.
     public static let standard = ConversionDefinition(stage: .customer, event: "order_completed")
@@ -74,7 +85,7 @@ extension CriteriaReader {
             var channel: String?
             switch fields["channel"] {
             case .scalar(.string(let text), let line)?:
-                if !text.isEmpty, text.allSatisfy({ $0.isLetter || $0.isNumber || "-_".contains($0) }) {
+                if Self.isName(text) {
                     channel = text.lowercased()
                 } else {
                     problem(line, rule, "a channel name is made of letters, digits, '-' and '_'")

@@ -32,6 +32,11 @@ struct CriteriaReader {
         "exists", "domain_in",
     ]
 
+    /// A stage or channel name: letters, digits, `-` and `_`, not empty.
+    static func isName(_ text: String) -> Bool {
+        !text.isEmpty && text.allSatisfy { $0.isLetter || $0.isNumber || "-_".contains($0) }
+    }
+
     mutating func problem(_ line: Int?, _ rule: String?, _ message: String) {
         problems.append(CriteriaProblem(line: line, rule: rule, message: message))
     }

@@ -48,9 +48,7 @@ extension CriteriaReader {
         }
         var stages: [Stage] = []
         for item in items {
-            guard case .scalar(.string(let text), let line) = item, !text.isEmpty,
-                text.allSatisfy({ $0.isLetter || $0.isNumber || "-_".contains($0) })
-            else {
+            guard case .scalar(.string(let text), let line) = item, Self.isName(text) else {
                 problem(item.line, nil, "a stage name is made of letters, digits, '-' and '_'")
                 continue
             }

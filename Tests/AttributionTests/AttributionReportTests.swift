@@ -201,7 +201,7 @@ struct AttributionReportTests {
             lookback: 90 * 86_400
         )
         for history in histories { report.add(history) }
-        #expect(report.unattributedConversions == 1 && report.unattributedValue == 50)
+        #expect(report.attribution.unattributedConversions == 1 && report.attribution.unattributedValue == 50)
         let rows = Dictionary(
             uniqueKeysWithValues: report.rows(costs: ["paid_search": 200, "email": 50]).map { ($0.group, $0) }
         )

@@ -94,12 +94,7 @@ struct SQLReportStore: ReportStore {
             return try connection.query(sql, parameters).map { row in
                 TemperatureCount(
                     group: try row.optionalString(0).flatMap { group.isJSON ? Self.groupValue(json: $0) : $0 },
-                    temperature: try row.optionalString(1).map { text in
-                        guard let temperature = Temperature(rawValue: text) else {
-                            throw StoreError.schema("a stored score has the unknown temperature '\(text)'")
-                        }
-                        return temperature
-                    },
+                    temperature: try row.optionalString(1).map(Self.temperature),
                     leads: Int(try row.int(2))
                 )
             }
@@ -125,12 +120,7 @@ struct SQLReportStore: ReportStore {
             var leads: [AttributionLead] = []
             try connection.scan(sql, parameters, batchSize: limit) { row in
                 let (channel, campaign) = (try row.optionalString(2), try row.optionalString(3))
-                let temperature = try row.optionalString(4).map { text in
-                    guard let temperature = Temperature(rawValue: text) else {
-                        throw StoreError.schema("a stored score has the unknown temperature '\(text)'")
-                    }
-                    return temperature
-                }
+                let temperature = try row.optionalString(4).map(Self.temperature)
                 let times = try row.withOptionalText(5) { FunnelFirsts.times($0, stages: names) }
                 var firstMoves: [Stage: StageReach] = [:]
                 for (stage, time) in zip(stages, times) {
@@ -195,6 +185,14 @@ struct SQLReportStore: ReportStore {
             }
             return leads
         }
+    }
+
+    /// A stored score's temperature.
+    private static func temperature(_ text: String) throws -> Temperature {
+        guard let temperature = Temperature(rawValue: text) else {
+            throw StoreError.schema("a stored score has the unknown temperature '\(text)'")
+        }
+        return temperature
     }
 
     /// A JSON object column, parsed from its bytes.
