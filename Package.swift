@@ -100,10 +100,12 @@ let package = Package(
         ),
 
         // Composition shared by the apps: which adapters exist and how a database URL picks one.
+        // glibc's allocator, for giving freed memory back after a batch of work.
+        .systemLibrary(name: "CMalloc", path: "Modules/CMalloc"),
         .target(
             name: "AppSupport",
             dependencies: [
-                "Domain", "Core", "StorageSQLite", "StoragePostgres",
+                "Domain", "Core", "StorageSQLite", "StoragePostgres", "CMalloc",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

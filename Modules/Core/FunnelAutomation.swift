@@ -41,20 +41,16 @@ enum FunnelAutomation {
         in stores: any Stores,
         at time: Date
     ) async throws -> [StageTransition] {
-        var recorded: [StageTransition] = []
-        for (lead, move) in moves {
-            recorded.append(
-                try await stores.stages.record(
-                    NewStageTransition(
-                        leadID: lead.id,
-                        from: lead.stage,
-                        to: move.to,
-                        at: time,
-                        reason: .rule(id: move.rule.id, event: move.event?.id)
-                    )
+        try await stores.stages.record(
+            moves.map { lead, move in
+                NewStageTransition(
+                    leadID: lead.id,
+                    from: lead.stage,
+                    to: move.to,
+                    at: time,
+                    reason: .rule(id: move.rule.id, event: move.event?.id)
                 )
-            )
-        }
-        return recorded
+            }
+        )
     }
 }

@@ -16,6 +16,12 @@ public struct EmailAddress: RawRepresentable, Hashable, Sendable, Codable, Custo
         self.rawValue = normalised
     }
 
+    /// An address as stored, normalised when it was: stores read leads by the million (a rescore), and checking
+    /// each again costs more than reading it.
+    package init(normalised: String) {
+        self.rawValue = normalised
+    }
+
     public init?(rawValue: String) {
         self.init(rawValue)
     }

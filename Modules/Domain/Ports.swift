@@ -15,8 +15,10 @@ public protocol LeadStore: Sendable {
     /// The ids of the leads with these external ids; external ids no lead has are left out.
     func ids(byExternalID externalIDs: [String]) async throws -> [String: Lead.ID]
     /// Takes write locks on these leads until the unit of work ends, in id order, so that units of work locking
-    /// overlapping sets of leads cannot deadlock. Ids of missing leads are ignored.
-    func lock(_ ids: [Lead.ID]) async throws
+    /// overlapping sets of leads cannot deadlock, and returns them as they are now, in id order. Ids of missing
+    /// leads are ignored.
+    @discardableResult
+    func lock(_ ids: [Lead.ID]) async throws -> [Lead]
     /// Takes a write lock on the lead until the unit of work ends, and returns it. Use before a read-modify-write
     /// of the lead (rescoring it, moving its stage) so that concurrent units of work on it lose no update.
     func lock(_ id: Lead.ID) async throws -> Lead?
@@ -66,6 +68,8 @@ public protocol ScoreStore: Sendable {
     /// one is ignored: a batch rescored from an earlier read never overwrites a fresher score.
     func save(_ scores: [Score]) async throws -> [TemperatureChange]
     func score(of leadID: Lead.ID) async throws -> Score?
+    /// The current scores of these leads; leads without one are left out.
+    func scores(of leadIDs: [Lead.ID]) async throws -> [Lead.ID: Score]
     /// Oldest first.
     func temperatureHistory(of leadID: Lead.ID) async throws -> [TemperatureChange]
     /// Leads whose score holds decaying points, in id order, after `cursor`.
@@ -95,12 +99,22 @@ public protocol CriteriaStore: Sendable {
 
 /// Funnel stage transitions.
 public protocol StageStore: Sendable {
-    /// Records the transition and sets the lead's stage to its `to`.
-    func record(_ transition: NewStageTransition) async throws -> StageTransition
+    /// Records the transitions, in order, and sets each lead's stage to its last `to`.
+    func record(_ transitions: [NewStageTransition]) async throws -> [StageTransition]
     /// Oldest first.
     func history(of leadID: Lead.ID) async throws -> [StageTransition]
     /// Each lead's latest transition (the last recorded); leads that never moved are left out.
     func latest(of leadIDs: [Lead.ID]) async throws -> [Lead.ID: StageTransition]
+}
+
+extension StageStore {
+    /// Records the transition and sets the lead's stage to its `to`.
+    public func record(_ transition: NewStageTransition) async throws -> StageTransition {
+        guard let recorded = try await record([transition]).first else {
+            throw StoreError.unavailable("the stage transition was not stored")
+        }
+        return recorded
+    }
 }
 
 /// What was spent on channels.

@@ -191,6 +191,15 @@ enum Comparison {
         switch value {
         case .number(let number): return number
         case .string(let text):
+            // Only text that starts like a number (after spaces) can be one: the rest is refused without trimming
+            // (an allocation), and comparing strings asks this of every value first.
+            let first = text.utf8.first { !(0x09...0x0D).contains($0) && $0 != 0x20 }
+            guard let first else { return nil }
+            if first < 0x80, !(UInt8(ascii: "0")...UInt8(ascii: "9")).contains(first), first != UInt8(ascii: "-"),
+                first != UInt8(ascii: "+"), first != UInt8(ascii: ".")
+            {
+                return nil
+            }
             let trimmed = text.trimmedOfWhitespace
             guard !trimmed.isEmpty, let number = Double(trimmed), number.isFinite else { return nil }
             return number

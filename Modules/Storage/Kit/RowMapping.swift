@@ -17,14 +17,14 @@ enum Columns {
         + "e.properties, e.context"
 }
 
-extension SQLRow {
+extension SQLRowReader {
     func lead(at start: Int = 0) throws -> Lead {
         let email = try optionalString(start + 1)
         let channel = try optionalString(start + 4)
         let campaign = try optionalString(start + 5)
         return Lead(
             id: Lead.ID(try uuid(start)),
-            email: email.flatMap { EmailAddress($0) },
+            email: email.map { EmailAddress(normalised: $0) },
             externalID: try optionalString(start + 2),
             attributes: try jsonObject(start + 3),
             source: channel == nil && campaign == nil ? nil : LeadSource(channel: channel, campaign: campaign),
@@ -34,6 +34,22 @@ extension SQLRow {
         )
     }
 
+    func event(at start: Int = 0) throws -> Event {
+        Event(
+            id: Event.ID(try int(start)),
+            messageID: MessageID(try string(start + 1)),
+            leadID: try optionalUUID(start + 2).map { Lead.ID($0) },
+            anonymousID: try optionalString(start + 3).map { AnonymousID($0) },
+            type: EventType(try string(start + 4)),
+            properties: try jsonObject(start + 7),
+            context: try jsonObject(start + 8),
+            timestamp: try date(start + 5),
+            receivedAt: try date(start + 6)
+        )
+    }
+}
+
+extension SQLRow {
     func score(at start: Int) throws -> Score? {
         if isNull(start) { return nil }
         guard let temperature = Temperature(rawValue: try string(start + 5)),
@@ -51,20 +67,6 @@ extension SQLRow {
             decaying: try bool(start + 8),
             computedAt: try date(start + 9),
             explanation: try Explanation.decode(try json(start + 10))
-        )
-    }
-
-    func event(at start: Int = 0) throws -> Event {
-        Event(
-            id: Event.ID(try int(start)),
-            messageID: MessageID(try string(start + 1)),
-            leadID: try optionalUUID(start + 2).map { Lead.ID($0) },
-            anonymousID: try optionalString(start + 3).map { AnonymousID($0) },
-            type: EventType(try string(start + 4)),
-            properties: try jsonObject(start + 7),
-            context: try jsonObject(start + 8),
-            timestamp: try date(start + 5),
-            receivedAt: try date(start + 6)
         )
     }
 }

@@ -1,3 +1,4 @@
+package import Domain
 package import Foundation
 
 /// The SQL dialect of a connection, for the few statements that differ between backends.
@@ -32,12 +33,44 @@ package protocol SQLConnection {
 
 /// A row of a streamed result (``SQLConnection/scan(_:_:batchSize:_:)``).
 package protocol SQLRowReader {
+    func isNull(_ column: Int) -> Bool
     func int(_ column: Int) throws -> Int64
     func uuid(_ column: Int) throws -> UUID
     func date(_ column: Int) throws -> Date
     func optionalString(_ column: Int) throws -> String?
     /// The text's UTF-8 bytes without making a `String` (`nil` for NULL), valid only inside `body`.
     func withOptionalText<R>(_ column: Int, _ body: (UnsafeBufferPointer<UInt8>?) throws -> R) throws -> R
+}
+
+extension SQLRowReader {
+    package func optionalUUID(_ column: Int) throws -> UUID? {
+        isNull(column) ? nil : try uuid(column)
+    }
+
+    package func string(_ column: Int) throws -> String {
+        guard let text = try optionalString(column) else {
+            throw StoreError.schema("column \(column) of a result is NULL where text was expected")
+        }
+        return text
+    }
+
+    /// A JSON object column, parsed from its bytes in place.
+    package func jsonObject(_ column: Int) throws -> JSONObject {
+        let value = try withOptionalText(column) { bytes -> JSONValue? in
+            guard let bytes else { return nil }
+            // Empty properties and context are the most common values stored.
+            if bytes.count == 2, bytes[0] == UInt8(ascii: "{"), bytes[1] == UInt8(ascii: "}") { return .object([:]) }
+            do {
+                return try JSONValue(parsing: bytes)
+            } catch {
+                throw StoreError.schema("column \(column) holds invalid JSON (\(error))")
+            }
+        }
+        guard let object = value?.objectValue else {
+            throw StoreError.schema("column \(column) of a result does not hold a JSON object")
+        }
+        return object
+    }
 }
 
 extension SQLConnection {

@@ -167,16 +167,53 @@ struct SQLEventStore: EventStore {
         }
     }
 
-    /// The leads with their events, read 500 leads at a time.
+    /// The leads (sorted by id) with their events, each lead's in time order.
+    ///
+    /// In two steps: the events' ids from the `(lead_id, timestamp)` index (500 leads a statement), then the events
+    /// themselves in id order (500 a statement). A lead's events arrived interleaved with everyone else's and lie on
+    /// as many pages as it has events; read in id order, a batch reads each page it needs once, in storage order,
+    /// instead of once per event in random order (a full rescore of 1,000,000 leads read 10,000,000 random pages).
+    /// The first step lists every event in lead and time order, which gives each event its place in the result, so
+    /// the second puts events in place as they come, without hashing or sorting.
     private static func withEvents(_ leads: [Lead], on connection: any SQLConnection) throws -> [LeadWithEvents] {
-        var byLead: [Lead.ID: [Event]] = [:]
-        let rows = try connection.query(chunking: leads.map { .uuid($0.id.rawValue) }) {
-            "SELECT \(Columns.event) FROM events e WHERE e.lead_id IN (\($0)) ORDER BY e.lead_id, e.timestamp, e.id"
+        // Each event's id with its place; the events of lead k take the `counts[k]` places after those of lead k - 1.
+        var places: [(event: Int64, place: Int)] = []
+        var counts = [Int](repeating: 0, count: leads.count)
+        for start in stride(from: 0, to: leads.count, by: 500) {
+            let end = min(start + 500, leads.count)
+            let sql =
+                "SELECT e.id, e.lead_id FROM events e WHERE e.lead_id IN (\(connection.placeholders(end - start)))"
+                + " ORDER BY e.lead_id, e.timestamp, e.id"
+            var lead = start
+            try connection.scan(sql, leads[start..<end].map { .uuid($0.id.rawValue) }, batchSize: 100_000) { row in
+                let id = try row.uuid(1)
+                while lead < end, leads[lead].id.rawValue != id { lead += 1 }
+                guard lead < end else { throw StoreError.schema("events came back out of their leads' order") }
+                places.append((try row.int(0), places.count))
+                counts[lead] += 1
+            }
         }
-        for row in rows {
-            let event = try row.event()
-            if let leadID = event.leadID { byLead[leadID, default: []].append(event) }
+        places.sort { $0.event < $1.event }
+        var slots = [Event?](repeating: nil, count: places.count)
+        var next = 0
+        for start in stride(from: 0, to: places.count, by: 500) {
+            let chunk = places[start..<min(start + 500, places.count)].map { SQLValue.integer($0.event) }
+            let sql =
+                "SELECT \(Columns.event) FROM events e WHERE e.id IN (\(connection.placeholders(chunk.count)))"
+                + " ORDER BY e.id"
+            try connection.scan(sql, chunk, batchSize: 100_000) { row in
+                let event = try row.event()
+                // An event removed between the two steps (its lead deleted) leaves its place empty.
+                while next < places.count, places[next].event < event.id.rawValue { next += 1 }
+                guard next < places.count, places[next].event == event.id.rawValue else { return }
+                slots[places[next].place] = event
+                next += 1
+            }
         }
-        return leads.map { LeadWithEvents(lead: $0, events: byLead[$0.id] ?? []) }
+        var first = 0
+        return leads.indices.map { index in
+            defer { first += counts[index] }
+            return LeadWithEvents(lead: leads[index], events: slots[first..<first + counts[index]].compactMap { $0 })
+        }
     }
 }

@@ -167,14 +167,14 @@ struct SQLLeadStore: LeadStore {
         }
     }
 
-    func lock(_ ids: [Lead.ID]) async throws {
-        guard !ids.isEmpty else { return }
+    func lock(_ ids: [Lead.ID]) async throws -> [Lead] {
+        guard !ids.isEmpty else { return [] }
         let sorted = Set(ids).sorted { $0.rawValue.bytes.lexicographicallyPrecedes($1.rawValue.bytes) }
-        try await executor.write { connection -> Void in
+        return try await executor.write { connection in
             // Chunks in order, each locking its rows in order: the whole set is locked in id order.
-            _ = try connection.query(chunking: sorted.map { .uuid($0.rawValue) }) {
-                "SELECT id FROM leads WHERE id IN (\($0)) ORDER BY id\(connection.forUpdate)"
-            }
+            try connection.query(chunking: sorted.map { .uuid($0.rawValue) }) {
+                "SELECT \(Columns.lead) FROM leads l WHERE l.id IN (\($0)) ORDER BY l.id\(connection.forUpdate)"
+            }.map { try $0.lead() }
         }
     }
 

@@ -52,8 +52,9 @@ struct SQLScoreStore: ScoreStore {
             }
             // Multi-row statements: a rescoring saves scores by the million, and one statement a row is one round
             // trip a row on PostgreSQL.
-            for start in stride(from: 0, to: written.count, by: Self.rowsPerStatement) {
-                let chunk = written[start..<min(start + Self.rowsPerStatement, written.count)]
+            let perStatement = connection.dialect == .sqlite ? 1 : Self.rowsPerStatement
+            for start in stride(from: 0, to: written.count, by: perStatement) {
+                let chunk = written[start..<min(start + perStatement, written.count)]
                 let rows = Array(repeating: "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", count: chunk.count)
                     .joined(separator: ", ")
                 try connection.execute(
@@ -76,8 +77,8 @@ struct SQLScoreStore: ScoreStore {
                     }
                 )
             }
-            for start in stride(from: 0, to: changes.count, by: Self.rowsPerStatement) {
-                let chunk = changes[start..<min(start + Self.rowsPerStatement, changes.count)]
+            for start in stride(from: 0, to: changes.count, by: perStatement) {
+                let chunk = changes[start..<min(start + perStatement, changes.count)]
                 let rows = Array(repeating: "(?, ?, ?, ?, ?, ?, ?)", count: chunk.count).joined(separator: ", ")
                 try connection.execute(
                     """
@@ -105,6 +106,22 @@ struct SQLScoreStore: ScoreStore {
                 [.uuid(leadID.rawValue)]
             )
             .flatMap { try $0.score(at: 0) }
+        }
+    }
+
+    func scores(of leadIDs: [Lead.ID]) async throws -> [Lead.ID: Score] {
+        guard !leadIDs.isEmpty else { return [:] }
+        return try await executor.read { connection in
+            var scores: [Lead.ID: Score] = [:]
+            for row in try connection.query(
+                chunking: leadIDs.map { .uuid($0.rawValue) },
+                {
+                    "SELECT \(Columns.score) FROM scores s WHERE s.lead_id IN (\($0))"
+                }
+            ) {
+                if let score = try row.score(at: 0) { scores[score.leadID] = score }
+            }
+            return scores
         }
     }
 

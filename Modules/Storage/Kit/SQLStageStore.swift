@@ -4,47 +4,55 @@ import Foundation
 struct SQLStageStore: StageStore {
     let executor: any SQLExecutor
 
-    func record(_ transition: NewStageTransition) async throws -> StageTransition {
-        try await executor.write { connection in
-            guard
-                let lead = try connection.queryOne(
-                    "SELECT funnel_firsts FROM leads WHERE id = ?",
-                    [.uuid(transition.leadID.rawValue)]
-                )
-            else { throw StoreError.notFound("lead \(transition.leadID)") }
-            let firsts = FunnelFirsts.merging(try lead.optionalString(0), stage: transition.to, at: transition.at)
-            try connection.execute(
-                "UPDATE leads SET stage = ?, updated_at = ?, funnel_firsts = ? WHERE id = ?",
+    func record(_ transitions: [NewStageTransition]) async throws -> [StageTransition] {
+        guard !transitions.isEmpty else { return [] }
+        return try await executor.write { connection in
+            try transitions.map { try Self.record($0, on: connection) }
+        }
+    }
+
+    private static func record(
+        _ transition: NewStageTransition,
+        on connection: any SQLConnection
+    ) throws -> StageTransition {
+        guard
+            let lead = try connection.queryOne(
+                "SELECT funnel_firsts FROM leads WHERE id = ?",
+                [.uuid(transition.leadID.rawValue)]
+            )
+        else { throw StoreError.notFound("lead \(transition.leadID)") }
+        let firsts = FunnelFirsts.merging(try lead.optionalString(0), stage: transition.to, at: transition.at)
+        try connection.execute(
+            "UPDATE leads SET stage = ?, updated_at = ?, funnel_firsts = ? WHERE id = ?",
+            [
+                .text(transition.to.rawValue), .timestamp(transition.at), .text(firsts),
+                .uuid(transition.leadID.rawValue),
+            ]
+        )
+        let reason = encode(transition.reason)
+        guard
+            let row = try connection.queryOne(
+                """
+                INSERT INTO stage_transitions (lead_id, from_stage, to_stage, at, reason_kind, reason_rule, \
+                reason_event_id, actor, note, value) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id
+                """,
                 [
-                    .text(transition.to.rawValue), .timestamp(transition.at), .text(firsts),
-                    .uuid(transition.leadID.rawValue),
+                    .uuid(transition.leadID.rawValue), .text(transition.from?.rawValue),
+                    .text(transition.to.rawValue),
+                    .timestamp(transition.at), .text(reason.kind), .text(reason.rule), .integer(reason.event),
+                    .text(reason.actor), .text(reason.note), .real(transition.value),
                 ]
             )
-            let reason = Self.encode(transition.reason)
-            guard
-                let row = try connection.queryOne(
-                    """
-                    INSERT INTO stage_transitions (lead_id, from_stage, to_stage, at, reason_kind, reason_rule, \
-                    reason_event_id, actor, note, value) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id
-                    """,
-                    [
-                        .uuid(transition.leadID.rawValue), .text(transition.from?.rawValue),
-                        .text(transition.to.rawValue),
-                        .timestamp(transition.at), .text(reason.kind), .text(reason.rule), .integer(reason.event),
-                        .text(reason.actor), .text(reason.note), .real(transition.value),
-                    ]
-                )
-            else { throw StoreError.unavailable("the stage transition was not stored") }
-            return StageTransition(
-                id: StageTransition.ID(try row.int(0)),
-                leadID: transition.leadID,
-                from: transition.from,
-                to: transition.to,
-                at: transition.at.truncatedToMicroseconds,
-                reason: transition.reason,
-                value: transition.value
-            )
-        }
+        else { throw StoreError.unavailable("the stage transition was not stored") }
+        return StageTransition(
+            id: StageTransition.ID(try row.int(0)),
+            leadID: transition.leadID,
+            from: transition.from,
+            to: transition.to,
+            at: transition.at.truncatedToMicroseconds,
+            reason: transition.reason,
+            value: transition.value
+        )
     }
 
     private static let columns = """

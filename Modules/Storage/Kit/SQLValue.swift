@@ -31,7 +31,7 @@ package enum SQLValue: Sendable, Hashable {
 }
 
 /// One result row: values by column position.
-package struct SQLRow: Sendable {
+package struct SQLRow: Sendable, SQLRowReader {
     package var values: [SQLValue]
 
     package init(values: [SQLValue]) {
@@ -74,15 +74,17 @@ package struct SQLRow: Sendable {
         isNull(column) ? nil : try double(column)
     }
 
-    package func string(_ column: Int) throws -> String {
+    package func optionalString(_ column: Int) throws -> String? {
         switch values[column] {
+        case .null: return nil
         case .text(let value), .json(let value), .day(let value), .decimal(let value): return value
         default: throw corrupt(column, "text")
         }
     }
 
-    package func optionalString(_ column: Int) throws -> String? {
-        isNull(column) ? nil : try string(column)
+    package func withOptionalText<R>(_ column: Int, _ body: (UnsafeBufferPointer<UInt8>?) throws -> R) throws -> R {
+        guard var text = try optionalString(column) else { return try body(nil) }
+        return try text.withUTF8 { try body($0) }
     }
 
     package func bool(_ column: Int) throws -> Bool {
@@ -104,10 +106,6 @@ package struct SQLRow: Sendable {
             return uuid
         default: throw corrupt(column, "a UUID")
         }
-    }
-
-    package func optionalUUID(_ column: Int) throws -> UUID? {
-        isNull(column) ? nil : try uuid(column)
     }
 
     package func date(_ column: Int) throws -> Date {
@@ -135,10 +133,5 @@ package struct SQLRow: Sendable {
         } catch let error as JSONParseError {
             throw StoreError.schema("column \(column) holds invalid JSON (\(error))")
         }
-    }
-
-    package func jsonObject(_ column: Int) throws -> JSONObject {
-        guard let object = try json(column).objectValue else { throw corrupt(column, "a JSON object") }
-        return object
     }
 }

@@ -221,6 +221,10 @@ struct PostgresRowReader: SQLRowReader {
         )
     }
 
+    func isNull(_ column: Int) -> Bool {
+        PQgetisnull(result, row, Int32(column)) != 0
+    }
+
     private func value(_ column: Int) throws -> SQLValue {
         guard let bytes = bytes(column) else { return .null }
         return try PostgresBinary.decode(bytes, type: PQftype(result, Int32(column)))
@@ -254,6 +258,11 @@ struct PostgresRowReader: SQLRowReader {
         guard let bytes = bytes(column) else { return try body(nil) }
         switch PQftype(result, Int32(column)) {
         case PostgresBinary.OID.text, PostgresBinary.OID.varchar, PostgresBinary.OID.name, PostgresBinary.OID.bpchar:
+            return try body(bytes.bindMemory(to: UInt8.self))
+        case PostgresBinary.OID.jsonb where bytes.first == 1:
+            // Binary jsonb is a version byte (1) and the JSON text.
+            return try body(UnsafeBufferPointer(rebasing: bytes.bindMemory(to: UInt8.self).dropFirst()))
+        case PostgresBinary.OID.json:
             return try body(bytes.bindMemory(to: UInt8.self))
         default:
             guard var text = try optionalString(column) else { return try body(nil) }
