@@ -94,6 +94,55 @@ enum UnitOfWorkScenarios {
                 "counter after 20 increments"
             )
         },
+        ContractScenario("locking leads returns them as they are; scores and transitions go in batches") { storage in
+            let first = try await storage.lead(email: "batch-a@example.com", attributes: ["n": 1])
+            let second = try await storage.lead(email: "batch-b@example.com")
+            let unscored = try await storage.lead(email: "batch-c@example.com")
+            _ = try await storage.scores.save([
+                storage.score(first.id, total: 90, temperature: .hot),
+                storage.score(second.id, total: 10, temperature: .cold),
+            ])
+            let recorded = try await storage.unitOfWork { stores in
+                let locked = try await stores.leads.lock([second.id, first.id, Lead.ID.generate(), first.id])
+                let expected = [first, second].sorted {
+                    $0.id.rawValue.bytes.lexicographicallyPrecedes($1.id.rawValue.bytes)
+                }
+                try checkEqual(locked.map(\.id), expected.map(\.id), "locked leads, in id order, missing ids left out")
+                try checkEqual(locked.first { $0.id == first.id }?.attributes, ["n": 1], "a locked lead's attributes")
+                let scores = try await stores.scores.scores(of: [first.id, second.id, unscored.id])
+                try checkEqual(scores[first.id]?.temperature, .hot, "first lead's score")
+                try checkEqual(scores[second.id]?.total, 10, "second lead's score")
+                try checkEqual(scores[unscored.id], nil, "a lead without a score is left out")
+                return try await stores.stages.record([
+                    NewStageTransition(
+                        leadID: first.id,
+                        from: .subscriber,
+                        to: .lead,
+                        at: Times.base,
+                        reason: .rule(id: "a")
+                    ),
+                    NewStageTransition(
+                        leadID: first.id,
+                        from: .lead,
+                        to: .mql,
+                        at: Times.base.addingTimeInterval(1),
+                        reason: .rule(id: "b")
+                    ),
+                    NewStageTransition(
+                        leadID: second.id,
+                        from: .subscriber,
+                        to: .lead,
+                        at: Times.base,
+                        reason: .rule(id: "a")
+                    ),
+                ])
+            }
+            try checkEqual(recorded.map(\.to), [.lead, .mql, .lead], "transitions recorded in order")
+            try checkEqual(Set(recorded.map(\.id)).count, 3, "each transition its own id")
+            try checkEqual(try await storage.leads.find(first.id)?.stage, .mql, "a lead's stage is its last move's")
+            try checkEqual(try await storage.stages.history(of: first.id).map(\.to), [.lead, .mql], "history")
+            try checkEqual(try await storage.stages.record([]), [], "no transitions, nothing recorded")
+        },
         ContractScenario("the schema is current after migrating, and migrating again does nothing") { storage in
             let status = try await storage.schemaStatus()
             try check(status.isCurrent && !status.isEmpty, "schema current: \(status)")
