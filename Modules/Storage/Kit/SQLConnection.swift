@@ -92,6 +92,18 @@ extension SQLConnection {
         return rows
     }
 
+    /// ``query(chunking:_:)``, with each row read in place by `body` (``scan(_:_:batchSize:_:)``).
+    package func scan(
+        chunking values: [SQLValue],
+        _ statement: (_ placeholders: String) -> String,
+        _ body: (any SQLRowReader) throws -> Void
+    ) throws {
+        for start in stride(from: 0, to: values.count, by: 500) {
+            let chunk = Array(values[start..<min(start + 500, values.count)])
+            try scan(statement(placeholders(chunk.count)), chunk, batchSize: 100_000, body)
+        }
+    }
+
     /// `?, ?, ?` for `count` values.
     package func placeholders(_ count: Int) -> String {
         Array(repeating: "?", count: count).joined(separator: ", ")
