@@ -154,17 +154,16 @@ public struct JSONParseError: Error, Sendable, Hashable, CustomStringConvertible
 extension JSONValue {
     /// Parses JSON text (RFC 8259). Errors say what is wrong and where.
     public init(parsing text: String) throws(JSONParseError) {
-        // Empty properties and context are the most common values stored.
-        if text == "{}" {
-            self = .object([:])
-            return
-        }
-        var parser = JSONParser(bytes: Array(text.utf8))
-        self = try parser.parseDocument()
+        try self.init(parsing: text.utf8)
     }
 
     /// Parses JSON bytes (UTF-8).
     public init(parsing bytes: some Collection<UInt8>) throws(JSONParseError) {
+        // Empty properties and context are the most common values stored.
+        if bytes.count == 2, bytes.first == UInt8(ascii: "{"), bytes.dropFirst().first == UInt8(ascii: "}") {
+            self = .object([:])
+            return
+        }
         var parser = JSONParser(bytes: Array(bytes))
         self = try parser.parseDocument()
     }

@@ -58,8 +58,6 @@ extension SQLRowReader {
     package func jsonObject(_ column: Int) throws -> JSONObject {
         let value = try withOptionalText(column) { bytes -> JSONValue? in
             guard let bytes else { return nil }
-            // Empty properties and context are the most common values stored.
-            if bytes.count == 2, bytes[0] == UInt8(ascii: "{"), bytes[1] == UInt8(ascii: "}") { return .object([:]) }
             do {
                 return try JSONValue(parsing: bytes)
             } catch {
@@ -85,10 +83,7 @@ extension SQLConnection {
         _ statement: (_ placeholders: String) -> String
     ) throws -> [SQLRow] {
         var rows: [SQLRow] = []
-        for start in stride(from: 0, to: values.count, by: 500) {
-            let chunk = Array(values[start..<min(start + 500, values.count)])
-            rows += try query(statement(placeholders(chunk.count)), chunk)
-        }
+        try forEachChunk(of: values) { chunk in rows += try query(statement(placeholders(chunk.count)), chunk) }
         return rows
     }
 
@@ -98,9 +93,15 @@ extension SQLConnection {
         _ statement: (_ placeholders: String) -> String,
         _ body: (any SQLRowReader) throws -> Void
     ) throws {
-        for start in stride(from: 0, to: values.count, by: 500) {
-            let chunk = Array(values[start..<min(start + 500, values.count)])
+        try forEachChunk(of: values) { chunk in
             try scan(statement(placeholders(chunk.count)), chunk, batchSize: 100_000, body)
+        }
+    }
+
+    /// The values, at most 500 at a time (an `IN (…)` list stays well below every engine's parameter limit).
+    private func forEachChunk(of values: [SQLValue], _ body: ([SQLValue]) throws -> Void) throws {
+        for start in stride(from: 0, to: values.count, by: 500) {
+            try body(Array(values[start..<min(start + 500, values.count)]))
         }
     }
 

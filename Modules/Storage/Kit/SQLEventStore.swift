@@ -183,29 +183,26 @@ struct SQLEventStore: EventStore {
         // Each event's id with its place; the events of lead k take the `counts[k]` places after those of lead k - 1.
         var places: [(event: Int64, place: Int)] = []
         var counts = [Int](repeating: 0, count: leads.count)
-        for start in stride(from: 0, to: leads.count, by: 500) {
-            let end = min(start + 500, leads.count)
-            let sql =
-                "SELECT e.id, e.lead_id FROM events e WHERE e.lead_id IN (\(connection.placeholders(end - start)))"
-                + " ORDER BY e.lead_id, e.timestamp, e.id"
-            var lead = start
-            try connection.scan(sql, leads[start..<end].map { .uuid($0.id.rawValue) }, batchSize: 100_000) { row in
+        // Each chunk's rows come in lead order, and the chunks follow the leads' order.
+        var lead = 0
+        try connection.scan(
+            chunking: leads.map { .uuid($0.id.rawValue) },
+            { "SELECT e.id, e.lead_id FROM events e WHERE e.lead_id IN (\($0)) ORDER BY e.lead_id, e.timestamp, e.id" },
+            { row in
                 let id = try row.uuid(1)
-                while lead < end, leads[lead].id.rawValue != id { lead += 1 }
-                guard lead < end else { throw StoreError.schema("events came back out of their leads' order") }
+                while lead < leads.count, leads[lead].id.rawValue != id { lead += 1 }
+                guard lead < leads.count else { throw StoreError.schema("events came back out of their leads' order") }
                 places.append((try row.int(0), places.count))
                 counts[lead] += 1
             }
-        }
+        )
         places.sort { $0.event < $1.event }
         var slots = [Event?](repeating: nil, count: places.count)
         var next = 0
-        for start in stride(from: 0, to: places.count, by: 500) {
-            let chunk = places[start..<min(start + 500, places.count)].map { SQLValue.integer($0.event) }
-            let sql =
-                "SELECT \(Columns.event) FROM events e WHERE e.id IN (\(connection.placeholders(chunk.count)))"
-                + " ORDER BY e.id"
-            try connection.scan(sql, chunk, batchSize: 100_000) { row in
+        try connection.scan(
+            chunking: places.map { .integer($0.event) },
+            { "SELECT \(Columns.event) FROM events e WHERE e.id IN (\($0)) ORDER BY e.id" },
+            { row in
                 let event = try row.event()
                 // An event removed between the two steps (its lead deleted) leaves its place empty.
                 while next < places.count, places[next].event < event.id.rawValue { next += 1 }
@@ -213,7 +210,7 @@ struct SQLEventStore: EventStore {
                 slots[places[next].place] = event
                 next += 1
             }
-        }
+        )
         var first = 0
         return leads.indices.map { index in
             defer { first += counts[index] }

@@ -145,28 +145,13 @@ struct SQLReportStore: ReportStore {
             let placeholders = connection.placeholders(ids.count)
             // Their events, read in place.
             try connection.scan(
-                """
-                SELECT e.lead_id, e.id, e.message_id, e.anonymous_id, e.type, e.timestamp, e.received_at, e.properties, \
-                e.context FROM events e WHERE e.lead_id IN (\(placeholders)) ORDER BY e.lead_id, e.timestamp, e.id
-                """,
+                "SELECT \(Columns.event) FROM events e WHERE e.lead_id IN (\(placeholders)) ORDER BY e.lead_id, e.timestamp, e.id",
                 ids,
                 batchSize: 10_000
             ) { row in
-                let leadID = Lead.ID(try row.uuid(0))
-                guard let index = position[leadID] else { return }
-                leads[index].events.append(
-                    Event(
-                        id: Event.ID(try row.int(1)),
-                        messageID: MessageID(try row.optionalString(2) ?? ""),
-                        leadID: leadID,
-                        anonymousID: try row.optionalString(3).map { AnonymousID($0) },
-                        type: EventType(try row.optionalString(4) ?? ""),
-                        properties: try Self.object(row, 7),
-                        context: try Self.object(row, 8),
-                        timestamp: try row.date(5),
-                        receivedAt: try row.date(6)
-                    )
-                )
+                let event = try row.event()
+                guard let leadID = event.leadID, let index = position[leadID] else { return }
+                leads[index].events.append(event)
             }
             // The values carried by their first moves (a deal's amount), from the few transitions that have one.
             let valued = try connection.query(
@@ -193,17 +178,6 @@ struct SQLReportStore: ReportStore {
             throw StoreError.schema("a stored score has the unknown temperature '\(text)'")
         }
         return temperature
-    }
-
-    /// A JSON object column, parsed from its bytes.
-    private static func object(_ row: any SQLRowReader, _ column: Int) throws -> JSONObject {
-        try row.withOptionalText(column) { bytes in
-            guard let bytes else { return [:] }
-            guard case .object(let object)? = try? JSONValue(parsing: bytes) else {
-                throw StoreError.schema("a stored event holds malformed JSON")
-            }
-            return object
-        }
     }
 
     private static func scopeConditions(_ scope: ReportScope, parameters: inout [SQLValue]) -> [String] {

@@ -54,7 +54,6 @@ struct GRDBConnection: SQLConnection {
             defer { withExtendedLifetime(prepared) {} }
             let statement = prepared.sqliteStatement
             sqlite3_reset(statement)
-            sqlite3_clear_bindings(statement)
             // Leave the statement reset (no read left open) and without values that point to freed memory.
             defer {
                 sqlite3_reset(statement)
