@@ -7,7 +7,9 @@ import StorageSQLite
 /// SQLite, generate_series on PostgreSQL): ten events per lead, spread over 90 days, a mix of types the default
 /// criteria score. Leads entered over the last 180 days; they have emails, so they are in the `lead` stage. With
 /// `--transitions`, every lead also has 1 to 9 stage transitions (5 on average): forward along the path, then lost, then
-/// back to sql and forward again, with each lead's `funnel_firsts` filled in by the migration's own statement. Indexes are dropped during the load and built afterwards, as a bulk load would.
+/// back to sql and forward again, with each lead's `funnel_firsts` filled in by the migration's own statement. With
+/// `--scores`, every lead also has a stored score (60% cold, 25% warm, 10% hot, 5% disqualified), as after a rescore.
+/// Indexes are dropped during the load and built afterwards, as a bulk load would.
 struct GenerateDatabase: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "generate",
@@ -19,6 +21,7 @@ struct GenerateDatabase: AsyncParsableCommand {
     @Option(help: "Leads to create.") var leads = 1_000_000
     @Option(help: "Events to create, spread evenly over the leads.") var events = 10_000_000
     @Flag(help: "Also create stage transitions: 1 to 9 per lead, 5 on average.") var transitions = false
+    @Flag(help: "Also give every lead a stored score.") var scores = false
 
     func run() async throws {
         let now = Int64(Date().timeIntervalSince1970)
@@ -40,7 +43,8 @@ struct GenerateDatabase: AsyncParsableCommand {
             throw ValidationError("--backend is sqlite or postgres")
         }
         print(
-            "generated \(leads) leads, \(events) events\(transitions ? " and their stage transitions" : "") in "
+            "generated \(leads) leads, \(events) events\(transitions ? ", their stage transitions" : "")"
+                + "\(scores ? ", their scores" : "") in "
                 + "\(Int((ContinuousClock.now - start).inSeconds)) s"
         )
     }
@@ -66,6 +70,12 @@ struct GenerateDatabase: AsyncParsableCommand {
         CASE (i * 7) % 9 WHEN 0 THEN 'lead' WHEN 1 THEN 'mql' WHEN 2 THEN 'sql' WHEN 3 THEN 'opportunity' \
         WHEN 4 THEN 'customer' WHEN 5 THEN 'lost' WHEN 6 THEN 'sql' WHEN 7 THEN 'opportunity' ELSE 'customer' END
         """
+    /// The temperature of lead `i`'s generated score, and whether it is disqualified.
+    static let temperatureCase = """
+        CASE WHEN i % 20 = 19 THEN 'disqualified' WHEN i % 20 >= 17 THEN 'hot' WHEN i % 20 >= 12 THEN 'warm' \
+        ELSE 'cold' END
+        """
+    static let gradeCase = "CASE i % 4 WHEN 0 THEN 'A' WHEN 1 THEN 'B' WHEN 2 THEN 'C' ELSE 'D' END"
     static let industryCase = """
         CASE i % 5 WHEN 0 THEN 'software' WHEN 1 THEN 'fintech' WHEN 2 THEN 'retail' WHEN 3 THEN 'saas' ELSE 'energy' END
         """
@@ -113,6 +123,18 @@ struct GenerateDatabase: AsyncParsableCommand {
                     \(Self.stageCase), \(created) + k * 172800000000 + (i % 86400) * 1000000, 'rule', 'bench'
                 FROM n, s WHERE k < 1 + (i * 7) % 9;
                 \(SQLiteMigrations.funnelFirstsBackfill);
+
+                """
+        }
+        if scores {
+            script += """
+                WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < \(leads - 1))
+                INSERT INTO scores (lead_id, criteria_version, fit, engagement, total, temperature, grade, disqualified,
+                    decaying, computed_at, explanation)
+                SELECT CAST(printf('%016d', i) AS BLOB), 1, (i * 13) % 60, (i * 17) % 50, (i * 13) % 60 + (i * 17) % 50,
+                    \(Self.temperatureCase), \(Self.gradeCase), i % 20 = 19, i % 3 = 0, \(micros),
+                    '[{"rule":"bench","kind":"fit","points":10}]'
+                FROM n;
 
                 """
         }
@@ -165,6 +187,17 @@ struct GenerateDatabase: AsyncParsableCommand {
                     \(Self.stageCase), \(created) + make_interval(days => 2 * k, secs => i % 86400), 'rule', 'bench'
                 FROM generate_series(0, \(leads - 1)) AS i, generate_series(0, 8) AS k WHERE k < 1 + (i * 7) % 9;
                 \(PostgresMigrations.funnelFirstsBackfill);
+
+                """
+        }
+        if scores {
+            script += """
+                INSERT INTO scores (lead_id, criteria_version, fit, engagement, total, temperature, grade, disqualified,
+                    decaying, computed_at, explanation)
+                SELECT lpad(to_hex(i), 32, '0')::uuid, 1, (i * 13) % 60, (i * 17) % 50,
+                    (i * 13) % 60 + (i * 17) % 50, \(Self.temperatureCase), \(Self.gradeCase), i % 20 = 19, i % 3 = 0,
+                    to_timestamp(\(now)), '[{"rule":"bench","kind":"fit","points":10}]'::jsonb
+                FROM generate_series(0, \(leads - 1)) AS i;
 
                 """
         }

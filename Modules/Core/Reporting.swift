@@ -23,6 +23,9 @@ public struct Reporting: Sendable {
         ) { accumulator, row in
             accumulator.report.add(enteredAt: row.enteredAt, firstMoves: row.firstMoves, group: row.group)
             accumulator.leads += 1
+        } merge: { accumulator, part in
+            accumulator.report.merge(part.report)
+            accumulator.leads += part.leads
         }
         report = counted.report
         let leads = counted.leads

@@ -53,7 +53,6 @@ public struct ReportScope: Sendable, Hashable {
 
 /// One lead as the funnel report reads it.
 public struct FunnelLeadRow: Sendable, Hashable {
-    public var leadID: Lead.ID
     public var enteredAt: Date
     /// The value the report groups by; `nil` when the lead has none (or there is no grouping).
     public var group: String?
@@ -61,8 +60,7 @@ public struct FunnelLeadRow: Sendable, Hashable {
     /// batch of rows shares one buffer (a row per lead must not cost an allocation).
     public var firstMoves: ArraySlice<Date?>
 
-    public init(leadID: Lead.ID, enteredAt: Date, group: String?, firstMoves: ArraySlice<Date?>) {
-        self.leadID = leadID
+    public init(enteredAt: Date, group: String?, firstMoves: ArraySlice<Date?>) {
         self.enteredAt = enteredAt
         self.group = group
         self.firstMoves = firstMoves
@@ -86,13 +84,16 @@ public struct TemperatureCount: Sendable, Hashable {
 /// The queries reports run: they aggregate in the database, or page through it, so that memory stays flat.
 public protocol ReportStore: Sendable {
     /// Hands every lead in `scope`, in no particular order, each with the first time it was moved to each of
-    /// `stages`, to `add`, which folds it into `initial`; returns the result. The rows are streamed (memory holds a
-    /// batch of them, never the whole set) and `add` runs on the database's thread, inside one read.
+    /// `stages`, to `add`, which folds it into a copy of `initial`; returns the result. The rows are streamed (memory
+    /// holds a few batches of them, never the whole set). The store may split the leads into parts read at the same
+    /// time, each folded into its own copy of `initial` (each part is read in one read of its own), and then adds the
+    /// parts' results together with `merge`.
     func scanFunnelRows<Accumulator: Sendable>(
         stages: [Stage],
         scope: ReportScope,
         into initial: Accumulator,
-        _ add: @escaping @Sendable (inout Accumulator, FunnelLeadRow) -> Void
+        _ add: @escaping @Sendable (inout Accumulator, FunnelLeadRow) -> Void,
+        merge: @escaping @Sendable (inout Accumulator, Accumulator) -> Void
     ) async throws -> Accumulator
     /// How many leads in `scope` are at each temperature, per group.
     func temperatureCounts(scope: ReportScope) async throws -> [TemperatureCount]

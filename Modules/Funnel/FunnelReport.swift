@@ -132,8 +132,10 @@ public struct FunnelReport: Sendable {
     /// Only reaching a stage within this many seconds of entering counts.
     public let window: TimeInterval?
     public let cohort: Cohort?
-    /// Each group's sums, found through `index` (a lead's group is looked up once, and its sums grow in place).
-    private var accumulators: [Accumulator] = []
+    /// Each group's sums, flat: group `g`'s stage `s` is slot `g × path.count + s` (a lead adds to its group's slots
+    /// without a copy-on-write check per level). Groups are found through `index`, a lead's group once per lead.
+    private var reached: [Int] = []
+    private var durations: [[TimeInterval]] = []
     private var index: [GroupKey: Int] = [:]
     /// The last group added to: leads come in storage order, so neighbours mostly share one (no hashing then).
     private var lastKey: GroupKey?
@@ -143,7 +145,13 @@ public struct FunnelReport: Sendable {
 
     /// Each group's sums.
     private var groups: [GroupKey: Accumulator] {
-        index.mapValues { accumulators[$0] }
+        let width = path.count
+        return index.mapValues { group in
+            Accumulator(
+                reached: Array(reached[group * width..<(group + 1) * width]),
+                durations: Array(durations[group * width..<(group + 1) * width])
+            )
+        }
     }
 
     struct GroupKey: Hashable, Sendable {
@@ -158,6 +166,11 @@ public struct FunnelReport: Sendable {
         init(stages: Int) {
             reached = Array(repeating: 0, count: stages)
             durations = Array(repeating: [], count: stages)
+        }
+
+        init(reached: [Int], durations: [[TimeInterval]]) {
+            self.reached = reached
+            self.durations = durations
         }
     }
 
@@ -179,28 +192,58 @@ public struct FunnelReport: Sendable {
 
     /// ``add(enteredAt:firstMoves:group:)`` from a slice (of a batch's shared buffer).
     public mutating func add(enteredAt: Date, firstMoves: ArraySlice<Date?>, group: String?) {
-        precondition(firstMoves.count == path.count, "one first move per stage of the path")
-        scratch.removeAll(keepingCapacity: true)
-        scratch.append(contentsOf: firstMoves)
-        FunnelJourney.reach(&scratch, enteredAt: enteredAt)
-        let key = GroupKey(cohort: cohort?.start(of: enteredAt), group: group)
-        let position: Int
-        if key == lastKey {
-            position = lastIndex
-        } else if let known = index[key] {
-            position = known
-        } else {
-            position = accumulators.count
-            accumulators.append(Accumulator(stages: path.count))
-            index[key] = position
+        let width = path.count
+        precondition(firstMoves.count == width, "one first move per stage of the path")
+        // The reached times (``FunnelJourney/reach(_:enteredAt:)``), written straight into the scratch buffer.
+        if scratch.count != width { scratch = Array(repeating: nil, count: width) }
+        var earliest: Date?
+        for stage in stride(from: width - 1, through: 0, by: -1) {
+            if let time = firstMoves[firstMoves.startIndex + stage], earliest.map({ time < $0 }) ?? true {
+                earliest = time
+            }
+            scratch[stage] = earliest
         }
-        (lastKey, lastIndex) = (key, position)
-        for stage in scratch.indices {
+        if width > 0, scratch[0].map({ enteredAt < $0 }) ?? true { scratch[0] = enteredAt }
+        let base = slots(of: GroupKey(cohort: cohort?.start(of: enteredAt), group: group)) * width
+        var previous = enteredAt
+        for stage in 0..<width {
             guard let time = scratch[stage] else { break }
             if let window, time.timeIntervalSince(enteredAt) > window { break }
-            accumulators[position].reached[stage] += 1
-            if stage > 0, let previous = scratch[stage - 1] {
-                accumulators[position].durations[stage].append(time.timeIntervalSince(previous))
+            reached[base + stage] += 1
+            if stage > 0 { durations[base + stage].append(time.timeIntervalSince(previous)) }
+            previous = time
+        }
+    }
+
+    /// The group's number (its slots start at this × path.count), made when new.
+    private mutating func slots(of key: GroupKey) -> Int {
+        if key == lastKey { return lastIndex }
+        let group: Int
+        if let known = index[key] {
+            group = known
+        } else {
+            group = index.count
+            index[key] = group
+            reached.append(contentsOf: repeatElement(0, count: path.count))
+            durations.append(contentsOf: repeatElement([], count: path.count))
+        }
+        (lastKey, lastIndex) = (key, group)
+        return group
+    }
+
+    /// Adds the leads of `other`, a report over other leads with the same path, window and cohorts: the result is the
+    /// report of both sets of leads (the scan reads the leads in parts, each added up on its own thread).
+    public mutating func merge(_ other: FunnelReport) {
+        precondition(
+            path == other.path && window == other.window && cohort == other.cohort,
+            "merging reports of one definition"
+        )
+        let width = path.count
+        for (key, theirs) in other.index {
+            let base = slots(of: key) * width
+            for stage in 0..<width {
+                reached[base + stage] += other.reached[theirs * width + stage]
+                durations[base + stage].append(contentsOf: other.durations[theirs * width + stage])
             }
         }
     }

@@ -96,6 +96,37 @@ struct FunnelReportTests {
         #expect(lastWeek.last?.stages.map(\.reached) == [1, 1])
     }
 
+    @Test("a report added up in parts and merged equals the report of all the leads at once, whatever the split")
+    func mergedParts() {
+        // Leads in four groups over three weeks, with skips, exits and moves back: every split point gives the same
+        // rows as adding them all to one report.
+        let journeys = (0..<40).map { index in
+            let entered = Double(index % 15) + 1
+            let moves: [(Stage, Double)] =
+                switch index % 5 {
+                case 0: [(.lead, entered + 1), (.mql, entered + 3), (.sql, entered + 4)]
+                case 1: [(.mql, entered + 2)]
+                case 2: [(.lead, entered + 0.5), (.disqualified, entered + 1)]
+                case 3: [(.lead, entered + 1), (.mql, entered + 2), (.lead, entered + 3), (.mql, entered + 9)]
+                default: []
+                }
+            return journey(entered, moves, group: index % 4 == 3 ? nil : ["email", "ads", "seo"][index % 4])
+        }
+        for (window, cohort) in [(nil, nil), (5 * 86_400, Cohort.week)] as [(TimeInterval?, Cohort?)] {
+            var whole = FunnelReport(path: path, window: window, cohort: cohort)
+            for journey in journeys { whole.add(journey) }
+            let expected = whole.rows(from: day(1), to: day(20))
+            for split in [0, 1, 17, 39, 40] {
+                var first = FunnelReport(path: path, window: window, cohort: cohort)
+                var second = FunnelReport(path: path, window: window, cohort: cohort)
+                for journey in journeys[..<split] { first.add(journey) }
+                for journey in journeys[split...] { second.add(journey) }
+                second.merge(first)
+                #expect(second.rows(from: day(1), to: day(20)) == expected, "split at \(split)")
+            }
+        }
+    }
+
     @Test("percentiles by nearest rank")
     func percentiles() {
         let journeys = (1...10).map { journey(1, [(.lead, 1 + Double($0))]) }
