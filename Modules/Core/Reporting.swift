@@ -20,9 +20,9 @@ public struct Reporting: Sendable {
             stages: path,
             scope: request.scope,
             into: (report: report, leads: 0)
-        ) { accumulator, row in
-            accumulator.report.add(enteredAt: row.enteredAt, firstMoves: row.firstMoves, group: row.group)
-            accumulator.leads += 1
+        ) { accumulator, rows in
+            accumulator.report.add(rows)
+            accumulator.leads += rows.count
         } merge: { accumulator, part in
             accumulator.report.merge(part.report)
             accumulator.leads += part.leads

@@ -67,6 +67,34 @@ public struct FunnelLeadRow: Sendable, Hashable {
     }
 }
 
+/// A batch of leads as the funnel report reads them, column by column: a row per lead must not cost an allocation.
+public struct FunnelLeadRows: Sendable {
+    /// How many stages each lead's first moves cover.
+    public let width: Int
+    public var enteredAt: [Date] = []
+    /// The values the report groups by; `nil` when the lead has none (or there is no grouping).
+    public var groups: [String?] = []
+    /// Lead `i`'s first move to stage `s` is at `firstMoves[i × width + s]` (`nil`: never).
+    public var firstMoves: [Date?] = []
+
+    public init(width: Int, capacity: Int = 0) {
+        self.width = width
+        enteredAt.reserveCapacity(capacity)
+        groups.reserveCapacity(capacity)
+        firstMoves.reserveCapacity(capacity * width)
+    }
+
+    public var count: Int { enteredAt.count }
+
+    public subscript(index: Int) -> FunnelLeadRow {
+        FunnelLeadRow(
+            enteredAt: enteredAt[index],
+            group: groups[index],
+            firstMoves: firstMoves[index * width..<(index + 1) * width]
+        )
+    }
+}
+
 /// How many leads of a group are at each temperature.
 public struct TemperatureCount: Sendable, Hashable {
     public var group: String?
@@ -84,15 +112,15 @@ public struct TemperatureCount: Sendable, Hashable {
 /// The queries reports run: they aggregate in the database, or page through it, so that memory stays flat.
 public protocol ReportStore: Sendable {
     /// Hands every lead in `scope`, in no particular order, each with the first time it was moved to each of
-    /// `stages`, to `add`, which folds it into a copy of `initial`; returns the result. The rows are streamed (memory
-    /// holds a few batches of them, never the whole set). The store may split the leads into parts read at the same
-    /// time, each folded into its own copy of `initial` (each part is read in one read of its own), and then adds the
-    /// parts' results together with `merge`.
+    /// `stages`, to `add` a batch at a time, which folds them into a copy of `initial`; returns the result. The rows
+    /// are streamed (memory holds a few batches of them, never the whole set). The store may split the leads into
+    /// parts read at the same time, each folded into its own copy of `initial` (each part is read in one read of its
+    /// own), and then adds the parts' results together with `merge`.
     func scanFunnelRows<Accumulator: Sendable>(
         stages: [Stage],
         scope: ReportScope,
         into initial: Accumulator,
-        _ add: @escaping @Sendable (inout Accumulator, FunnelLeadRow) -> Void,
+        _ add: @escaping @Sendable (inout Accumulator, FunnelLeadRows) -> Void,
         merge: @escaping @Sendable (inout Accumulator, Accumulator) -> Void
     ) async throws -> Accumulator
     /// How many leads in `scope` are at each temperature, per group.

@@ -192,15 +192,32 @@ public struct FunnelReport: Sendable {
 
     /// ``add(enteredAt:firstMoves:group:)`` from a slice (of a batch's shared buffer).
     public mutating func add(enteredAt: Date, firstMoves: ArraySlice<Date?>, group: String?) {
+        precondition(firstMoves.count == path.count, "one first move per stage of the path")
+        firstMoves.withUnsafeBufferPointer { add(enteredAt: enteredAt, firstMoves: $0, group: group) }
+    }
+
+    /// Adds a batch of leads (what the funnel scan hands over).
+    public mutating func add(_ rows: FunnelLeadRows) {
+        precondition(rows.width == path.count, "one first move per stage of the path")
+        let width = rows.width
+        rows.firstMoves.withUnsafeBufferPointer { moves in
+            for row in 0..<rows.count {
+                add(
+                    enteredAt: rows.enteredAt[row],
+                    firstMoves: UnsafeBufferPointer(rebasing: moves[row * width..<(row + 1) * width]),
+                    group: rows.groups[row]
+                )
+            }
+        }
+    }
+
+    private mutating func add(enteredAt: Date, firstMoves: UnsafeBufferPointer<Date?>, group: String?) {
         let width = path.count
-        precondition(firstMoves.count == width, "one first move per stage of the path")
         // The reached times (``FunnelJourney/reach(_:enteredAt:)``), written straight into the scratch buffer.
         if scratch.count != width { scratch = Array(repeating: nil, count: width) }
         var earliest: Date?
         for stage in stride(from: width - 1, through: 0, by: -1) {
-            if let time = firstMoves[firstMoves.startIndex + stage], earliest.map({ time < $0 }) ?? true {
-                earliest = time
-            }
+            if let time = firstMoves[stage], earliest.map({ time < $0 }) ?? true { earliest = time }
             scratch[stage] = earliest
         }
         if width > 0, scratch[0].map({ enteredAt < $0 }) ?? true { scratch[0] = enteredAt }

@@ -31,17 +31,18 @@ enum ReportScenarios {
                     )
                 )
             }
+            // A key with a quote (stored escaped, before `size` and `trial`) and a value with quotes.
             let ana = try await makeLead(
                 "ana@x.example",
                 minutes: 0,
                 channel: "email",
-                attributes: ["trial": true, "size": 250]
+                attributes: ["odd\"key": 1, "trial": true, "size": 250]
             )
             let bo = try await makeLead(
                 "bo@x.example",
                 minutes: 10,
                 channel: "paid_search",
-                attributes: ["trial": false]
+                attributes: ["trial": false, "note": "say \"hi\""]
             )
             let cy = try await makeLead("cy@x.example", minutes: 20, channel: nil, attributes: ["size": ["nested": 1]])
             let late = try await makeLead("late@x.example", minutes: 5_000, channel: "email", attributes: [:])
@@ -57,7 +58,9 @@ enum ReportScenarios {
             /// entered at different times, so the time names the lead).
             func rows(_ scope: ReportScope) async throws -> [FunnelLeadRow] {
                 try await storage.reports.scanFunnelRows(stages: stages, scope: scope, into: [FunnelLeadRow]()) {
-                    $0.append($1)
+                    rows,
+                    batch in
+                    rows.append(contentsOf: (0..<batch.count).map { batch[$0] })
                 } merge: {
                     $0.append(contentsOf: $1)
                 }
@@ -94,6 +97,7 @@ enum ReportScenarios {
                 (LeadGrouping.campaign, ["spring", "spring", nil, "spring"]),
                 (.attribute("trial"), ["true", "false", nil, nil]),
                 (.attribute("size"), ["250", nil, nil, nil]),  // cy's is an object: no value
+                (.attribute("note"), [nil, "say \"hi\"", nil, nil]),
             ] as [(LeadGrouping, [String?])] {
                 let groups = try await rows(ReportScope(grouping: grouping)).map(\.group)
                 try checkEqual(groups, expected, "by \(grouping.description)")
@@ -104,6 +108,7 @@ enum ReportScenarios {
                 let upsert = LeadUpsert(
                     email: EmailAddress("t\(index)@x.example"),
                     externalID: nil,
+                    attributes: ["tier": index % 2 == 0 ? "gold" : 7],
                     source: channel.map { LeadSource(channel: $0, campaign: nil) }
                 )!
                 let lead = try await storage.leads.upsert(upsert, at: Times.base).lead
@@ -125,6 +130,16 @@ enum ReportScenarios {
                     TemperatureCount(group: nil, temperature: .hot, leads: 1),
                 ],
                 "counts"
+            )
+            try checkEqual(
+                Set(try await storage.reports.temperatureCounts(scope: ReportScope(grouping: .attribute("tier")))),
+                [
+                    TemperatureCount(group: "gold", temperature: .hot, leads: 2),
+                    TemperatureCount(group: "gold", temperature: nil, leads: 1),
+                    TemperatureCount(group: "7", temperature: .cold, leads: 1),
+                    TemperatureCount(group: "7", temperature: .disqualified, leads: 1),
+                ],
+                "counts by an attribute"
             )
             let overall = try await storage.reports.temperatureCounts(
                 scope: ReportScope(enteredFrom: Times.at(minutes: 1))

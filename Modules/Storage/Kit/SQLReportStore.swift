@@ -13,7 +13,7 @@ struct SQLReportStore: ReportStore {
         stages: [Stage],
         scope: ReportScope,
         into initial: Accumulator,
-        _ add: @escaping @Sendable (inout Accumulator, FunnelLeadRow) -> Void,
+        _ add: @escaping @Sendable (inout Accumulator, FunnelLeadRows) -> Void,
         merge: @escaping @Sendable (inout Accumulator, Accumulator) -> Void
     ) async throws -> Accumulator {
         // The table is cut where it is stored (not by id), each part read in a read of its own, on a connection of
@@ -39,10 +39,10 @@ struct SQLReportStore: ReportStore {
         stages: [Stage],
         scope: ReportScope,
         into initial: Accumulator,
-        _ add: @escaping @Sendable (inout Accumulator, FunnelLeadRow) -> Void
+        _ add: @escaping @Sendable (inout Accumulator, FunnelLeadRows) -> Void
     ) async throws -> Accumulator {
         try await executor.read { connection in
-            let group = Self.groupExpression(scope.grouping, dialect: connection.dialect)
+            let group = Self.groupExpression(scope.grouping, dialect: connection.dialect, wholeObject: true)
             var parameters = group.parameters
             var conditions = Self.scopeConditions(scope, parameters: &parameters, indexed: part.entryIndexed)
             if let condition = part.condition { conditions.append(condition) }
@@ -52,48 +52,38 @@ struct SQLReportStore: ReportStore {
                 SELECT l.created_at, \(group.sql), l.funnel_firsts FROM leads l\
                 \(conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND "))
                 """
-            let names = stages.map { Array($0.rawValue.utf8) }
+            let names = FunnelFirsts.Names(stages)
             let width = stages.count
-            // The database's thread only copies each row's columns into a batch (the `funnel_firsts` text as bytes);
-            // the folding thread decodes the first moves, into one buffer per batch, and adds the rows up: the work
-            // is shared between two cores, and neither thread allocates (or frees) anything per lead.
+            // The database's thread only copies each row's columns into a batch (texts as bytes); the folding
+            // thread decodes the first moves, into one buffer per batch, finds the group in an attributes object,
+            // and adds the rows up: the work is shared between two cores, and neither thread allocates (or frees)
+            // anything per lead.
             let pipeline = FoldingPipeline<RawFunnelBatch, Accumulator>(into: initial) { accumulator, batch in
-                var firsts: [Date?] = []
-                firsts.reserveCapacity(batch.entered.count * width)
-                batch.texts.withUnsafeBufferPointer { bytes in
+                var rows = FunnelLeadRows(width: width, capacity: batch.entered.count)
+                rows.enteredAt = batch.entered
+                for index in batch.entered.indices {
+                    batch.firsts.withText(at: index) { FunnelFirsts.append($0, stages: names, to: &rows.firstMoves) }
+                }
+                switch group.form {
+                case .text: rows.groups = batch.groups
+                case .json: rows.groups = batch.groups.map { $0.flatMap(Self.groupValue(json:)) }
+                case .member(let name):
                     for index in batch.entered.indices {
-                        let (start, end) = (batch.textEnds[index] - batch.textLengths[index], batch.textEnds[index])
-                        let text =
-                            batch.textLengths[index] < 0 ? nil : UnsafeBufferPointer(rebasing: bytes[start..<end])
-                        FunnelFirsts.append(text, stages: names, to: &firsts)
+                        rows.groups.append(batch.objects.withText(at: index) { Self.groupValue(name, in: $0) })
                     }
                 }
-                for index in batch.entered.indices {
-                    add(
-                        &accumulator,
-                        FunnelLeadRow(
-                            enteredAt: batch.entered[index],
-                            group: group.isJSON
-                                ? batch.groups[index].flatMap(Self.groupValue(json:)) : batch.groups[index],
-                            firstMoves: firsts[index * width..<(index + 1) * width]
-                        )
-                    )
-                }
+                add(&accumulator, rows)
             }
             var batch = RawFunnelBatch(capacity: Self.batchSize)
             do {
                 try connection.scan(sql, parameters, batchSize: Self.batchSize) { row in
                     batch.entered.append(try row.date(0))
-                    batch.groups.append(try row.optionalString(1))
-                    try row.withOptionalText(2) { text in
-                        if let text {
-                            batch.texts.append(contentsOf: text)
-                            batch.textLengths.append(text.count)
-                        } else {
-                            batch.textLengths.append(-1)
-                        }
-                        batch.textEnds.append(batch.texts.count)
+                    if case .member = group.form {
+                        try row.withOptionalText(1) { batch.objects.append($0) }
+                    } else {
+                        batch.groups.append(try row.optionalString(1))
                     }
+                    try row.withOptionalText(2) { batch.firsts.append($0) }
                     if batch.entered.count == Self.batchSize {
                         pipeline.send([batch])
                         batch = RawFunnelBatch(capacity: Self.batchSize)
@@ -109,6 +99,14 @@ struct SQLReportStore: ReportStore {
     }
 
     func temperatureCounts(scope: ReportScope) async throws -> [TemperatureCount] {
+        switch try await executor.read({ $0.dialect }) {
+        case .postgres: try await temperatureCountsJoined(scope: scope)
+        case .sqlite: try await temperatureCountsJoinedHere(scope: scope)
+        }
+    }
+
+    /// The scorecard joined by the database: PostgreSQL hashes one side and reads the other in parallel workers.
+    private func temperatureCountsJoined(scope: ReportScope) async throws -> [TemperatureCount] {
         try await executor.read { connection in
             let group = Self.groupExpression(scope.grouping, dialect: connection.dialect)
             var parameters = group.parameters
@@ -121,7 +119,9 @@ struct SQLReportStore: ReportStore {
                 """
             return try connection.query(sql, parameters).map { row in
                 TemperatureCount(
-                    group: try row.optionalString(0).flatMap { group.isJSON ? Self.groupValue(json: $0) : $0 },
+                    group: try row.optionalString(0).flatMap { text in
+                        if case .json = group.form { Self.groupValue(json: text) } else { text }
+                    },
                     temperature: try row.optionalString(1).map(Self.temperature),
                     leads: Int(try row.int(2))
                 )
@@ -129,9 +129,64 @@ struct SQLReportStore: ReportStore {
         }
     }
 
+    /// The scorecard joined here. SQLite joins a row at a time, an index probe per lead into `scores` (2 s for a
+    /// million leads); reading both sides whole at the same time (the scores from their `(temperature, lead_id)`
+    /// index, the leads from their table) and joining them in a hash table takes a fraction of that. Memory holds a
+    /// lead id and a byte per score (twice over: the table is half empty), and an id and a group number per lead in
+    /// scope: about 70 MB per million leads.
+    private func temperatureCountsJoinedHere(scope: ReportScope) async throws -> [TemperatureCount] {
+        async let scored = executor.read { connection in
+            // Sized for the scores there are (the largest rowid, looked up at the end of the b-tree).
+            let largest = try connection.query("SELECT max(rowid) FROM scores", []).first
+            let expected = try largest.map { $0.isNull(0) ? 0 : try $0.int(0) } ?? 0
+            var temperatures = UUIDTable(expected: Int(min(max(expected, 0), 100_000_000)))
+            try connection.scan("SELECT lead_id, temperature FROM scores", [], batchSize: Self.batchSize) { row in
+                temperatures[try row.uuid(0)] = try row.withOptionalText(1) { try Self.temperatureNumber($0) }
+            }
+            return temperatures
+        }
+        async let inScope = executor.read { connection in
+            let group = Self.groupExpression(scope.grouping, dialect: connection.dialect, wholeObject: true)
+            var parameters = group.parameters
+            let conditions = Self.scopeConditions(scope, parameters: &parameters)
+            let sql = """
+                SELECT l.id, \(group.sql) FROM leads l\
+                \(conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND "))
+                """
+            var leads = GroupedLeads()
+            try connection.scan(sql, parameters, batchSize: Self.batchSize) { row in
+                let value: String? =
+                    switch group.form {
+                    case .text: try row.optionalString(1)
+                    case .json: try row.optionalString(1).flatMap(Self.groupValue(json:))
+                    case .member(let name): try row.withOptionalText(1) { Self.groupValue(name, in: $0) }
+                    }
+                leads.append(try row.uuid(0), group: value)
+            }
+            return leads
+        }
+        let (temperatures, leads) = try await (scored, inScope)
+        // Per group, the leads at each temperature (0 to 3, Temperature.allCases) and unscored (4).
+        let unscored = UInt8(Temperature.allCases.count)
+        var counts = [Int](repeating: 0, count: leads.names.count * (Int(unscored) + 1))
+        for (id, group) in zip(leads.ids, leads.groups) {
+            counts[Int(group) * (Int(unscored) + 1) + Int(temperatures[id] ?? unscored)] += 1
+        }
+        var result: [TemperatureCount] = []
+        for (group, name) in leads.names.enumerated() {
+            for number in 0...unscored {
+                let count = counts[group * (Int(unscored) + 1) + Int(number)]
+                guard count > 0 else { continue }
+                let temperature = number == unscored ? nil : Temperature.allCases[Int(number)]
+                result.append(TemperatureCount(group: name, temperature: temperature, leads: count))
+            }
+        }
+        return result
+    }
+
     func attributionLeads(after cursor: Lead.ID?, limit: Int, stages: [Stage]) async throws -> [AttributionLead] {
         let limit = min(max(1, limit), 500)
-        let names = stages.map { Array($0.rawValue.utf8) }
+        let names = FunnelFirsts.Names(stages)
         return try await executor.read { connection in
             // The leads, narrow (no attributes), with their temperature and first moves (`funnel_firsts`).
             var sql = """
@@ -273,6 +328,18 @@ struct SQLReportStore: ReportStore {
         return (1..<count).map { sample[sample.count * $0 / count] }
     }
 
+    /// A stored score's temperature, as its position in `Temperature.allCases`, from the text's bytes.
+    private static func temperatureNumber(_ bytes: UnsafeBufferPointer<UInt8>?) throws -> UInt8 {
+        for (number, temperature) in temperatureNames.enumerated() where bytes?.elementsEqual(temperature) == true {
+            return UInt8(number)
+        }
+        throw StoreError.schema(
+            "a stored score has the unknown temperature '\(bytes.map { String(decoding: $0, as: UTF8.self) } ?? "")'"
+        )
+    }
+
+    private static let temperatureNames = Temperature.allCases.map { Array($0.rawValue.utf8) }
+
     /// A stored score's temperature.
     private static func temperature(_ text: String) throws -> Temperature {
         guard let temperature = Temperature(rawValue: text) else {
@@ -301,21 +368,34 @@ struct SQLReportStore: ReportStore {
         return conditions
     }
 
+    /// How a group's value comes out of the database.
+    enum GroupForm {
+        /// As the group's text.
+        case text
+        /// As the JSON text of an attribute's value, which ``groupValue(json:)`` makes the group's text.
+        case json
+        /// As the whole attributes object, in which ``groupValue(_:in:)`` finds the named member.
+        case member([UInt8])
+    }
+
     /// The SQL of a lead's group value (`NULL` when it has none; an attribute holding an object or a list has none),
-    /// with its parameters; `isJSON` when the value comes as JSON text (SQLite's attributes: one `->` parses the
-    /// attributes once, where `json_type` and `json_extract` parsed them twice) and ``groupValue(json:)`` makes it the
-    /// group's text. Booleans read `true`/`false` and numbers their JSON text on both backends.
+    /// with its parameters and its form. On SQLite an attribute comes as its value's JSON text (one `->` parses the
+    /// attributes once, where `json_type` and `json_extract` parsed them twice), or, with `wholeObject`, as the whole
+    /// attributes object, for Calor to find the member in (a scan over every lead: SQLite's JSON parsing cost more
+    /// than the whole scan). Booleans read `true`/`false` and numbers their JSON text on both backends.
     private static func groupExpression(
         _ grouping: LeadGrouping?,
-        dialect: SQLDialect
-    ) -> (sql: String, parameters: [SQLValue], isJSON: Bool) {
+        dialect: SQLDialect,
+        wholeObject: Bool = false
+    ) -> (sql: String, parameters: [SQLValue], form: GroupForm) {
         switch grouping {
-        case nil: ("NULL", [], false)
-        case .channel?: ("l.source_channel", [], false)
-        case .campaign?: ("l.source_campaign", [], false)
+        case nil: ("NULL", [], .text)
+        case .channel?: ("l.source_channel", [], .text)
+        case .campaign?: ("l.source_campaign", [], .text)
         case .attribute(let name)?:
             switch dialect {
-            case .sqlite: ("l.attributes -> ?", [.text("$.\(name)")], true)
+            case .sqlite where wholeObject: ("l.attributes", [], .member(Array(name.utf8)))
+            case .sqlite: ("l.attributes -> ?", [.text("$.\(name)")], .json)
             case .postgres:
                 (
                     """
@@ -323,43 +403,115 @@ struct SQLReportStore: ReportStore {
                     ELSE l.attributes ->> ? END
                     """,
                     [.text(name), .text(name)],
-                    false
+                    .text
                 )
             }
+        }
+    }
+
+    /// The group's text of the member `name` of the attributes object `object` (see ``groupValue(json:)``).
+    static func groupValue(_ name: [UInt8], in object: UnsafeBufferPointer<UInt8>?) -> String? {
+        guard let object else { return nil }
+        switch JSONMember.find(name, in: object) {
+        case .value(let value): return groupValue(jsonBytes: value)
+        case .absent: return nil
+        case .unreadable:
+            guard case .object(let members)? = try? JSONValue(parsing: object) else { return nil }
+            return members[String(decoding: name, as: UTF8.self)].flatMap { groupValue(json: $0.jsonText) }
         }
     }
 
     /// A group's text from the JSON text of an attribute's value: a string's content, `true`/`false`, a number's text;
     /// `nil` for `null`, objects and lists.
     static func groupValue(json text: String) -> String? {
-        guard let first = text.utf8.first else { return nil }
+        var text = text
+        return text.withUTF8 { groupValue(jsonBytes: $0) }
+    }
+
+    /// ``groupValue(json:)`` from the text's bytes.
+    static func groupValue(jsonBytes text: UnsafeBufferPointer<UInt8>) -> String? {
+        guard let first = text.first else { return nil }
         switch first {
         case UInt8(ascii: "\""):
-            if !text.utf8.contains(UInt8(ascii: "\\")), text.utf8.count >= 2 {
-                return String(text.dropFirst().dropLast())
+            if text.count >= 2, !text.contains(UInt8(ascii: "\\")) {
+                return String(decoding: UnsafeBufferPointer(rebasing: text[1..<text.count - 1]), as: UTF8.self)
             }
             return (try? JSONValue(parsing: text))?.stringValue
         case UInt8(ascii: "{"), UInt8(ascii: "["), UInt8(ascii: "n"): return nil
-        default: return text
+        default: return String(decoding: text, as: UTF8.self)
         }
     }
 }
 
-/// A batch of the funnel scan's rows as the database's thread copies them: columns, with every lead's
-/// `funnel_firsts` text in one byte buffer (`textEnds[i]` is where lead i's ends, `textLengths[i]` its length, -1 for
-/// NULL).
+/// The leads of the scorecard: each one's id and group, the groups numbered in the order first met.
+struct GroupedLeads: Sendable {
+    var ids: [UUID] = []
+    var groups: [UInt32] = []
+    var names: [String?] = []
+    private var numbers: [String?: UInt32] = [:]
+    private var last: (name: String?, number: UInt32)?
+
+    mutating func append(_ id: UUID, group name: String?) {
+        ids.append(id)
+        if let last, last.name == name {
+            groups.append(last.number)
+            return
+        }
+        let number: UInt32
+        if let known = numbers[name] {
+            number = known
+        } else {
+            number = UInt32(names.count)
+            numbers[name] = number
+            names.append(name)
+        }
+        last = (name, number)
+        groups.append(number)
+    }
+}
+
+/// A batch of the funnel scan's rows as the database's thread copies them: columns, texts as bytes.
 struct RawFunnelBatch: Sendable {
     var entered: [Date] = []
+    /// The group values, unless they come as attributes objects (`objects`).
     var groups: [String?] = []
-    var texts: [UInt8] = []
-    var textEnds: [Int] = []
-    var textLengths: [Int] = []
+    var objects: TextColumn
+    var firsts: TextColumn
 
     init(capacity: Int) {
         entered.reserveCapacity(capacity)
         groups.reserveCapacity(capacity)
-        texts.reserveCapacity(capacity * 120)
-        textEnds.reserveCapacity(capacity)
-        textLengths.reserveCapacity(capacity)
+        objects = TextColumn(rows: capacity, bytesPerRow: 0)
+        firsts = TextColumn(rows: capacity, bytesPerRow: 120)
+    }
+}
+
+/// A text column of a batch of rows: every row's bytes in one buffer, with where each ends and its length (-1 for
+/// NULL).
+struct TextColumn: Sendable {
+    private var bytes: [UInt8] = []
+    private var ends: [Int] = []
+    private var lengths: [Int] = []
+
+    init(rows: Int, bytesPerRow: Int) {
+        bytes.reserveCapacity(rows * bytesPerRow)
+    }
+
+    mutating func append(_ text: UnsafeBufferPointer<UInt8>?) {
+        if let text {
+            bytes.append(contentsOf: text)
+            lengths.append(text.count)
+        } else {
+            lengths.append(-1)
+        }
+        ends.append(bytes.count)
+    }
+
+    /// Row `index`'s bytes (`nil` for NULL), valid only inside `body`.
+    func withText<R>(at index: Int, _ body: (UnsafeBufferPointer<UInt8>?) -> R) -> R {
+        guard lengths[index] >= 0 else { return body(nil) }
+        return bytes.withUnsafeBufferPointer { buffer in
+            body(UnsafeBufferPointer(rebasing: buffer[ends[index] - lengths[index]..<ends[index]]))
+        }
     }
 }

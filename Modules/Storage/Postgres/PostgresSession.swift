@@ -37,61 +37,14 @@ struct PostgresSession: SQLConnection {
         return rows
     }
 
-    /// Through a cursor, `batchSize` rows a fetch, inside the current transaction or a read-only one of its own. The
-    /// next batch is asked for before this one is handed over, so that the server produces it meanwhile.
+    /// Through a binary COPY (``copyScan(_:_:_:)``): rows stream as the server produces them, whatever `batchSize`.
     func scan(
         _ sql: String,
         _ parameters: [SQLValue],
         batchSize: Int,
         _ body: (any SQLRowReader) throws -> Void
     ) throws {
-        let own = PQtransactionStatus(handle) == PQTRANS_IDLE
-        if own { _ = try command("BEGIN READ ONLY") }
-        var pending = false
-        do {
-            PQclear(try run("DECLARE calor_scan NO SCROLL CURSOR FOR " + sql, parameters))
-            let fetch = "FETCH FORWARD \(batchSize) FROM calor_scan"
-            try send(fetch)
-            pending = true
-            while true {
-                let result = try receive()
-                pending = false
-                defer { PQclear(result) }
-                let rows = PQntuples(result)
-                if rows == batchSize {
-                    try send(fetch)
-                    pending = true
-                }
-                var reader = PostgresRowReader(result: result, row: 0)
-                for row in 0..<rows {
-                    reader.row = row
-                    try body(reader)
-                }
-                if rows < batchSize { break }
-            }
-            _ = try command("CLOSE calor_scan")
-            if own { try commit() }
-        } catch {
-            if pending { _ = try? receive() }
-            if own { _ = try? command("ROLLBACK") }
-            throw error
-        }
-    }
-
-    /// Sends a statement without parameters, results in binary, without waiting for them (``receive()`` reads them).
-    private func send(_ sql: String) throws {
-        guard PQsendQueryParams(handle, sql, 0, nil, nil, nil, nil, 1) == 1 else {
-            throw connectionLost()
-        }
-    }
-
-    /// The result of what ``send(_:)`` sent.
-    private func receive() throws -> OpaquePointer {
-        guard let result = PQgetResult(handle) else {
-            throw connectionLost()
-        }
-        while let extra = PQgetResult(handle) { PQclear(extra) }
-        return try succeeded(result)
+        try copyScan(sql, parameters, body)
     }
 
     @discardableResult
@@ -145,7 +98,7 @@ struct PostgresSession: SQLConnection {
         return try succeeded(result)
     }
 
-    private func connectionLost() -> StoreError {
+    func connectionLost() -> StoreError {
         .unavailable(
             "lost the connection to PostgreSQL at \(location): "
                 + ConnectionString.oneLine(String(cString: PQerrorMessage(handle)))
@@ -153,7 +106,7 @@ struct PostgresSession: SQLConnection {
     }
 
     /// The result when its statement succeeded; otherwise clears it and throws its error.
-    private func succeeded(_ result: OpaquePointer) throws -> OpaquePointer {
+    func succeeded(_ result: OpaquePointer) throws -> OpaquePointer {
         switch PQresultStatus(result) {
         case PGRES_COMMAND_OK, PGRES_TUPLES_OK:
             return result
@@ -207,27 +160,23 @@ enum PostgresErrors {
     }
 }
 
-/// A row of a binary libpq result, read in place (text columns without making a `String` when asked so).
-struct PostgresRowReader: SQLRowReader {
-    let result: OpaquePointer
-    var row: Int32
+/// A row of binary PostgreSQL values, read in place (text columns without making a `String` when asked so): the
+/// readers of a libpq result and of a binary COPY share this through their fields' bytes and types.
+protocol PostgresFields: SQLRowReader {
+    /// The column's bytes; `nil` for NULL.
+    func bytes(_ column: Int) -> UnsafeRawBufferPointer?
+    /// The column's type.
+    func type(_ column: Int) -> Oid
+}
 
-    private func bytes(_ column: Int) -> UnsafeRawBufferPointer? {
-        let column = Int32(column)
-        guard PQgetisnull(result, row, column) == 0 else { return nil }
-        return UnsafeRawBufferPointer(
-            start: PQgetvalue(result, row, column),
-            count: Int(PQgetlength(result, row, column))
-        )
-    }
-
+extension PostgresFields {
     func isNull(_ column: Int) -> Bool {
-        PQgetisnull(result, row, Int32(column)) != 0
+        bytes(column) == nil
     }
 
-    private func value(_ column: Int) throws -> SQLValue {
+    func value(_ column: Int) throws -> SQLValue {
         guard let bytes = bytes(column) else { return .null }
-        return try PostgresBinary.decode(bytes, type: PQftype(result, Int32(column)))
+        return try PostgresBinary.decode(bytes, type: type(column))
     }
 
     func int(_ column: Int) throws -> Int64 {
@@ -235,14 +184,14 @@ struct PostgresRowReader: SQLRowReader {
     }
 
     func uuid(_ column: Int) throws -> UUID {
-        guard PQftype(result, Int32(column)) == PostgresBinary.OID.uuid, let bytes = bytes(column),
-            let uuid = UUID(bytes: bytes)
-        else { return try SQLRow(values: [try value(column)]).uuid(0) }
+        guard type(column) == PostgresBinary.OID.uuid, let bytes = bytes(column), let uuid = UUID(bytes: bytes) else {
+            return try SQLRow(values: [try value(column)]).uuid(0)
+        }
         return uuid
     }
 
     func date(_ column: Int) throws -> Date {
-        let type = PQftype(result, Int32(column))
+        let type = type(column)
         guard type == PostgresBinary.OID.timestamptz || type == PostgresBinary.OID.timestamp, let bytes = bytes(column),
             bytes.count == 8
         else { return try SQLRow(values: [try value(column)]).date(0) }
@@ -256,7 +205,7 @@ struct PostgresRowReader: SQLRowReader {
 
     func withOptionalText<R>(_ column: Int, _ body: (UnsafeBufferPointer<UInt8>?) throws -> R) throws -> R {
         guard let bytes = bytes(column) else { return try body(nil) }
-        switch PQftype(result, Int32(column)) {
+        switch type(column) {
         case PostgresBinary.OID.text, PostgresBinary.OID.varchar, PostgresBinary.OID.name, PostgresBinary.OID.bpchar:
             return try body(bytes.bindMemory(to: UInt8.self))
         case PostgresBinary.OID.jsonb where bytes.first == 1:
@@ -268,5 +217,24 @@ struct PostgresRowReader: SQLRowReader {
             guard var text = try optionalString(column) else { return try body(nil) }
             return try text.withUTF8 { try body($0) }
         }
+    }
+}
+
+/// A row of a binary libpq result.
+struct PostgresRowReader: PostgresFields {
+    let result: OpaquePointer
+    var row: Int32
+
+    func bytes(_ column: Int) -> UnsafeRawBufferPointer? {
+        let column = Int32(column)
+        guard PQgetisnull(result, row, column) == 0 else { return nil }
+        return UnsafeRawBufferPointer(
+            start: PQgetvalue(result, row, column),
+            count: Int(PQgetlength(result, row, column))
+        )
+    }
+
+    func type(_ column: Int) -> Oid {
+        PQftype(result, Int32(column))
     }
 }

@@ -120,7 +120,7 @@ extension PostgresStorage {
     }
 
     /// Runs `body` on a connection of its own, closed afterwards whatever happens.
-    private static func withOneSession<T: Sendable>(
+    static func withOneSession<T: Sendable>(
         _ connectionString: String,
         _ body: @escaping @Sendable (PostgresSession) throws -> T
     ) async throws -> T {

@@ -170,6 +170,15 @@ package enum SQLiteMigrations {
                 "CREATE INDEX leads_created ON leads (created_at)",
             ]
         ),
+        Migration(
+            name: "0003_scorecard",
+            statements: [
+                // The scorecard reads every score's lead and temperature from this index alone, not the table (whose
+                // rows carry the explanation). It replaces the index on the temperature, which it also serves.
+                "DROP INDEX scores_temperature",
+                "CREATE INDEX scores_temperature ON scores (temperature, lead_id)",
+            ]
+        ),
     ]
 
     static let migrator = Migrator(
