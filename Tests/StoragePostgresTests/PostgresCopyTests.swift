@@ -42,7 +42,7 @@ struct PostgresCopyTests {
         let (bound, scanned) = try await PostgresStorage.withOneSession(url) { session in
             let bound = try session.query("SELECT \(placeholders)", Self.values).first?.values ?? []
             var scanned: [[SQLValue]] = []
-            try session.scan("SELECT \(placeholders)", Self.values, batchSize: 1) { row in
+            try session.scan("SELECT \(placeholders)", Self.values) { row in
                 scanned.append(
                     try (0..<Self.values.count).map { column in
                         try (row as? PostgresCopyRow).map { try $0.value(column) } ?? .null
@@ -68,7 +68,7 @@ struct PostgresCopyTests {
                 now() - i * interval '1 second' FROM generate_series(1, ?) AS i WHERE i > ?
                 """
             var (count, sum, nulls, empties) = (0, Int64(0), 0, 0)
-            try session.scan(sql, [.integer(50_000), .integer(0)], batchSize: 1_000) { row in
+            try session.scan(sql, [.integer(50_000), .integer(0)]) { row in
                 count += 1
                 sum += try row.int(0)
                 if row.isNull(1) { nulls += 1 }
@@ -77,7 +77,7 @@ struct PostgresCopyTests {
             }
             struct Stop: Error {}
             do {
-                try session.scan(sql, [.integer(50_000), .integer(0)], batchSize: 1_000) { _ in throw Stop() }
+                try session.scan(sql, [.integer(50_000), .integer(0)]) { _ in throw Stop() }
             } catch is Stop {}
             let afterFailure = try session.query("SELECT 7", []).first?.values.first
             return (count, sum, nulls, empties, afterFailure)
@@ -94,12 +94,12 @@ struct PostgresCopyTests {
         let (url, drop) = try await PostgresTestDatabase.freshSchema()
         defer { Task { await drop() } }
         try await PostgresStorage.withOneSession(url) { session in
-            #expect(throws: StoreError.self) { try session.scan("SELECT ?, ?", [.integer(1)], batchSize: 1) { _ in } }
+            #expect(throws: StoreError.self) { try session.scan("SELECT ?, ?", [.integer(1)]) { _ in } }
             #expect(throws: StoreError.self) {
-                try session.scan("SELECT ?", [.integer(1), .integer(2)], batchSize: 1) { _ in }
+                try session.scan("SELECT ?", [.integer(1), .integer(2)]) { _ in }
             }
             #expect(throws: StoreError.self) {
-                try session.scan("SELECT 1 / (i - 3) FROM generate_series(1, 5) AS i", [], batchSize: 1) { _ in }
+                try session.scan("SELECT 1 / (i - 3) FROM generate_series(1, 5) AS i", []) { _ in }
             }
             let after = try session.query("SELECT 1", []).count
             #expect(after == 1)

@@ -18,12 +18,11 @@ package protocol SQLConnection {
     @discardableResult
     func execute(_ sql: String, _ parameters: [SQLValue]) throws -> Int
     /// Runs a query and hands each row to `body` as it comes, read in place, without building the result: for
-    /// reports that read a row per lead. The row is only valid inside `body`. Memory holds at most `batchSize` rows
-    /// (SQLite steps its statement row by row; PostgreSQL fetches from a cursor).
+    /// reports that read a row per lead. The row is only valid inside `body`. Memory holds no result (SQLite steps its
+    /// statement row by row; PostgreSQL streams a binary COPY).
     func scan(
         _ sql: String,
         _ parameters: [SQLValue],
-        batchSize: Int,
         _ body: (any SQLRowReader) throws -> Void
     ) throws
     /// Runs an `INSERT … ON CONFLICT DO NOTHING` (without `RETURNING`) into a table whose key is an integer `id`,
@@ -31,7 +30,7 @@ package protocol SQLConnection {
     func insertReturningID(_ sql: String, _ parameters: [SQLValue]) throws -> Int64?
 }
 
-/// A row of a streamed result (``SQLConnection/scan(_:_:batchSize:_:)``).
+/// A row of a streamed result (``SQLConnection/scan(_:_:_:)``).
 package protocol SQLRowReader {
     func isNull(_ column: Int) -> Bool
     func int(_ column: Int) throws -> Int64
@@ -87,14 +86,14 @@ extension SQLConnection {
         return rows
     }
 
-    /// ``query(chunking:_:)``, with each row read in place by `body` (``scan(_:_:batchSize:_:)``).
+    /// ``query(chunking:_:)``, with each row read in place by `body` (``scan(_:_:_:)``).
     package func scan(
         chunking values: [SQLValue],
         _ statement: (_ placeholders: String) -> String,
         _ body: (any SQLRowReader) throws -> Void
     ) throws {
         try forEachChunk(of: values) { chunk in
-            try scan(statement(placeholders(chunk.count)), chunk, batchSize: 100_000, body)
+            try scan(statement(placeholders(chunk.count)), chunk, body)
         }
     }
 

@@ -3,7 +3,7 @@ import Foundation
 
 struct SQLReportStore: ReportStore {
     let executor: any SQLExecutor
-    /// Rows per fetch (PostgreSQL's cursor) and per batch handed to the folding thread.
+    /// Rows per batch handed to the folding thread.
     static let batchSize = 10_000
 
     /// How many parts of the leads table the funnel scan reads at the same time: one per core, at most four.
@@ -66,7 +66,12 @@ struct SQLReportStore: ReportStore {
                 }
                 switch group.form {
                 case .text: rows.groups = batch.groups
-                case .json: rows.groups = batch.groups.map { $0.flatMap(Self.groupValue(json:)) }
+                case .json:
+                    for index in batch.entered.indices {
+                        rows.groups.append(
+                            batch.objects.withText(at: index) { $0.flatMap(Self.groupValue(jsonBytes:)) }
+                        )
+                    }
                 case .member(let name):
                     for index in batch.entered.indices {
                         rows.groups.append(batch.objects.withText(at: index) { Self.groupValue(name, in: $0) })
@@ -76,12 +81,12 @@ struct SQLReportStore: ReportStore {
             }
             var batch = RawFunnelBatch(capacity: Self.batchSize)
             do {
-                try connection.scan(sql, parameters, batchSize: Self.batchSize) { row in
+                try connection.scan(sql, parameters) { row in
                     batch.entered.append(try row.date(0))
-                    if case .member = group.form {
-                        try row.withOptionalText(1) { batch.objects.append($0) }
-                    } else {
+                    if case .text = group.form {
                         batch.groups.append(try row.optionalString(1))
+                    } else {
+                        try row.withOptionalText(1) { batch.objects.append($0) }
                     }
                     try row.withOptionalText(2) { batch.firsts.append($0) }
                     if batch.entered.count == Self.batchSize {
@@ -140,7 +145,7 @@ struct SQLReportStore: ReportStore {
             let largest = try connection.query("SELECT max(rowid) FROM scores", []).first
             let expected = try largest.map { $0.isNull(0) ? 0 : try $0.int(0) } ?? 0
             var temperatures = UUIDTable(expected: Int(min(max(expected, 0), 100_000_000)))
-            try connection.scan("SELECT lead_id, temperature FROM scores", [], batchSize: Self.batchSize) { row in
+            try connection.scan("SELECT lead_id, temperature FROM scores", []) { row in
                 temperatures[try row.uuid(0)] = try row.withOptionalText(1) { try Self.temperatureNumber($0) }
             }
             return temperatures
@@ -154,7 +159,7 @@ struct SQLReportStore: ReportStore {
                 \(conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND "))
                 """
             var leads = GroupedLeads()
-            try connection.scan(sql, parameters, batchSize: Self.batchSize) { row in
+            try connection.scan(sql, parameters) { row in
                 let value: String? =
                     switch group.form {
                     case .text: try row.optionalString(1)
@@ -201,7 +206,7 @@ struct SQLReportStore: ReportStore {
             sql += " ORDER BY l.id LIMIT ?"
             parameters.append(.integer(Int64(limit)))
             var leads: [AttributionLead] = []
-            try connection.scan(sql, parameters, batchSize: limit) { row in
+            try connection.scan(sql, parameters) { row in
                 let (channel, campaign) = (try row.optionalString(2), try row.optionalString(3))
                 let temperature = try row.optionalString(4).map(Self.temperature)
                 let times = try row.withOptionalText(5) { FunnelFirsts.times($0, stages: names) }
@@ -229,8 +234,7 @@ struct SQLReportStore: ReportStore {
             // Their events, read in place.
             try connection.scan(
                 "SELECT \(Columns.event) FROM events e WHERE e.lead_id IN (\(placeholders)) ORDER BY e.lead_id, e.timestamp, e.id",
-                ids,
-                batchSize: 10_000
+                ids
             ) { row in
                 let event = try row.event()
                 guard let leadID = event.leadID, let index = position[leadID] else { return }
@@ -379,10 +383,11 @@ struct SQLReportStore: ReportStore {
     }
 
     /// The SQL of a lead's group value (`NULL` when it has none; an attribute holding an object or a list has none),
-    /// with its parameters and its form. On SQLite an attribute comes as its value's JSON text (one `->` parses the
-    /// attributes once, where `json_type` and `json_extract` parsed them twice), or, with `wholeObject`, as the whole
-    /// attributes object, for Calor to find the member in (a scan over every lead: SQLite's JSON parsing cost more
-    /// than the whole scan). Booleans read `true`/`false` and numbers their JSON text on both backends.
+    /// with its parameters and its form. An attribute comes as its value's JSON (one `->`: PostgreSQL's `jsonb_typeof`
+    /// and `->>` looked it up twice, SQLite's `json_type` and `json_extract` parsed the attributes twice), or, on
+    /// SQLite with `wholeObject`, as the whole attributes object, for Calor to find the member in (a scan over every
+    /// lead: SQLite's JSON parsing cost more than the whole scan). Booleans read `true`/`false` and numbers their JSON
+    /// text on both backends.
     private static func groupExpression(
         _ grouping: LeadGrouping?,
         dialect: SQLDialect,
@@ -396,15 +401,7 @@ struct SQLReportStore: ReportStore {
             switch dialect {
             case .sqlite where wholeObject: ("l.attributes", [], .member(Array(name.utf8)))
             case .sqlite: ("l.attributes -> ?", [.text("$.\(name)")], .json)
-            case .postgres:
-                (
-                    """
-                    CASE jsonb_typeof(l.attributes -> ?) WHEN 'object' THEN NULL WHEN 'array' THEN NULL \
-                    ELSE l.attributes ->> ? END
-                    """,
-                    [.text(name), .text(name)],
-                    .text
-                )
+            case .postgres: ("l.attributes -> ?", [.text(name)], .json)
             }
         }
     }
@@ -473,7 +470,7 @@ struct GroupedLeads: Sendable {
 /// A batch of the funnel scan's rows as the database's thread copies them: columns, texts as bytes.
 struct RawFunnelBatch: Sendable {
     var entered: [Date] = []
-    /// The group values, unless they come as attributes objects (`objects`).
+    /// The group values, when they come as text (otherwise as JSON, in `objects`).
     var groups: [String?] = []
     var objects: TextColumn
     var firsts: TextColumn

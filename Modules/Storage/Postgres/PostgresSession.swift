@@ -37,11 +37,10 @@ struct PostgresSession: SQLConnection {
         return rows
     }
 
-    /// Through a binary COPY (``copyScan(_:_:_:)``): rows stream as the server produces them, whatever `batchSize`.
+    /// Through a binary COPY (``copyScan(_:_:_:)``): rows stream as the server produces them.
     func scan(
         _ sql: String,
         _ parameters: [SQLValue],
-        batchSize: Int,
         _ body: (any SQLRowReader) throws -> Void
     ) throws {
         try copyScan(sql, parameters, body)

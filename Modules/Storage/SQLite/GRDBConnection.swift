@@ -23,12 +23,11 @@ struct GRDBConnection: SQLConnection {
         return rows
     }
 
-    /// Steps the statement row by row (`batchSize` does not matter: SQLite holds no result); the columns are read
+    /// Steps the statement row by row (SQLite holds no result); the columns are read
     /// in place, without copying the row.
     func scan(
         _ sql: String,
         _ parameters: [SQLValue],
-        batchSize: Int,
         _ body: (any SQLRowReader) throws -> Void
     ) throws {
         try run(sql, parameters) { statement in try body(SQLiteRowReader(statement: statement)) }
