@@ -6,7 +6,7 @@ import Testing
 @testable import StoragePostgres
 
 @Suite(
-    "Scans through a binary COPY",
+    "Long reads streamed through a binary COPY",
     .enabled(if: PostgresTestDatabase.isAvailable, "needs CALOR_TEST_POSTGRES_URL (Scripts/test)")
 )
 struct PostgresCopyTests {
@@ -42,7 +42,7 @@ struct PostgresCopyTests {
         let (bound, scanned) = try await PostgresStorage.withOneSession(url) { session in
             let bound = try session.query("SELECT \(placeholders)", Self.values).first?.values ?? []
             var scanned: [[SQLValue]] = []
-            try session.scan("SELECT \(placeholders)", Self.values) { row in
+            try session.stream("SELECT \(placeholders)", Self.values) { row in
                 scanned.append(
                     try (0..<Self.values.count).map { column in
                         try (row as? PostgresCopyRow).map { try $0.value(column) } ?? .null
@@ -58,7 +58,9 @@ struct PostgresCopyTests {
         }
     }
 
-    @Test("a scan streams many rows, NULLs and empty texts included, and a failing body leaves the connection usable")
+    @Test(
+        "a long read streams many rows, NULLs and empty texts included, and a failing body leaves the connection usable"
+    )
     func streamsAndRecovers() async throws {
         let (url, drop) = try await PostgresTestDatabase.freshSchema()
         defer { Task { await drop() } }
@@ -68,7 +70,7 @@ struct PostgresCopyTests {
                 now() - i * interval '1 second' FROM generate_series(1, ?) AS i WHERE i > ?
                 """
             var (count, sum, nulls, empties) = (0, Int64(0), 0, 0)
-            try session.scan(sql, [.integer(50_000), .integer(0)]) { row in
+            try session.stream(sql, [.integer(50_000), .integer(0)]) { row in
                 count += 1
                 sum += try row.int(0)
                 if row.isNull(1) { nulls += 1 }
@@ -77,7 +79,7 @@ struct PostgresCopyTests {
             }
             struct Stop: Error {}
             do {
-                try session.scan(sql, [.integer(50_000), .integer(0)]) { _ in throw Stop() }
+                try session.stream(sql, [.integer(50_000), .integer(0)]) { _ in throw Stop() }
             } catch is Stop {}
             let afterFailure = try session.query("SELECT 7", []).first?.values.first
             return (count, sum, nulls, empties, afterFailure)
@@ -94,12 +96,12 @@ struct PostgresCopyTests {
         let (url, drop) = try await PostgresTestDatabase.freshSchema()
         defer { Task { await drop() } }
         try await PostgresStorage.withOneSession(url) { session in
-            #expect(throws: StoreError.self) { try session.scan("SELECT ?, ?", [.integer(1)]) { _ in } }
+            #expect(throws: StoreError.self) { try session.stream("SELECT ?, ?", [.integer(1)]) { _ in } }
             #expect(throws: StoreError.self) {
-                try session.scan("SELECT ?", [.integer(1), .integer(2)]) { _ in }
+                try session.stream("SELECT ?", [.integer(1), .integer(2)]) { _ in }
             }
             #expect(throws: StoreError.self) {
-                try session.scan("SELECT 1 / (i - 3) FROM generate_series(1, 5) AS i", []) { _ in }
+                try session.stream("SELECT 1 / (i - 3) FROM generate_series(1, 5) AS i", []) { _ in }
             }
             let after = try session.query("SELECT 1", []).count
             #expect(after == 1)

@@ -18,9 +18,17 @@ package protocol SQLConnection {
     @discardableResult
     func execute(_ sql: String, _ parameters: [SQLValue]) throws -> Int
     /// Runs a query and hands each row to `body` as it comes, read in place, without building the result: for
-    /// reports that read a row per lead. The row is only valid inside `body`. Memory holds no result (SQLite steps its
-    /// statement row by row; PostgreSQL streams a binary COPY).
+    /// reads of many rows. The row is only valid inside `body`. Memory holds a few thousand rows at most (SQLite steps
+    /// its statement row by row; PostgreSQL fetches from a cursor).
     func scan(
+        _ sql: String,
+        _ parameters: [SQLValue],
+        _ body: (any SQLRowReader) throws -> Void
+    ) throws
+    /// ``scan(_:_:_:)`` for one long read (a report's pass over a table, a part of it): PostgreSQL streams it through
+    /// a binary COPY, cheaper per row than a cursor's fetches, dearer per statement (parameters are written into it
+    /// as literals, and it is described first). SQLite steps it as a scan.
+    func stream(
         _ sql: String,
         _ parameters: [SQLValue],
         _ body: (any SQLRowReader) throws -> Void

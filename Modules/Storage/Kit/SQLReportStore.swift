@@ -81,7 +81,7 @@ struct SQLReportStore: ReportStore {
             }
             var batch = RawFunnelBatch(capacity: Self.batchSize)
             do {
-                try connection.scan(sql, parameters) { row in
+                try connection.stream(sql, parameters) { row in
                     batch.entered.append(try row.date(0))
                     if case .text = group.form {
                         batch.groups.append(try row.optionalString(1))
@@ -145,7 +145,7 @@ struct SQLReportStore: ReportStore {
             let largest = try connection.query("SELECT max(rowid) FROM scores", []).first
             let expected = try largest.map { $0.isNull(0) ? 0 : try $0.int(0) } ?? 0
             var temperatures = UUIDTable(expected: Int(min(max(expected, 0), 100_000_000)))
-            try connection.scan("SELECT lead_id, temperature FROM scores", []) { row in
+            try connection.stream("SELECT lead_id, temperature FROM scores", []) { row in
                 temperatures[try row.uuid(0)] = try row.withOptionalText(1) { try Self.temperatureNumber($0) }
             }
             return temperatures
@@ -159,7 +159,7 @@ struct SQLReportStore: ReportStore {
                 \(conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND "))
                 """
             var leads = GroupedLeads()
-            try connection.scan(sql, parameters) { row in
+            try connection.stream(sql, parameters) { row in
                 let value: String? =
                     switch group.form {
                     case .text: try row.optionalString(1)

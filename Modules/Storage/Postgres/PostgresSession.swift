@@ -37,13 +37,71 @@ struct PostgresSession: SQLConnection {
         return rows
     }
 
-    /// Through a binary COPY (``copyScan(_:_:_:)``): rows stream as the server produces them.
+    /// Through a cursor, 10,000 rows a fetch, inside the current transaction or a read-only one of its own. The next
+    /// batch is asked for before this one is handed over, so that the server produces it meanwhile. Parameters are
+    /// bound: this suits the many short scans of chunked reads (``stream(_:_:_:)`` suits one long one).
     func scan(
         _ sql: String,
         _ parameters: [SQLValue],
         _ body: (any SQLRowReader) throws -> Void
     ) throws {
+        let batchSize: Int32 = 10_000
+        let own = PQtransactionStatus(handle) == PQTRANS_IDLE
+        if own { _ = try command("BEGIN READ ONLY") }
+        var pending = false
+        do {
+            PQclear(try run("DECLARE calor_scan NO SCROLL CURSOR FOR " + sql, parameters))
+            let fetch = "FETCH FORWARD \(batchSize) FROM calor_scan"
+            try send(fetch)
+            pending = true
+            while true {
+                let result = try receive()
+                pending = false
+                defer { PQclear(result) }
+                let rows = PQntuples(result)
+                if rows == batchSize {
+                    try send(fetch)
+                    pending = true
+                }
+                var reader = PostgresRowReader(result: result, row: 0)
+                for row in 0..<rows {
+                    reader.row = row
+                    try body(reader)
+                }
+                if rows < batchSize { break }
+            }
+            _ = try command("CLOSE calor_scan")
+            if own { try commit() }
+        } catch {
+            if pending { _ = try? receive() }
+            if own { _ = try? command("ROLLBACK") }
+            throw error
+        }
+    }
+
+    /// Through a binary COPY (``copyScan(_:_:_:)``): rows stream as the server produces them.
+    func stream(
+        _ sql: String,
+        _ parameters: [SQLValue],
+        _ body: (any SQLRowReader) throws -> Void
+    ) throws {
         try copyScan(sql, parameters, body)
+    }
+
+    /// Sends a statement without parameters, results in binary, without waiting for them (``receive()`` reads them).
+    private func send(_ sql: String) throws {
+        guard PQsendQueryParams(handle, sql, 0, nil, nil, nil, nil, 1) == 1 else {
+            throw connectionLost()
+        }
+    }
+
+    /// The result of what ``send(_:)`` sent.
+    private func receive() throws -> OpaquePointer {
+        guard let result = PQgetResult(handle) else {
+            throw connectionLost()
+        }
+        while let extra = PQgetResult(handle) { PQclear(extra) }
+        return try succeeded(result)
     }
 
     @discardableResult

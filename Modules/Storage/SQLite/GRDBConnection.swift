@@ -33,6 +33,15 @@ struct GRDBConnection: SQLConnection {
         try run(sql, parameters) { statement in try body(SQLiteRowReader(statement: statement)) }
     }
 
+    /// A scan: SQLite holds no result either way.
+    func stream(
+        _ sql: String,
+        _ parameters: [SQLValue],
+        _ body: (any SQLRowReader) throws -> Void
+    ) throws {
+        try scan(sql, parameters, body)
+    }
+
     @discardableResult
     func execute(_ sql: String, _ parameters: [SQLValue]) throws -> Int {
         try run(sql, parameters) { _ in }
