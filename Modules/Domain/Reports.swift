@@ -123,7 +123,8 @@ public protocol ReportStore: Sendable {
         _ add: @escaping @Sendable (inout Accumulator, FunnelLeadRows) -> Void,
         merge: @escaping @Sendable (inout Accumulator, Accumulator) -> Void
     ) async throws -> Accumulator
-    /// How many leads in `scope` are at each temperature, per group.
+    /// How many leads in `scope` are at each temperature, per group. A backend may join the scores to the leads in
+    /// memory (SQLite's joins probe an index per lead): memory then grows with the leads while it counts.
     func temperatureCounts(scope: ReportScope) async throws -> [TemperatureCount]
     /// The leads after `cursor` in id order, at most `limit` (≤ 500) of them, each with its first move to each of
     /// `stages` (and the value that move carried), its temperature and its events (oldest first): a page of what

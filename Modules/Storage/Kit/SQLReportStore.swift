@@ -293,8 +293,8 @@ struct SQLReportStore: ReportStore {
             let period = scopeConditions(scope, parameters: &parameters)
             var narrow = false
             if !period.isEmpty {
-                let count = "SELECT count(*) FROM leads l WHERE " + period.joined(separator: " AND ")
-                narrow = try connection.query(count, parameters).first.map { try $0.int(0) * 3 < high - low } ?? true
+                let inPeriod = "SELECT count(*) FROM leads l WHERE " + period.joined(separator: " AND ")
+                narrow = try connection.query(inPeriod, parameters).first.map { try $0.int(0) * 3 < high - low } ?? true
             }
             column = narrow ? "+l.rowid" : "l.rowid"
             entryIndexed = narrow || period.isEmpty

@@ -7,16 +7,16 @@ import StorageKit
 import Glibc
 #endif
 
-/// Scans through a binary `COPY … TO STDOUT`: the server writes each row straight to the socket, with none of a
-/// cursor's work per fetch (a `FETCH` materialises its rows before sending them), and the client reads each row in
-/// place, with none of a result's copying. For a million leads' funnel rows the server spent 0.55 s of CPU, against
+/// Long reads (``stream(_:_:_:)``) through a binary `COPY … TO STDOUT`: the server writes each row straight to the
+/// socket, with none of a cursor's work per fetch (a `FETCH` materialises its rows before sending them), and the client
+/// reads each row in place, with none of a result's copying. For a million leads' funnel rows the server spent 0.55 s of CPU, against
 /// 0.9 s through a cursor.
 ///
 /// `COPY` takes no bound parameters, so they are written into the statement as typed literals: text through libpq's
 /// own quoting (`PQescapeLiteral`), the other kinds from their values. The result's column types come from describing
 /// the statement first (a binary COPY does not send them).
 extension PostgresSession {
-    func copyScan(_ sql: String, _ parameters: [SQLValue], _ body: (any SQLRowReader) throws -> Void) throws {
+    func stream(_ sql: String, _ parameters: [SQLValue], _ body: (any SQLRowReader) throws -> Void) throws {
         let statement = try inlining(parameters, into: sql)
         let types = try columnTypes(of: statement)
         guard let started = PQexec(handle, "COPY (\(statement)) TO STDOUT (FORMAT binary)") else {

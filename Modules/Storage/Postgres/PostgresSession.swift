@@ -39,7 +39,8 @@ struct PostgresSession: SQLConnection {
 
     /// Through a cursor, 10,000 rows a fetch, inside the current transaction or a read-only one of its own. The next
     /// batch is asked for before this one is handed over, so that the server produces it meanwhile. Parameters are
-    /// bound: this suits the many short scans of chunked reads (``stream(_:_:_:)`` suits one long one).
+    /// bound: this suits the many short scans of chunked reads (``stream(_:_:_:)``, through a binary COPY, suits one
+    /// long one).
     func scan(
         _ sql: String,
         _ parameters: [SQLValue],
@@ -77,15 +78,6 @@ struct PostgresSession: SQLConnection {
             if own { _ = try? command("ROLLBACK") }
             throw error
         }
-    }
-
-    /// Through a binary COPY (``copyScan(_:_:_:)``): rows stream as the server produces them.
-    func stream(
-        _ sql: String,
-        _ parameters: [SQLValue],
-        _ body: (any SQLRowReader) throws -> Void
-    ) throws {
-        try copyScan(sql, parameters, body)
     }
 
     /// Sends a statement without parameters, results in binary, without waiting for them (``receive()`` reads them).
