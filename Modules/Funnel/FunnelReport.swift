@@ -140,8 +140,9 @@ public struct FunnelReport: Sendable {
     /// The last group added to: leads come in storage order, so neighbours mostly share one (no hashing then).
     private var lastKey: GroupKey?
     private var lastIndex = 0
-    /// Reused for each lead's reached times.
-    private var scratch: [Date?] = []
+    /// Cohort starts by day (days since 1970 − `firstDay`), worked out once per day met: leads of a day share one.
+    private var cohortStarts: [Date?] = []
+    private var firstDay: Int64 = 0
 
     /// Each group's sums.
     private var groups: [GroupKey: Accumulator] {
@@ -213,23 +214,41 @@ public struct FunnelReport: Sendable {
 
     private mutating func add(enteredAt: Date, firstMoves: UnsafeBufferPointer<Date?>, group: String?) {
         let width = path.count
-        // The reached times (``FunnelJourney/reach(_:enteredAt:)``), written straight into the scratch buffer.
-        if scratch.count != width { scratch = Array(repeating: nil, count: width) }
-        var earliest: Date?
-        for stage in stride(from: width - 1, through: 0, by: -1) {
-            if let time = firstMoves[stage], earliest.map({ time < $0 }) ?? true { earliest = time }
-            scratch[stage] = earliest
+        let base = slots(of: GroupKey(cohort: cohortStart(of: enteredAt), group: group)) * width
+        // The reached times (``FunnelJourney/reach(_:enteredAt:)``), in a buffer on the stack.
+        withUnsafeTemporaryAllocation(of: Date?.self, capacity: max(1, width)) { reachedAt in
+            var earliest: Date?
+            for stage in stride(from: width - 1, through: 0, by: -1) {
+                if let time = firstMoves[stage], earliest.map({ time < $0 }) ?? true { earliest = time }
+                reachedAt[stage] = earliest
+            }
+            if width > 0, reachedAt[0].map({ enteredAt < $0 }) ?? true { reachedAt[0] = enteredAt }
+            var previous = enteredAt
+            for stage in 0..<width {
+                guard let time = reachedAt[stage] else { break }
+                if let window, time.timeIntervalSince(enteredAt) > window { break }
+                reached[base + stage] += 1
+                if stage > 0 { durations[base + stage].append(time.timeIntervalSince(previous)) }
+                previous = time
+            }
         }
-        if width > 0, scratch[0].map({ enteredAt < $0 }) ?? true { scratch[0] = enteredAt }
-        let base = slots(of: GroupKey(cohort: cohort?.start(of: enteredAt), group: group)) * width
-        var previous = enteredAt
-        for stage in 0..<width {
-            guard let time = scratch[stage] else { break }
-            if let window, time.timeIntervalSince(enteredAt) > window { break }
-            reached[base + stage] += 1
-            if stage > 0 { durations[base + stage].append(time.timeIntervalSince(previous)) }
-            previous = time
+    }
+
+    /// The start of the cohort of a lead that entered at `time` (`nil` without cohorts), remembered per day for
+    /// the days within 20 years of the first one met.
+    private mutating func cohortStart(of time: Date) -> Date? {
+        guard let cohort else { return nil }
+        let day = Int64((time.timeIntervalSince1970 / 86_400).rounded(.down))
+        if cohortStarts.isEmpty { firstDay = day - 3_650 }
+        let slot = Int(day - firstDay)
+        guard slot >= 0, slot < 7_300 else { return cohort.start(of: time) }
+        if slot >= cohortStarts.count {
+            cohortStarts.append(contentsOf: repeatElement(nil, count: slot + 1 - cohortStarts.count))
         }
+        if let start = cohortStarts[slot] { return start }
+        let start = cohort.start(of: time)
+        cohortStarts[slot] = start
+        return start
     }
 
     /// The group's number (its slots start at this × path.count), made when new.

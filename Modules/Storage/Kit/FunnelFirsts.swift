@@ -83,11 +83,20 @@ package enum FunnelFirsts {
     package static func append(_ text: UnsafeBufferPointer<UInt8>?, stages: Names, to buffer: inout [Date?]) {
         let start = buffer.count
         buffer.append(contentsOf: repeatElement(nil, count: stages.count))
+        buffer.withUnsafeMutableBufferPointer {
+            write(text, stages: stages, into: UnsafeMutableBufferPointer(rebasing: $0[start...]))
+        }
+    }
+
+    /// ``times(_:stages:)`` written into `times` (one entry per stage, all `nil` on entry).
+    package static func write(
+        _ text: UnsafeBufferPointer<UInt8>?,
+        stages: Names,
+        into times: UnsafeMutableBufferPointer<Date?>
+    ) {
         guard let text else { return }
         forEachPair(in: text) { name, micros in
-            if let position = stages.position(of: name) {
-                buffer[start + position] = Date(microsecondsSince1970: micros)
-            }
+            if let position = stages.position(of: name) { times[position] = Date(microsecondsSince1970: micros) }
         }
     }
 
@@ -134,6 +143,7 @@ package enum FunnelFirsts {
 
     /// The number eight ASCII digits at `bytes` write; `nil` when one is not a digit. All eight at once, in one
     /// 64-bit word: pairs of digits, then fours, then the eight.
+    @inline(__always)
     package static func eightDigits(_ bytes: UnsafePointer<UInt8>) -> UInt64? {
         let word = UnsafeRawPointer(bytes).loadUnaligned(as: UInt64.self).littleEndian
         // Every byte between 0x30 and 0x39: its high half is 3, and adding 6 does not carry into it.

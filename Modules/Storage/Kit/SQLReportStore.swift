@@ -61,8 +61,12 @@ struct SQLReportStore: ReportStore {
             let pipeline = FoldingPipeline<RawFunnelBatch, Accumulator>(into: initial) { accumulator, batch in
                 var rows = FunnelLeadRows(width: width, capacity: batch.entered.count)
                 rows.enteredAt = batch.entered
-                for index in batch.entered.indices {
-                    batch.firsts.withText(at: index) { FunnelFirsts.append($0, stages: names, to: &rows.firstMoves) }
+                rows.firstMoves = Array(repeating: nil, count: batch.entered.count * width)
+                rows.firstMoves.withUnsafeMutableBufferPointer { moves in
+                    batch.firsts.withEachText { index, text in
+                        let times = UnsafeMutableBufferPointer(rebasing: moves[index * width..<(index + 1) * width])
+                        FunnelFirsts.write(text, stages: names, into: times)
+                    }
                 }
                 switch group.form {
                 case .text: rows.groups = batch.groups
@@ -502,6 +506,19 @@ struct TextColumn: Sendable {
             lengths.append(-1)
         }
         ends.append(bytes.count)
+    }
+
+    /// Each row's number and bytes (`nil` for NULL), valid only inside `body`.
+    func withEachText(_ body: (Int, UnsafeBufferPointer<UInt8>?) -> Void) {
+        bytes.withUnsafeBufferPointer { buffer in
+            for index in lengths.indices {
+                body(
+                    index,
+                    lengths[index] < 0
+                        ? nil : UnsafeBufferPointer(rebasing: buffer[ends[index] - lengths[index]..<ends[index]])
+                )
+            }
+        }
     }
 
     /// Row `index`'s bytes (`nil` for NULL), valid only inside `body`.
