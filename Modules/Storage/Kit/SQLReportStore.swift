@@ -16,8 +16,8 @@ struct SQLReportStore: ReportStore {
         _ add: @escaping @Sendable (inout Accumulator, FunnelLeadRows) -> Void,
         merge: @escaping @Sendable (inout Accumulator, Accumulator) -> Void
     ) async throws -> Accumulator {
-        // The table is cut where it is stored (not by id), each part read in a read of its own, on a connection of
-        // its own: the database's work is shared between cores, not only the arithmetic.
+        // SQLite's table is cut where it is stored (not by id), each part read in a read of its own, on a connection
+        // of its own: the database's work is shared between cores, not only the arithmetic.
         let parts = try await executor.read { connection in try Self.leadParts(Self.scanParts, connection, scope) }
         return try await withThrowingTaskGroup(of: Accumulator.self) { tasks in
             for part in parts {
@@ -267,73 +267,47 @@ struct SQLReportStore: ReportStore {
     struct LeadPart: Sendable {
         var condition: String?
         /// Whether SQLite may find the scope's period through the `created_at` index (always on PostgreSQL, whose
-        /// planner weighs it with the column's histogram).
+        /// planner weighs it with the column's histogram, and which reads in one part).
         var entryIndexed = true
     }
 
     /// The leads in `scope` cut into `count` slices of about as many rows each, where they are stored: ranges of
-    /// rowids on SQLite, of pages (`ctid`) on PostgreSQL. The first and last slices are open-ended, so that every row
-    /// falls in one whatever was added since.
+    /// rowids. The first and last slices are open-ended, so that every row falls in one whatever was added since.
+    /// Each part reads its own snapshot; a row keeps its rowid when updated, so a lead changed meanwhile is still
+    /// read by exactly one part.
     ///
-    /// On SQLite a period of entry holding less than a third of the leads is found through the `created_at` index,
-    /// and a slice's rowids are tested on the index's entries (`+l.rowid` keeps SQLite from reading the table by
-    /// rowid range instead); a longer one reads the slices of the table and tests the period on each row (reading
-    /// most of the table through the index would visit its pages in another order than they are stored).
+    /// A period of entry holding less than a third of the leads is found through the `created_at` index, and a
+    /// slice's rowids are tested on the index's entries (`+l.rowid` keeps SQLite from reading the table by rowid range
+    /// instead); a longer one reads the slices of the table and tests the period on each row (reading most of the
+    /// table through the index would visit its pages in another order than they are stored).
+    ///
+    /// PostgreSQL reads the table in one part: an updated row moves (its `ctid` changes), so page ranges read under
+    /// two snapshots could see a lead changed between them twice or not at all; ranges of ids are safe but made each
+    /// part read the whole table (25–50% slower than one part); one snapshot exported to every part
+    /// (`pg_export_snapshot`) would allow parts again.
     static func leadParts(_ count: Int, _ connection: any SQLConnection, _ scope: ReportScope) throws -> [LeadPart] {
-        guard count > 1 else { return [LeadPart(condition: nil)] }
-        let column: String
-        var bounds: [Int64]
-        var entryIndexed = true
-        switch connection.dialect {
-        case .sqlite:
-            // Rowids are dense: even ranges hold about as many rows. (One query with both min and max would scan the
-            // table: SQLite looks a lone min or max up at the end of the b-tree.)
-            let ends = "SELECT (SELECT min(rowid) FROM leads), (SELECT max(rowid) FROM leads)"
-            guard let row = try connection.query(ends, []).first, !row.isNull(0) else {
-                return [LeadPart(condition: nil)]
-            }
-            let (low, high) = (try row.int(0), try row.int(1) + 1)
-            var parameters: [SQLValue] = []
-            let period = scopeConditions(scope, parameters: &parameters)
-            var narrow = false
-            if !period.isEmpty {
-                let inPeriod = "SELECT count(*) FROM leads l WHERE " + period.joined(separator: " AND ")
-                narrow = try connection.query(inPeriod, parameters).first.map { try $0.int(0) * 3 < high - low } ?? true
-            }
-            column = narrow ? "+l.rowid" : "l.rowid"
-            entryIndexed = narrow || period.isEmpty
-            bounds = (1..<count).map { low + (high - low) * Int64($0) / Int64(count) }
-        case .postgres:
-            column = "l.ctid"
-            bounds = try pageBounds(count, connection)
+        guard count > 1, connection.dialect == .sqlite else { return [LeadPart(condition: nil)] }
+        // Rowids are dense: even ranges hold about as many rows. (One query with both min and max would scan the
+        // table: SQLite looks a lone min or max up at the end of the b-tree.)
+        let ends = "SELECT (SELECT min(rowid) FROM leads), (SELECT max(rowid) FROM leads)"
+        guard let row = try connection.query(ends, []).first, !row.isNull(0) else { return [LeadPart(condition: nil)] }
+        let (low, high) = (try row.int(0), try row.int(1) + 1)
+        var parameters: [SQLValue] = []
+        let period = scopeConditions(scope, parameters: &parameters)
+        var narrow = false
+        if !period.isEmpty {
+            let inPeriod = "SELECT count(*) FROM leads l WHERE " + period.joined(separator: " AND ")
+            narrow = try connection.query(inPeriod, parameters).first.map { try $0.int(0) * 3 < high - low } ?? true
         }
+        let column = narrow ? "+l.rowid" : "l.rowid"
+        let bounds = (1..<count).map { low + (high - low) * Int64($0) / Int64(count) }
         // Bounds are numbers this function computed: written into the statement, not bound.
-        func bound(_ value: Int64) -> String {
-            connection.dialect == .sqlite ? "\(value)" : "'(\(value),0)'::tid"
-        }
         return (0..<count).map { index in
             var conditions: [String] = []
-            if index > 0 { conditions.append("\(column) >= \(bound(bounds[index - 1]))") }
-            if index < count - 1 { conditions.append("\(column) < \(bound(bounds[index]))") }
-            return LeadPart(condition: conditions.joined(separator: " AND "), entryIndexed: entryIndexed)
+            if index > 0 { conditions.append("\(column) >= \(bounds[index - 1])") }
+            if index < count - 1 { conditions.append("\(column) < \(bounds[index])") }
+            return LeadPart(condition: conditions.joined(separator: " AND "), entryIndexed: narrow || period.isEmpty)
         }
-    }
-
-    /// The pages where PostgreSQL's leads table is cut into `count` slices of about as many rows. Pages are not
-    /// equally full (updated rows move, vacuumed space waits for new ones), so the cuts are quantiles of the pages
-    /// of a sample of about 500 pages' rows; a small table is cut evenly.
-    private static func pageBounds(_ count: Int, _ connection: any SQLConnection) throws -> [Int64] {
-        let size = "SELECT pg_relation_size('leads') / current_setting('block_size')::bigint"
-        let pages = try connection.query(size, []).first.map { try $0.int(0) } ?? 0
-        let even = (1..<count).map { pages * Int64($0) / Int64(count) }
-        guard pages >= 5_000 else { return even }
-        let percent = 100 * 500 / Double(pages)
-        let sample = try connection.query(
-            "SELECT (ctid::text::point)[0]::bigint FROM leads TABLESAMPLE SYSTEM (\(percent)) ORDER BY 1",
-            []
-        ).map { try $0.int(0) }
-        guard sample.count >= 100 * count else { return even }
-        return (1..<count).map { sample[sample.count * $0 / count] }
     }
 
     /// A stored score's temperature, as its position in `Temperature.allCases`, from the text's bytes.
