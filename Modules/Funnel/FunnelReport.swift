@@ -31,7 +31,9 @@ public struct FunnelJourney: Sendable, Hashable {
     /// back and forward again does not reach it twice). `nil` for stages not reached. The first stage is reached at
     /// entry at the latest. Exits (stages not on the path) reach nothing.
     public func reachedTimes(on path: [Stage]) -> [Date?] {
-        Self.reachedTimes(enteredAt: enteredAt, firstMoves: firstMoves(on: path))
+        var times = firstMoves(on: path)
+        Self.reach(&times, enteredAt: enteredAt)
+        return times
     }
 
     /// The first time the lead was moved to each stage of `path` (`nil`: never).
@@ -44,19 +46,22 @@ public struct FunnelJourney: Sendable, Hashable {
         return firsts
     }
 
-    /// ``reachedTimes(on:)`` from the first move to each stage of the path: each stage is reached at the earliest
-    /// first move to it or to any later stage, and the first stage on entering at the latest.
-    static func reachedTimes(enteredAt: Date, firstMoves: [Date?]) -> [Date?] {
-        var reached = firstMoves
-        reach(&reached, enteredAt: enteredAt)
-        return reached
+    /// Turns first moves into reached times in place.
+    static func reach(_ times: inout [Date?], enteredAt: Date) {
+        times.withUnsafeMutableBufferPointer { reach(from: UnsafeBufferPointer($0), into: $0, enteredAt: enteredAt) }
     }
 
-    /// Turns first moves into reached times in place (the report does it a million times).
-    static func reach(_ times: inout [Date?], enteredAt: Date) {
+    /// The reached times of the first moves `firstMoves`, written into `times` (as many; the same buffer or not):
+    /// each stage at the earliest first move to it or to any later stage, the first stage on entering at the latest.
+    /// The report does it a million times, into a buffer on the stack.
+    static func reach(
+        from firstMoves: UnsafeBufferPointer<Date?>,
+        into times: UnsafeMutableBufferPointer<Date?>,
+        enteredAt: Date
+    ) {
         var earliest: Date?
-        for index in times.indices.reversed() {
-            if let time = times[index], earliest.map({ time < $0 }) ?? true { earliest = time }
+        for index in firstMoves.indices.reversed() {
+            if let time = firstMoves[index], earliest.map({ time < $0 }) ?? true { earliest = time }
             times[index] = earliest
         }
         if !times.isEmpty, times[0].map({ enteredAt < $0 }) ?? true { times[0] = enteredAt }
@@ -144,35 +149,9 @@ public struct FunnelReport: Sendable {
     private var cohortStarts: [Date?] = []
     private var firstDay: Int64 = 0
 
-    /// Each group's sums.
-    private var groups: [GroupKey: Accumulator] {
-        let width = path.count
-        return index.mapValues { group in
-            Accumulator(
-                reached: Array(reached[group * width..<(group + 1) * width]),
-                durations: Array(durations[group * width..<(group + 1) * width])
-            )
-        }
-    }
-
     struct GroupKey: Hashable, Sendable {
         var cohort: Date?
         var group: String?
-    }
-
-    struct Accumulator: Sendable {
-        var reached: [Int]
-        var durations: [[TimeInterval]]
-
-        init(stages: Int) {
-            reached = Array(repeating: 0, count: stages)
-            durations = Array(repeating: [], count: stages)
-        }
-
-        init(reached: [Int], durations: [[TimeInterval]]) {
-            self.reached = reached
-            self.durations = durations
-        }
     }
 
     public init(path: [Stage], window: TimeInterval? = nil, cohort: Cohort? = nil) {
@@ -215,14 +194,9 @@ public struct FunnelReport: Sendable {
     private mutating func add(enteredAt: Date, firstMoves: UnsafeBufferPointer<Date?>, group: String?) {
         let width = path.count
         let base = slots(of: GroupKey(cohort: cohortStart(of: enteredAt), group: group)) * width
-        // The reached times (``FunnelJourney/reach(_:enteredAt:)``), in a buffer on the stack.
-        withUnsafeTemporaryAllocation(of: Date?.self, capacity: max(1, width)) { reachedAt in
-            var earliest: Date?
-            for stage in stride(from: width - 1, through: 0, by: -1) {
-                if let time = firstMoves[stage], earliest.map({ time < $0 }) ?? true { earliest = time }
-                reachedAt[stage] = earliest
-            }
-            if width > 0, reachedAt[0].map({ enteredAt < $0 }) ?? true { reachedAt[0] = enteredAt }
+        withUnsafeTemporaryAllocation(of: Date?.self, capacity: max(1, width)) { buffer in
+            let reachedAt = UnsafeMutableBufferPointer(rebasing: buffer[0..<width])
+            FunnelJourney.reach(from: firstMoves, into: reachedAt, enteredAt: enteredAt)
             var previous = enteredAt
             for stage in 0..<width {
                 guard let time = reachedAt[stage] else { break }
@@ -287,10 +261,9 @@ public struct FunnelReport: Sendable {
     /// The report's rows: one per cohort (every cohort from `from` to `to` when given, empty ones included) and group
     /// value, by cohort then group (`nil` last).
     public func rows(from: Date? = nil, to: Date? = nil) -> [FunnelRow] {
-        let groups = self.groups
-        var keys = Set(groups.keys)
+        var keys = Set(index.keys)
         if let cohort, let from, let to {
-            let values = Set(groups.keys.map(\.group))
+            let values = Set(index.keys.map(\.group))
             var start = cohort.start(of: from)
             while start <= to {
                 for value in values.isEmpty ? [nil] : Array(values) {
@@ -307,16 +280,17 @@ public struct FunnelReport: Sendable {
             default: return false
             }
         }.map { key in
-            let accumulator = groups[key] ?? Accumulator(stages: path.count)
-            let first = accumulator.reached.first ?? 0
-            let stages = path.indices.map { index in
-                let reached = accumulator.reached[index]
-                let previous = index == 0 ? reached : accumulator.reached[index - 1]
-                var durations = accumulator.durations[index]
+            // The group's slots; a cohort without leads has none (zeros, no durations).
+            let base = index[key].map { $0 * path.count }
+            let first = base.map { reached[$0] } ?? 0
+            let stages = path.indices.map { stage in
+                let reached = base.map { self.reached[$0 + stage] } ?? 0
+                let previous = stage == 0 ? reached : base.map { self.reached[$0 + stage - 1] } ?? 0
+                var durations = base.map { self.durations[$0 + stage] } ?? []
                 return FunnelStageMetrics(
-                    stage: path[index],
+                    stage: path[stage],
                     reached: reached,
-                    conversionFromPrevious: index == 0 ? (reached > 0 ? 1 : nil) : Self.ratio(reached, previous),
+                    conversionFromPrevious: stage == 0 ? (reached > 0 ? 1 : nil) : Self.ratio(reached, previous),
                     conversionFromFirst: Self.ratio(reached, first),
                     dropOff: previous - reached,
                     medianTimeFromPrevious: Self.percentile(0.5, of: &durations),

@@ -9,8 +9,10 @@ struct FunnelFirstsTests {
     static func micros(_ micros: Int64) -> Date { Date(microsecondsSince1970: micros) }
 
     static func times(_ text: String?, _ stages: [String]) -> [Date?] {
-        guard var text else { return FunnelFirsts.times(nil, stages: stages.map { Array($0.utf8) }) }
-        return text.withUTF8 { FunnelFirsts.times($0, stages: stages.map { Array($0.utf8) }) }
+        guard var text else {
+            return FunnelFirsts.times(nil, stages: FunnelFirsts.Names(stages.map { Array($0.utf8) }))
+        }
+        return text.withUTF8 { FunnelFirsts.times($0, stages: FunnelFirsts.Names(stages.map { Array($0.utf8) })) }
     }
 
     @Test("a move is kept when it is the first to its stage, or earlier than the one kept")

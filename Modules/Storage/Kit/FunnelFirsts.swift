@@ -68,27 +68,14 @@ package enum FunnelFirsts {
 
     /// The first move to each of `stages` (`nil`: never), read straight from the column's bytes, comparing names as
     /// bytes.
-    package static func times(_ text: UnsafeBufferPointer<UInt8>?, stages: [[UInt8]]) -> [Date?] {
-        times(text, stages: Names(stages))
-    }
-
-    /// ``times(_:stages:)`` with the names laid out once (a report decodes one of these per lead).
     package static func times(_ text: UnsafeBufferPointer<UInt8>?, stages: Names) -> [Date?] {
-        var times: [Date?] = []
-        append(text, stages: stages, to: &times)
+        var times = [Date?](repeating: nil, count: stages.count)
+        times.withUnsafeMutableBufferPointer { write(text, stages: stages, into: $0) }
         return times
     }
 
-    /// ``times(_:stages:)`` appended to `buffer` (one entry per stage), without an array of its own.
-    package static func append(_ text: UnsafeBufferPointer<UInt8>?, stages: Names, to buffer: inout [Date?]) {
-        let start = buffer.count
-        buffer.append(contentsOf: repeatElement(nil, count: stages.count))
-        buffer.withUnsafeMutableBufferPointer {
-            write(text, stages: stages, into: UnsafeMutableBufferPointer(rebasing: $0[start...]))
-        }
-    }
-
-    /// ``times(_:stages:)`` written into `times` (one entry per stage, all `nil` on entry).
+    /// ``times(_:stages:)`` written into `times` (one entry per stage, all `nil` on entry): the funnel scan writes a
+    /// batch's into one buffer.
     package static func write(
         _ text: UnsafeBufferPointer<UInt8>?,
         stages: Names,

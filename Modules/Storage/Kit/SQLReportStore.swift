@@ -70,16 +70,8 @@ struct SQLReportStore: ReportStore {
                 }
                 switch group.form {
                 case .text: rows.groups = batch.groups
-                case .json:
-                    for index in batch.entered.indices {
-                        rows.groups.append(
-                            batch.objects.withText(at: index) { $0.flatMap(Self.groupValue(jsonBytes:)) }
-                        )
-                    }
-                case .member(let name):
-                    for index in batch.entered.indices {
-                        rows.groups.append(batch.objects.withText(at: index) { Self.groupValue(name, in: $0) })
-                    }
+                case .json: batch.objects.withEachText { rows.groups.append($1.flatMap(Self.groupValue(jsonBytes:))) }
+                case .member(let name): batch.objects.withEachText { rows.groups.append(Self.groupValue(name, in: $1)) }
                 }
                 add(&accumulator, rows)
             }
@@ -315,9 +307,9 @@ struct SQLReportStore: ReportStore {
         for (number, temperature) in temperatureNames.enumerated() where bytes?.elementsEqual(temperature) == true {
             return UInt8(number)
         }
-        throw StoreError.schema(
-            "a stored score has the unknown temperature '\(bytes.map { String(decoding: $0, as: UTF8.self) } ?? "")'"
-        )
+        // Not one of the names: the text reader says why.
+        let temperature = try temperature(bytes.map { String(decoding: $0, as: UTF8.self) } ?? "")
+        return UInt8(Temperature.allCases.firstIndex(of: temperature) ?? 0)
     }
 
     private static let temperatureNames = Temperature.allCases.map { Array($0.rawValue.utf8) }
@@ -492,14 +484,6 @@ struct TextColumn: Sendable {
                         ? nil : UnsafeBufferPointer(rebasing: buffer[ends[index] - lengths[index]..<ends[index]])
                 )
             }
-        }
-    }
-
-    /// Row `index`'s bytes (`nil` for NULL), valid only inside `body`.
-    func withText<R>(at index: Int, _ body: (UnsafeBufferPointer<UInt8>?) -> R) -> R {
-        guard lengths[index] >= 0 else { return body(nil) }
-        return bytes.withUnsafeBufferPointer { buffer in
-            body(UnsafeBufferPointer(rebasing: buffer[ends[index] - lengths[index]..<ends[index]]))
         }
     }
 }
