@@ -128,6 +128,8 @@ extension SQLConnection {
 /// Outside a unit of work, every block is its own transaction; inside one, every block runs in the unit's
 /// transaction. Each store method is one block: one hop to the connection's thread.
 package protocol SQLExecutor: Sendable {
+    /// The dialect of the connections the blocks run on.
+    var dialect: SQLDialect { get }
     func read<T: Sendable>(_ body: @escaping @Sendable (any SQLConnection) throws -> T) async throws -> T
     func write<T: Sendable>(_ body: @escaping @Sendable (any SQLConnection) throws -> T) async throws -> T
 }

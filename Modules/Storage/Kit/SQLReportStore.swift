@@ -18,7 +18,10 @@ struct SQLReportStore: ReportStore {
     ) async throws -> Accumulator {
         // SQLite's table is cut where it is stored (not by id), each part read in a read of its own, on a connection
         // of its own: the database's work is shared between cores, not only the arithmetic.
-        let parts = try await executor.read { connection in try Self.leadParts(Self.scanParts, connection, scope) }
+        let parts =
+            executor.dialect == .sqlite
+            ? try await executor.read { connection in try Self.leadParts(Self.scanParts, connection, scope) }
+            : [LeadPart(condition: nil)]
         return try await withThrowingTaskGroup(of: Accumulator.self) { tasks in
             for part in parts {
                 tasks.addTask {
@@ -100,7 +103,7 @@ struct SQLReportStore: ReportStore {
     }
 
     func temperatureCounts(scope: ReportScope) async throws -> [TemperatureCount] {
-        switch try await executor.read({ $0.dialect }) {
+        switch executor.dialect {
         case .postgres: try await temperatureCountsJoined(scope: scope)
         case .sqlite: try await temperatureCountsJoinedHere(scope: scope)
         }

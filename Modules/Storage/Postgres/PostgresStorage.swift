@@ -71,6 +71,7 @@ public final class PostgresStorage: Storage, DelegatingStores {
 
 /// Each block on a pooled connection: reads in autocommit, writes in a transaction of their own.
 private struct PoolExecutor: SQLExecutor {
+    var dialect: SQLDialect { .postgres }
     let pool: PostgresConnectionPool
 
     func read<T: Sendable>(_ body: @escaping @Sendable (any SQLConnection) throws -> T) async throws -> T {
@@ -86,6 +87,7 @@ private struct PoolExecutor: SQLExecutor {
 
 /// Every block on the unit of work's connection, inside its transaction.
 private struct ConnectionExecutor: SQLExecutor {
+    var dialect: SQLDialect { .postgres }
     let connection: PostgresConnection
 
     func read<T: Sendable>(_ body: @escaping @Sendable (any SQLConnection) throws -> T) async throws -> T {

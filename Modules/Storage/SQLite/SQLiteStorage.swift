@@ -92,6 +92,7 @@ public final class SQLiteStorage: Storage, DelegatingStores {
 
 /// Runs each block in its own transaction: reads on a reader connection, writes on the writer.
 private struct PoolExecutor: SQLExecutor {
+    var dialect: SQLDialect { .sqlite }
     let pool: DatabasePool
     let location: String
 
@@ -116,6 +117,7 @@ private struct PoolExecutor: SQLExecutor {
 
 /// Runs every block on the writer connection, inside the unit of work's transaction.
 private struct TransactionExecutor: SQLExecutor {
+    var dialect: SQLDialect { .sqlite }
     let jobs: JobQueue<Database>
     let location: String
 
