@@ -159,8 +159,21 @@ extension JSONValue {
 
     /// Parses JSON bytes (UTF-8).
     public init(parsing bytes: some Collection<UInt8>) throws(JSONParseError) {
+        let parsed = bytes.withContiguousStorageIfAvailable { buffer in
+            Result { () throws(JSONParseError) in try JSONValue(parsing: buffer) }
+        }
+        self = try
+            (parsed
+            ?? Array(bytes).withUnsafeBufferPointer { buffer in
+                Result { () throws(JSONParseError) in try JSONValue(parsing: buffer) }
+            }).get()
+    }
+
+    /// Parses JSON bytes (UTF-8) in memory: what storage hands over. Not generic, so that callers in other modules
+    /// do not step through a generic collection a byte at a time.
+    public init(parsing bytes: UnsafeBufferPointer<UInt8>) throws(JSONParseError) {
         // Empty properties and context are the most common values stored.
-        if bytes.count == 2, bytes.first == UInt8(ascii: "{"), bytes.dropFirst().first == UInt8(ascii: "}") {
+        if bytes.count == 2, bytes[0] == UInt8(ascii: "{"), bytes[1] == UInt8(ascii: "}") {
             self = .object([:])
             return
         }

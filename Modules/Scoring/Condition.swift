@@ -98,13 +98,20 @@ struct LeadFields: FieldSource {
 
 /// An event's fields: a dot path into its properties, or `context.` and a dot path into its context.
 struct EventFields: FieldSource {
-    let event: Event
+    // Only what conditions read: a copy of a whole event retains each of its strings.
+    let properties: JSONObject
+    let context: JSONObject
+
+    init(event: Event) {
+        properties = event.properties
+        context = event.context
+    }
 
     func value(at path: String) -> JSONValue? {
         if path.hasPrefix("context.") {
-            return JSONValue.object(event.context).value(atPath: String(path.dropFirst("context.".count)))
+            return JSONValue.object(context).value(atPath: String(path.dropFirst("context.".count)))
         }
-        return JSONValue.object(event.properties).value(atPath: path)
+        return JSONValue.object(properties).value(atPath: path)
     }
 }
 

@@ -15,15 +15,19 @@ extension Criteria {
 
         var engagementItems: [(rule: String, points: Double, events: Int)] = []
         var decaying = false
-        // Events by type, once: each rule then visits only the events of its types.
-        var byType: [String: [Event]] = [:]
-        for event in events { byType[event.type.rawValue, default: []].append(event) }
+        // The events' places by type, once: each rule then visits only the events of its types (places, not
+        // copies: copying an event retains each of its strings and objects).
+        var byType: [String: [Int]] = [:]
+        for index in events.indices { byType[events[index].type.rawValue, default: []].append(index) }
+        var terms: [Double] = []
         for rule in engagement {
-            var terms: [Double] = []
+            terms.removeAll(keepingCapacity: true)
             for type in rule.eventTypes {
-                for event in byType[type] ?? [] {
-                    let at = event.timestamp.timeIntervalSince1970
-                    guard rule.condition?.holds(for: EventFields(event: event)) ?? true else { continue }
+                for index in byType[type] ?? [] {
+                    let at = events[index].timestamp.timeIntervalSince1970
+                    if let condition = rule.condition, !condition.holds(for: EventFields(event: events[index])) {
+                        continue
+                    }
                     if at > now {
                         decaying = true  // counts once its time comes
                         continue
@@ -35,7 +39,8 @@ extension Criteria {
             }
             guard !terms.isEmpty else { continue }
             // Summed in sorted order: floating-point addition depends on order, the score must not.
-            let raw = terms.sorted().reduce(0, +)
+            terms.sort()
+            let raw = terms.reduce(0, +)
             let count = terms.count
             if rule.halfLife != nil || rule.window != nil { decaying = true }
             let contribution = rule.cap.map { cap in raw < 0 ? -min(-raw, cap) : min(raw, cap) } ?? raw
@@ -46,15 +51,17 @@ extension Criteria {
         for rule in disqualify {
             var matched = rule.condition?.holds(for: leadFields) ?? true
             if matched, let types = rule.eventTypes {
-                matched = events.contains { event in
-                    let at = event.timestamp.timeIntervalSince1970
-                    guard types.contains(event.type.rawValue) else { return false }
-                    if at > now {
-                        decaying = true
-                        return false
+                matched = types.contains { type in
+                    (byType[type] ?? []).contains { index in
+                        let at = events[index].timestamp.timeIntervalSince1970
+                        if at > now {
+                            decaying = true
+                            return false
+                        }
+                        if let window = rule.window, at < now - window { return false }
+                        guard let condition = rule.eventCondition else { return true }
+                        return condition.holds(for: EventFields(event: events[index]))
                     }
-                    if let window = rule.window, at < now - window { return false }
-                    return rule.eventCondition?.holds(for: EventFields(event: event)) ?? true
                 }
                 if matched, rule.window != nil { decaying = true }
             }

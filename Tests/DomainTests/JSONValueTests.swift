@@ -20,6 +20,29 @@ struct JSONValueTests {
         #expect(again == value)
     }
 
+    @Test(
+        "parses the same from a string, contiguous bytes, a buffer and a non-contiguous collection",
+        arguments: [#"{"path":"/pricing","n":[1,2]}"#, "{}", "[]", #""{}""#, "{ }", "{]"]
+    )
+    func everyForm(_ text: String) {
+        func parse(_ parse: () throws(JSONParseError) -> JSONValue) -> Result<JSONValue, JSONParseError> {
+            Result { () throws(JSONParseError) in try parse() }
+        }
+        let expected = parse { () throws(JSONParseError) in try JSONValue(parsing: text) }
+        let bytes = Array(text.utf8)
+        #expect(parse { () throws(JSONParseError) in try JSONValue(parsing: bytes) } == expected)
+        #expect(
+            bytes.withUnsafeBufferPointer { buffer in
+                parse { () throws(JSONParseError) in try JSONValue(parsing: buffer) }
+            } == expected
+        )
+        // Reversed twice: the same bytes, without contiguous storage.
+        let noncontiguous = text.utf8.reversed().reversed()
+        #expect(parse { () throws(JSONParseError) in try JSONValue(parsing: noncontiguous) } == expected)
+        if text == "{}" { #expect(expected == .success(.object([:]))) }
+        if text == "{]" { #expect((try? expected.get()) == nil) }
+    }
+
     @Test("serialises compactly with sorted keys and integral numbers without a fraction")
     func canonicalText() throws {
         let value: JSONValue = ["b": 2, "a": [1.5, "x\"y", .null], "c": 9_007_199_254_740_991]

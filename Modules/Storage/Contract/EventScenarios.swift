@@ -164,5 +164,44 @@ enum EventScenarios {
                 "id order"
             )
         },
+        ContractScenario("reads of more ids than one chunk holds return every lead, event and score, read after read") {
+            storage in
+            // 1,201 leads: two full chunks of ids and a short one, read again with other ids (adapters may keep a full
+            // chunk's statement prepared: a later read must not see an earlier one's values).
+            var leads: [Lead] = []
+            for index in 0..<1_201 { leads.append(try await storage.lead(email: "chunk\(index)@example.com")) }
+            var events: [NewEvent] = []
+            var scores: [Score] = []
+            for (index, lead) in leads.enumerated() {
+                for number in 0..<(index % 3) {
+                    events.append(storage.event("chunk-\(index)-\(number)", lead: lead.id, minutes: Double(number)))
+                }
+                scores.append(storage.score(lead.id, total: Double(index), temperature: .warm))
+            }
+            _ = try await storage.events.append(events)
+            _ = try await storage.scores.save(scores)
+            let expected = Dictionary(uniqueKeysWithValues: leads.enumerated().map { ($1.id, $0) })
+            let everyOther = leads.indices.filter { $0 % 2 == 1 }.map { leads[$0].id }
+            for ids in [leads.map(\.id), everyOther.reversed(), Array(leads.map(\.id).prefix(1_000))] {
+                let read = try await storage.events.leadsWithEvents(ids)
+                try checkEqual(Set(read.map(\.lead.id)), Set(ids), "the leads asked for")
+                for item in read {
+                    guard let index = expected[item.lead.id] else {
+                        throw ContractFailure(message: "a lead not asked for", file: #fileID, line: #line)
+                    }
+                    try checkEqual(
+                        item.events.map(\.messageID.rawValue),
+                        (0..<(index % 3)).map { "chunk-\(index)-\($0)" },
+                        "lead \(index)'s own events, oldest first"
+                    )
+                }
+                let stored = try await storage.scores.scores(of: ids)
+                try checkEqual(Set(stored.keys), Set(ids), "scores of the leads asked for")
+                try check(
+                    stored.allSatisfy { id, score in score.total == Double(expected[id] ?? -1) },
+                    "each lead's own score"
+                )
+            }
+        },
     ]
 }

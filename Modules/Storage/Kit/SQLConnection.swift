@@ -78,12 +78,19 @@ extension SQLRowReader {
     }
 }
 
+/// How many values an `IN (…)` list of a chunked read holds.
+package enum SQLChunk {
+    /// Full chunks all have this many values: adapters may keep their statements prepared (one text per query), while
+    /// the last, shorter chunk of a read is prepared once.
+    package static let size = 500
+}
+
 extension SQLConnection {
     package func queryOne(_ sql: String, _ parameters: [SQLValue]) throws -> SQLRow? {
         try query(sql, parameters).first
     }
 
-    /// Runs `statement(placeholders)` once per chunk of at most 500 `values` (an `IN (…)` list stays well below every
+    /// Runs `statement(placeholders)` once per chunk of at most ``SQLChunk/size`` `values` (an `IN (…)` list stays well below every
     /// engine's parameter limit) and returns the rows of all chunks, in chunk order.
     package func query(
         chunking values: [SQLValue],
@@ -105,10 +112,11 @@ extension SQLConnection {
         }
     }
 
-    /// The values, at most 500 at a time (an `IN (…)` list stays well below every engine's parameter limit).
+    /// The values, at most ``SQLChunk/size`` at a time (an `IN (…)` list stays well below every engine's parameter
+    /// limit).
     private func forEachChunk(of values: [SQLValue], _ body: ([SQLValue]) throws -> Void) throws {
-        for start in stride(from: 0, to: values.count, by: 500) {
-            try body(Array(values[start..<min(start + 500, values.count)]))
+        for start in stride(from: 0, to: values.count, by: SQLChunk.size) {
+            try body(Array(values[start..<min(start + SQLChunk.size, values.count)]))
         }
     }
 
