@@ -92,19 +92,38 @@ extension JSONValue {
         }
     }
 
-    private static func writeNumber(_ value: Double, to output: inout String) {
+    /// Appends a number's JSON text: integral values without a fraction, non-finite ones as `null`.
+    public static func writeNumber(_ value: Double, to output: inout String) {
         guard value.isFinite else {
             output += "null"
             return
         }
         if value == value.rounded(), abs(value) < 9_007_199_254_740_992 {
             output += String(Int64(value))
+        } else if let hundredths = hundredths(value) {
+            // Scores and points are whole cents: written from the integer, without the general conversion.
+            let magnitude = hundredths.magnitude
+            if value < 0 { output += "-" }
+            output += String(magnitude / 100)
+            output += "."
+            let fraction = magnitude % 100
+            output += String(fraction / 10)
+            if fraction % 10 != 0 { output += String(fraction % 10) }
         } else {
             output += "\(value)"
         }
     }
 
-    private static func writeString(_ value: String, to output: inout String) {
+    /// The value in hundredths when it is the double nearest to a decimal of at most two places (below 10^13): then
+    /// that decimal is its shortest round-trip text, the one `description` gives.
+    private static func hundredths(_ value: Double) -> Int64? {
+        guard abs(value) < 10_000_000_000_000 else { return nil }
+        let scaled = (value * 100).rounded()
+        return Double(Int64(scaled)) / 100 == value ? Int64(scaled) : nil
+    }
+
+    /// Appends a string's JSON text, quoted and escaped.
+    public static func writeString(_ value: String, to output: inout String) {
         // Most strings need no escaping: copy them whole.
         if !value.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
             output += "\""
@@ -177,18 +196,19 @@ extension JSONValue {
             self = .object([:])
             return
         }
-        var parser = JSONParser(bytes: Array(bytes))
+        var parser = JSONParser(bytes: bytes)
         self = try parser.parseDocument()
     }
 }
 
+/// Parses bytes in place: the caller keeps them alive while it runs.
 private struct JSONParser {
-    let bytes: [UInt8]
+    let bytes: UnsafeBufferPointer<UInt8>
     var position = 0
     var depth = 0
     static let maximumDepth = 512
 
-    init(bytes: [UInt8]) {
+    init(bytes: UnsafeBufferPointer<UInt8>) {
         self.bytes = bytes
     }
 

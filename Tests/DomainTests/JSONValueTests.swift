@@ -43,6 +43,28 @@ struct JSONValueTests {
         if text == "{]" { #expect((try? expected.get()) == nil) }
     }
 
+    @Test("writes whole cents as the shortest text that reads back the same number, as description does")
+    func cents() throws {
+        var generator = SystemRandomNumberGenerator()
+        let samples =
+            Array(-20_000...20_000)
+            + (0..<20_000).map { _ in Int64.random(in: -999_999_999_999_999...999_999_999_999_999, using: &generator) }
+        for hundredths in samples {
+            let value = Double(hundredths) / 100
+            let text = JSONValue.number(value).jsonText
+            if value == value.rounded() {
+                #expect(text == String(Int64(value)))
+            } else {
+                #expect(text == "\(value)", "\(hundredths) hundredths")
+            }
+            #expect(Double(text) == value)
+        }
+        #expect(JSONValue.number(-0.05).jsonText == "-0.05")
+        #expect(JSONValue.number(41.5).jsonText == "41.5")
+        #expect(JSONValue.number(0.1 + 0.2).jsonText == "\(0.1 + 0.2)")
+        #expect(JSONValue.number(1.005).jsonText == "1.005")
+    }
+
     @Test("serialises compactly with sorted keys and integral numbers without a fraction")
     func canonicalText() throws {
         let value: JSONValue = ["b": 2, "a": [1.5, "x\"y", .null], "c": 9_007_199_254_740_991]

@@ -76,14 +76,23 @@ enum Explanation {
     /// The JSON text, written directly: scores are saved by the million when criteria change.
     static func encode(_ items: [ExplanationItem]) -> String {
         var text = "["
+        text.reserveCapacity(2 + items.count * 72)
         for (index, item) in items.enumerated() {
             if index > 0 { text += "," }
-            text += "{\"kind\":\"\(item.kind.rawValue)\",\"points\":\(JSONValue.number(item.points).jsonText),"
-            text += "\"rule\":\(JSONValue.string(item.rule).jsonText)"
-            if let events = item.events { text += ",\"events\":\(events)" }
+            text += "{\"kind\":\""
+            text += item.kind.rawValue
+            text += "\",\"points\":"
+            JSONValue.writeNumber(item.points, to: &text)
+            text += ",\"rule\":"
+            JSONValue.writeString(item.rule, to: &text)
+            if let events = item.events {
+                text += ",\"events\":"
+                text += String(events)
+            }
             text += "}"
         }
-        return text + "]"
+        text += "]"
+        return text
     }
 
     static func decode(_ value: JSONValue) throws -> [ExplanationItem] {

@@ -211,10 +211,19 @@ struct SQLEventStore: EventStore {
                 next += 1
             }
         )
+        // Each event moved out of its slot into its lead's list, sized up front: no copy, no growth.
+        var result: [LeadWithEvents] = []
+        result.reserveCapacity(leads.count)
         var first = 0
-        return leads.indices.map { index in
-            defer { first += counts[index] }
-            return LeadWithEvents(lead: leads[index], events: slots[first..<first + counts[index]].compactMap { $0 })
+        for (index, lead) in leads.enumerated() {
+            var events: [Event] = []
+            events.reserveCapacity(counts[index])
+            for place in first..<first + counts[index] {
+                if let event = slots[place].take() { events.append(event) }
+            }
+            first += counts[index]
+            result.append(LeadWithEvents(lead: lead, events: events))
         }
+        return result
     }
 }
