@@ -36,15 +36,20 @@ enum ReportScenarios {
                 "ana@x.example",
                 minutes: 0,
                 channel: "email",
-                attributes: ["odd\"key": 1, "trial": true, "size": 250]
+                attributes: ["odd\"key": 1, "trial": true, "size": 250, "label": "{curly}"]
             )
             let bo = try await makeLead(
                 "bo@x.example",
                 minutes: 10,
                 channel: "paid_search",
-                attributes: ["trial": false, "note": "say \"hi\""]
+                attributes: ["trial": false, "note": "say \"hi\"", "label": ["a", "b"]]
             )
-            let cy = try await makeLead("cy@x.example", minutes: 20, channel: nil, attributes: ["size": ["nested": 1]])
+            let cy = try await makeLead(
+                "cy@x.example",
+                minutes: 20,
+                channel: nil,
+                attributes: ["size": ["nested": 1], "label": "[EU] plain"]
+            )
             let late = try await makeLead("late@x.example", minutes: 5_000, channel: "email", attributes: [:])
             try await move(ana, .subscriber, .lead, minutes: 1)
             try await move(ana, .lead, .mql, minutes: 2)
@@ -98,6 +103,8 @@ enum ReportScenarios {
                 (.attribute("trial"), ["true", "false", nil, nil]),
                 (.attribute("size"), ["250", nil, nil, nil]),  // cy's is an object: no value
                 (.attribute("note"), [nil, "say \"hi\"", nil, nil]),
+                // Strings that start like an object or a list are values; a list is not.
+                (.attribute("label"), ["{curly}", nil, "[EU] plain", nil]),
             ] as [(LeadGrouping, [String?])] {
                 let groups = try await rows(ReportScope(grouping: grouping)).map(\.group)
                 try checkEqual(groups, expected, "by \(grouping.description)")

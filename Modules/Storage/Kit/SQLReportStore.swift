@@ -25,7 +25,31 @@ struct SQLReportStore: ReportStore {
         return try await withThrowingTaskGroup(of: Accumulator.self) { tasks in
             for part in parts {
                 tasks.addTask {
-                    try await scanFunnelPart(part, stages: stages, scope: scope, into: initial, add)
+                    // PostgreSQL first reads an attribute as its text (see `GroupForm.memberText`), and again as its
+                    // JSON when a value could be an object or a list.
+                    if let folded = try await scanFunnelPart(
+                        part,
+                        stages: stages,
+                        scope: scope,
+                        textMember: true,
+                        into: initial,
+                        add
+                    ) {
+                        return folded
+                    }
+                    guard
+                        let folded = try await scanFunnelPart(
+                            part,
+                            stages: stages,
+                            scope: scope,
+                            textMember: false,
+                            into: initial,
+                            add
+                        )
+                    else {
+                        throw StoreError.schema("the funnel scan read an attribute as JSON and could not tell its type")
+                    }
+                    return folded
                 }
             }
             var result: Accumulator?
@@ -36,16 +60,24 @@ struct SQLReportStore: ReportStore {
         }
     }
 
-    /// One part of the funnel scan: the leads of `part` in `scope`, folded into `initial`.
+    /// One part of the funnel scan: the leads of `part` in `scope`, folded into `initial`. With `textMember`, an
+    /// attribute may come as its text (``GroupForm/memberText``): `nil` when a value turned out ambiguous, and the part
+    /// must be read again without.
     private func scanFunnelPart<Accumulator: Sendable>(
         _ part: LeadPart,
         stages: [Stage],
         scope: ReportScope,
+        textMember: Bool,
         into initial: Accumulator,
         _ add: @escaping @Sendable (inout Accumulator, FunnelLeadRows) -> Void
-    ) async throws -> Accumulator {
+    ) async throws -> Accumulator? {
         try await executor.read { connection in
-            let group = Self.groupExpression(scope.grouping, dialect: connection.dialect, wholeObject: true)
+            let group = Self.groupExpression(
+                scope.grouping,
+                dialect: connection.dialect,
+                wholeObject: true,
+                textMember: textMember
+            )
             var parameters = group.parameters
             var conditions = Self.scopeConditions(scope, parameters: &parameters, indexed: part.entryIndexed)
             if let condition = part.condition { conditions.append(condition) }
@@ -72,7 +104,7 @@ struct SQLReportStore: ReportStore {
                     }
                 }
                 switch group.form {
-                case .text: rows.groups = batch.groups
+                case .text, .memberText: rows.groups = batch.groups
                 case .json: batch.objects.withEachText { rows.groups.append($1.flatMap(Self.groupValue(jsonBytes:))) }
                 case .member(let name): batch.objects.withEachText { rows.groups.append(Self.groupValue(name, in: $1)) }
                 }
@@ -82,10 +114,19 @@ struct SQLReportStore: ReportStore {
             do {
                 try connection.stream(sql, parameters) { row in
                     batch.entered.append(try row.date(0))
-                    if case .text = group.form {
-                        batch.groups.append(try row.optionalString(1))
-                    } else {
-                        try row.withOptionalText(1) { batch.objects.append($0) }
+                    switch group.form {
+                    case .text: batch.groups.append(try row.optionalString(1))
+                    case .memberText:
+                        batch.groups.append(
+                            try row.withOptionalText(1) { text in
+                                guard let text else { return nil }
+                                if let first = text.first, first == UInt8(ascii: "{") || first == UInt8(ascii: "[") {
+                                    throw AmbiguousMember()
+                                }
+                                return String(decoding: text, as: UTF8.self)
+                            }
+                        )
+                    case .json, .member: try row.withOptionalText(1) { batch.objects.append($0) }
                     }
                     try row.withOptionalText(2) { batch.firsts.append($0) }
                     if batch.entered.count == Self.batchSize {
@@ -93,6 +134,9 @@ struct SQLReportStore: ReportStore {
                         batch = RawFunnelBatch(capacity: Self.batchSize)
                     }
                 }
+            } catch is AmbiguousMember {
+                _ = pipeline.finish()
+                return nil
             } catch {
                 _ = pipeline.finish()
                 throw error
@@ -101,6 +145,9 @@ struct SQLReportStore: ReportStore {
             return pipeline.finish()
         }
     }
+
+    /// A member read as text (``GroupForm/memberText``) that may be an object or a list.
+    private struct AmbiguousMember: Error {}
 
     func temperatureCounts(scope: ReportScope) async throws -> [TemperatureCount] {
         switch executor.dialect {
@@ -161,7 +208,7 @@ struct SQLReportStore: ReportStore {
             try connection.stream(sql, parameters) { row in
                 let value: String? =
                     switch group.form {
-                    case .text: try row.optionalString(1)
+                    case .text, .memberText: try row.optionalString(1)  // (member text is not asked for here)
                     case .json: try row.optionalString(1).flatMap(Self.groupValue(json:))
                     case .member(let name): try row.withOptionalText(1) { Self.groupValue(name, in: $0) }
                     }
@@ -353,6 +400,11 @@ struct SQLReportStore: ReportStore {
         case json
         /// As the whole attributes object, in which ``groupValue(_:in:)`` finds the named member.
         case member([UInt8])
+        /// PostgreSQL: as the attribute's text (`->>`), the group itself for a string, a number, `true` or `false`.
+        /// An object or a list comes as its JSON text too, which a string may look like: a read that meets a text
+        /// starting with `{` or `[` is abandoned and made again in the ``json`` form. `->` builds a JSON value for
+        /// each lead and writes it out, which cost the server a third more than the whole scan with `->>`.
+        case memberText
     }
 
     /// The SQL of a lead's group value (`NULL` when it has none; an attribute holding an object or a list has none),
@@ -364,7 +416,8 @@ struct SQLReportStore: ReportStore {
     private static func groupExpression(
         _ grouping: LeadGrouping?,
         dialect: SQLDialect,
-        wholeObject: Bool = false
+        wholeObject: Bool = false,
+        textMember: Bool = false
     ) -> (sql: String, parameters: [SQLValue], form: GroupForm) {
         switch grouping {
         case nil: ("NULL", [], .text)
@@ -374,6 +427,7 @@ struct SQLReportStore: ReportStore {
             switch dialect {
             case .sqlite where wholeObject: ("l.attributes", [], .member(Array(name.utf8)))
             case .sqlite: ("l.attributes -> ?", [.text("$.\(name)")], .json)
+            case .postgres where textMember: ("l.attributes ->> ?", [.text(name)], .memberText)
             case .postgres: ("l.attributes -> ?", [.text(name)], .json)
             }
         }
