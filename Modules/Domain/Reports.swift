@@ -72,15 +72,18 @@ public struct FunnelLeadRows: Sendable {
     /// How many stages each lead's first moves cover.
     public let width: Int
     public var enteredAt: [Date] = []
-    /// The values the report groups by; `nil` when the lead has none (or there is no grouping).
-    public var groups: [String?] = []
+    /// The values the report groups by met in the batch, each once (`nil`: the leads without one, or no grouping).
+    public var groupNames: [String?] = []
+    /// Lead `i`'s group is `groupNames[groupNumbers[i]]`: a group is told apart by its number, not its text, lead
+    /// after lead.
+    public var groupNumbers: [UInt32] = []
     /// Lead `i`'s first move to stage `s` is at `firstMoves[i × width + s]` (`nil`: never).
     public var firstMoves: [Date?] = []
 
     public init(width: Int, capacity: Int = 0) {
         self.width = width
         enteredAt.reserveCapacity(capacity)
-        groups.reserveCapacity(capacity)
+        groupNumbers.reserveCapacity(capacity)
         firstMoves.reserveCapacity(capacity * width)
     }
 
@@ -89,7 +92,7 @@ public struct FunnelLeadRows: Sendable {
     public subscript(index: Int) -> FunnelLeadRow {
         FunnelLeadRow(
             enteredAt: enteredAt[index],
-            group: groups[index],
+            group: groupNames[Int(groupNumbers[index])],
             firstMoves: firstMoves[index * width..<(index + 1) * width]
         )
     }

@@ -176,24 +176,60 @@ public struct FunnelReport: Sendable {
         firstMoves.withUnsafeBufferPointer { add(enteredAt: enteredAt, firstMoves: $0, group: group) }
     }
 
-    /// Adds a batch of leads (what the funnel scan hands over).
+    /// Adds a batch of leads (what the funnel scan hands over). Each group of the batch is looked up once (once per
+    /// cohort with cohorts), not once per lead.
     public mutating func add(_ rows: FunnelLeadRows) {
         precondition(rows.width == path.count, "one first move per stage of the path")
+        precondition(rows.groupNumbers.count == rows.count, "one group number per lead")
         let width = rows.width
+        var groupSlots = [Int](repeating: -1, count: rows.groupNames.count)
+        var cohortSlots: [CohortGroup: Int] = [:]
+        var last: (key: CohortGroup, slot: Int)?
         rows.firstMoves.withUnsafeBufferPointer { moves in
             for row in 0..<rows.count {
+                let enteredAt = rows.enteredAt[row]
+                let number = Int(rows.groupNumbers[row])
+                let slot: Int
+                if let start = cohortStart(of: enteredAt) {
+                    let key = CohortGroup(start: start, number: number)
+                    if let last, last.key == key {
+                        slot = last.slot
+                    } else if let known = cohortSlots[key] {
+                        slot = known
+                    } else {
+                        slot = slots(of: GroupKey(cohort: start, group: rows.groupNames[number]))
+                        cohortSlots[key] = slot
+                    }
+                    last = (key, slot)
+                } else {
+                    if groupSlots[number] < 0 {
+                        groupSlots[number] = slots(of: GroupKey(cohort: nil, group: rows.groupNames[number]))
+                    }
+                    slot = groupSlots[number]
+                }
                 add(
-                    enteredAt: rows.enteredAt[row],
+                    enteredAt: enteredAt,
                     firstMoves: UnsafeBufferPointer(rebasing: moves[row * width..<(row + 1) * width]),
-                    group: rows.groups[row]
+                    base: slot * width
                 )
             }
         }
     }
 
+    /// A cohort and a group of a batch, by number.
+    private struct CohortGroup: Hashable {
+        var start: Date
+        var number: Int
+    }
+
     private mutating func add(enteredAt: Date, firstMoves: UnsafeBufferPointer<Date?>, group: String?) {
+        let base = slots(of: GroupKey(cohort: cohortStart(of: enteredAt), group: group)) * path.count
+        add(enteredAt: enteredAt, firstMoves: firstMoves, base: base)
+    }
+
+    /// Adds a lead to the group whose slots start at `base`.
+    private mutating func add(enteredAt: Date, firstMoves: UnsafeBufferPointer<Date?>, base: Int) {
         let width = path.count
-        let base = slots(of: GroupKey(cohort: cohortStart(of: enteredAt), group: group)) * width
         withUnsafeTemporaryAllocation(of: Date?.self, capacity: max(1, width)) { buffer in
             let reachedAt = UnsafeMutableBufferPointer(rebasing: buffer[0..<width])
             FunnelJourney.reach(from: firstMoves, into: reachedAt, enteredAt: enteredAt)

@@ -127,6 +127,40 @@ struct FunnelReportTests {
         }
     }
 
+    @Test("a batch of rows with numbered groups adds up as its leads added one by one, with and without cohorts")
+    func batches() {
+        let moves: [[(Stage, Double)]] = [
+            [(.lead, 1), (.mql, 3)], [(.sql, 2)], [], [(.lead, 0.5), (.disqualified, 1)], [(.mql, 4), (.customer, 9)],
+        ]
+        // Numbers as a batch's scan gives them: each name once, 0 for no group; the same name under another number
+        // in another batch.
+        let batches: [(names: [String?], leads: [(entered: Double, number: UInt32, moves: Int)])] = [
+            ([nil, "email", "ads"], [(1, 1, 0), (2, 2, 1), (9, 1, 2), (3, 0, 3), (15, 2, 4), (16, 1, 0)]),
+            ([nil, "ads", "seo", "email"], [(2, 3, 4), (8, 1, 0), (8, 2, 1), (22, 0, 2), (1, 3, 3)]),
+        ]
+        for (window, cohort) in [(nil, nil), (5 * 86_400, Cohort.week), (nil, .month)] as [(TimeInterval?, Cohort?)] {
+            var batched = FunnelReport(path: path, window: window, cohort: cohort)
+            var single = FunnelReport(path: path, window: window, cohort: cohort)
+            for (names, leads) in batches {
+                var rows = FunnelLeadRows(width: path.count)
+                rows.groupNames = names
+                for lead in leads {
+                    // The first move to each stage (the moves are days after entering, in time order).
+                    let firstMoves = path.map { stage in
+                        moves[lead.moves].first { $0.0 == stage }.map { day(lead.entered + $0.1) }
+                    }
+                    rows.enteredAt.append(day(lead.entered))
+                    rows.groupNumbers.append(lead.number)
+                    rows.firstMoves.append(contentsOf: firstMoves)
+                    single.add(enteredAt: day(lead.entered), firstMoves: firstMoves, group: names[Int(lead.number)])
+                }
+                batched.add(rows)
+            }
+            #expect(batched.rows(from: day(1), to: day(25)) == single.rows(from: day(1), to: day(25)))
+            #expect(Set(batched.rows().map(\.group)) == [nil, "email", "ads", "seo"])
+        }
+    }
+
     @Test("percentiles by nearest rank")
     func percentiles() {
         let journeys = (1...10).map { journey(1, [(.lead, 1 + Double($0))]) }

@@ -104,9 +104,21 @@ struct SQLReportStore: ReportStore {
                     }
                 }
                 switch group.form {
-                case .text, .memberText: rows.groups = batch.groups
-                case .json: batch.objects.withEachText { rows.groups.append($1.flatMap(Self.groupValue(jsonBytes:))) }
-                case .member(let name): batch.objects.withEachText { rows.groups.append(Self.groupValue(name, in: $1)) }
+                case .text, .memberText:
+                    rows.groupNames = batch.numbering.names
+                    rows.groupNumbers = batch.groupNumbers
+                case .json:
+                    var numbering = GroupNumbering()
+                    batch.objects.withEachText { _, text in
+                        rows.groupNumbers.append(numbering.number(of: text.map(Self.groupText(jsonBytes:)) ?? .none))
+                    }
+                    rows.groupNames = numbering.names
+                case .member(let name):
+                    var numbering = GroupNumbering()
+                    batch.objects.withEachText { _, text in
+                        rows.groupNumbers.append(numbering.number(of: Self.groupText(name, in: text)))
+                    }
+                    rows.groupNames = numbering.names
                 }
                 add(&accumulator, rows)
             }
@@ -115,17 +127,15 @@ struct SQLReportStore: ReportStore {
                 try connection.stream(sql, parameters) { row in
                     batch.entered.append(try row.date(0))
                     switch group.form {
-                    case .text: batch.groups.append(try row.optionalString(1))
+                    case .text:
+                        try row.withOptionalText(1) { batch.groupNumbers.append(batch.numbering.number(of: $0)) }
                     case .memberText:
-                        batch.groups.append(
-                            try row.withOptionalText(1) { text in
-                                guard let text else { return nil }
-                                if let first = text.first, first == UInt8(ascii: "{") || first == UInt8(ascii: "[") {
-                                    throw AmbiguousMember()
-                                }
-                                return String(decoding: text, as: UTF8.self)
+                        try row.withOptionalText(1) { text in
+                            if let first = text?.first, first == UInt8(ascii: "{") || first == UInt8(ascii: "[") {
+                                throw AmbiguousMember()
                             }
-                        )
+                            batch.groupNumbers.append(batch.numbering.number(of: text))
+                        }
                     case .json, .member: try row.withOptionalText(1) { batch.objects.append($0) }
                     }
                     try row.withOptionalText(2) { batch.firsts.append($0) }
@@ -435,13 +445,20 @@ struct SQLReportStore: ReportStore {
 
     /// The group's text of the member `name` of the attributes object `object` (see ``groupValue(json:)``).
     static func groupValue(_ name: [UInt8], in object: UnsafeBufferPointer<UInt8>?) -> String? {
-        guard let object else { return nil }
+        groupText(name, in: object).string
+    }
+
+    /// ``groupValue(_:in:)``, as bytes of `object` where it can.
+    static func groupText(_ name: [UInt8], in object: UnsafeBufferPointer<UInt8>?) -> GroupText {
+        guard let object else { return .none }
         switch JSONMember.find(name, in: object) {
-        case .value(let value): return groupValue(jsonBytes: value)
-        case .absent: return nil
+        case .value(let value): return groupText(jsonBytes: value)
+        case .absent: return .none
         case .unreadable:
-            guard case .object(let members)? = try? JSONValue(parsing: object) else { return nil }
-            return members[String(decoding: name, as: UTF8.self)].flatMap { groupValue(json: $0.jsonText) }
+            guard case .object(let members)? = try? JSONValue(parsing: object),
+                let value = members[String(decoding: name, as: UTF8.self)].flatMap({ groupValue(json: $0.jsonText) })
+            else { return .none }
+            return .string(value)
         }
     }
 
@@ -454,15 +471,20 @@ struct SQLReportStore: ReportStore {
 
     /// ``groupValue(json:)`` from the text's bytes.
     static func groupValue(jsonBytes text: UnsafeBufferPointer<UInt8>) -> String? {
-        guard let first = text.first else { return nil }
+        groupText(jsonBytes: text).string
+    }
+
+    /// ``groupValue(jsonBytes:)``, as bytes of `text` where it can (all but strings with escapes).
+    static func groupText(jsonBytes text: UnsafeBufferPointer<UInt8>) -> GroupText {
+        guard let first = text.first else { return .none }
         switch first {
         case UInt8(ascii: "\""):
             if text.count >= 2, !text.contains(UInt8(ascii: "\\")) {
-                return String(decoding: UnsafeBufferPointer(rebasing: text[1..<text.count - 1]), as: UTF8.self)
+                return .bytes(UnsafeBufferPointer(rebasing: text[1..<text.count - 1]))
             }
-            return (try? JSONValue(parsing: text))?.stringValue
-        case UInt8(ascii: "{"), UInt8(ascii: "["), UInt8(ascii: "n"): return nil
-        default: return String(decoding: text, as: UTF8.self)
+            return (try? JSONValue(parsing: text))?.stringValue.map(GroupText.string) ?? .none
+        case UInt8(ascii: "{"), UInt8(ascii: "["), UInt8(ascii: "n"): return .none
+        default: return .bytes(text)
         }
     }
 }
@@ -497,14 +519,15 @@ struct GroupedLeads: Sendable {
 /// A batch of the funnel scan's rows as the database's thread copies them: columns, texts as bytes.
 struct RawFunnelBatch: Sendable {
     var entered: [Date] = []
-    /// The group values, when they come as text (otherwise as JSON, in `objects`).
-    var groups: [String?] = []
+    /// The groups, by number, when they come as text (otherwise as JSON, in `objects`).
+    var numbering = GroupNumbering()
+    var groupNumbers: [UInt32] = []
     var objects: TextColumn
     var firsts: TextColumn
 
     init(capacity: Int) {
         entered.reserveCapacity(capacity)
-        groups.reserveCapacity(capacity)
+        groupNumbers.reserveCapacity(capacity)
         objects = TextColumn(rows: capacity, bytesPerRow: 0)
         firsts = TextColumn(rows: capacity, bytesPerRow: 120)
     }

@@ -1,0 +1,34 @@
+import Testing
+
+@testable import StorageKit
+
+@Suite("Group numbering of a batch of funnel rows")
+struct GroupNumberingTests {
+    @Test("each distinct text gets one number, in the order first met, through the table's growth; none is 0")
+    func numbers() {
+        var numbering = GroupNumbering()
+        // 5,000 distinct texts, each met three times, interleaved, some of them prefixes of others.
+        let texts = (0..<5_000).map { "group-\($0)" } + ["", "g", "gr"]
+        var expected: [String: UInt32] = [:]
+        for round in 0..<3 {
+            for text in round == 1 ? texts.reversed() : texts {
+                var bytes = Array(text.utf8)
+                let number = bytes.withUnsafeMutableBufferPointer { numbering.number(of: UnsafeBufferPointer($0)) }
+                if let known = expected[text] {
+                    #expect(number == known, "\(text) again")
+                } else {
+                    #expect(round == 0)
+                    expected[text] = number
+                }
+            }
+            #expect(numbering.number(of: nil as UnsafeBufferPointer<UInt8>?) == 0)
+        }
+        #expect(numbering.names.count == texts.count + 1)
+        #expect(numbering.names[0] == nil)
+        for (text, number) in expected { #expect(numbering.names[Int(number)] == text) }
+        #expect(expected.values.sorted() == Array(1...UInt32(texts.count)))
+        #expect(expected["group-0"] == 1)
+        #expect(numbering.number(of: GroupText.string("group-7")) == expected["group-7"])
+        #expect(numbering.number(of: GroupText.none) == 0)
+    }
+}
