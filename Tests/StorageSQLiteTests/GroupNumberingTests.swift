@@ -12,8 +12,7 @@ struct GroupNumberingTests {
         var expected: [String: UInt32] = [:]
         for round in 0..<3 {
             for text in round == 1 ? texts.reversed() : texts {
-                var bytes = Array(text.utf8)
-                let number = bytes.withUnsafeMutableBufferPointer { numbering.number(of: UnsafeBufferPointer($0)) }
+                let number = Array(text.utf8).withUnsafeBufferPointer { numbering.number(of: $0) }
                 if let known = expected[text] {
                     #expect(number == known, "\(text) again")
                 } else {
