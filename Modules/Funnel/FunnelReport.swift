@@ -165,13 +165,8 @@ public struct FunnelReport: Sendable {
     }
 
     /// Adds a lead given, for each stage of the path, the first time it was moved there (`nil`: never): the same as
-    /// adding its journey, without building one (the report over a million leads adds a million of these).
+    /// adding its journey, without building one. (The funnel scan adds whole batches: ``add(_:)``.)
     public mutating func add(enteredAt: Date, firstMoves: [Date?], group: String?) {
-        add(enteredAt: enteredAt, firstMoves: firstMoves[...], group: group)
-    }
-
-    /// ``add(enteredAt:firstMoves:group:)`` from a slice (of a batch's shared buffer).
-    public mutating func add(enteredAt: Date, firstMoves: ArraySlice<Date?>, group: String?) {
         precondition(firstMoves.count == path.count, "one first move per stage of the path")
         firstMoves.withUnsafeBufferPointer { add(enteredAt: enteredAt, firstMoves: $0, group: group) }
     }

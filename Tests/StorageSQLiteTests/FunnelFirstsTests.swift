@@ -10,9 +10,9 @@ struct FunnelFirstsTests {
 
     static func times(_ text: String?, _ stages: [String]) -> [Date?] {
         guard var text else {
-            return FunnelFirsts.times(nil, stages: FunnelFirsts.Names(stages.map { Array($0.utf8) }))
+            return FunnelFirsts.times(nil, stages: FunnelFirsts.Names(stages.map { Stage($0) }))
         }
-        return text.withUTF8 { FunnelFirsts.times($0, stages: FunnelFirsts.Names(stages.map { Array($0.utf8) })) }
+        return text.withUTF8 { FunnelFirsts.times($0, stages: FunnelFirsts.Names(stages.map { Stage($0) })) }
     }
 
     @Test("a move is kept when it is the first to its stage, or earlier than the one kept")

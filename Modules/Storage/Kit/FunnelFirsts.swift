@@ -33,33 +33,31 @@ package enum FunnelFirsts {
     /// The names of the stages a report asks for, as bytes laid out for comparing a pair's name with each quickly.
     package struct Names: Sendable {
         private let bytes: [UInt8]
-        private let starts: [Int]
-        private let lengths: [Int]
+        /// Where each name ends in `bytes` (a name starts where the one before ends).
+        private let ends: [Int]
 
-        package var count: Int { starts.count }
+        package var count: Int { ends.count }
 
         package init(_ stages: [Stage]) {
-            self.init(stages.map { Array($0.rawValue.utf8) })
-        }
-
-        package init(_ names: [[UInt8]]) {
             var bytes: [UInt8] = []
-            var starts: [Int] = []
-            for name in names {
-                starts.append(bytes.count)
-                bytes.append(contentsOf: name)
+            var ends: [Int] = []
+            for stage in stages {
+                bytes.append(contentsOf: stage.rawValue.utf8)
+                ends.append(bytes.count)
             }
             self.bytes = bytes
-            self.starts = starts
-            self.lengths = names.map(\.count)
+            self.ends = ends
         }
 
         /// The position of the stage named `name`; `nil` when none is.
         func position(of name: UnsafeBufferPointer<UInt8>) -> Int? {
             guard let base = name.baseAddress, !name.isEmpty else { return nil }
             return bytes.withUnsafeBufferPointer { bytes in
-                for index in starts.indices where lengths[index] == name.count && bytes[starts[index]] == base[0] {
-                    if memcmp(bytes.baseAddress! + starts[index], base, name.count) == 0 { return index }
+                var start = 0
+                for (index, end) in ends.enumerated() {
+                    defer { start = end }
+                    guard end - start == name.count, bytes[start] == base[0] else { continue }
+                    if memcmp(bytes.baseAddress! + start, base, name.count) == 0 { return index }
                 }
                 return nil
             }

@@ -90,8 +90,8 @@ extension SQLConnection {
         try query(sql, parameters).first
     }
 
-    /// Runs `statement(placeholders)` once per chunk of at most ``SQLChunk/size`` `values` (an `IN (…)` list stays well below every
-    /// engine's parameter limit) and returns the rows of all chunks, in chunk order.
+    /// Runs `statement(placeholders)` once per chunk of at most ``SQLChunk/size`` `values` (an `IN (…)` list stays
+    /// well below every engine's parameter limit) and returns the rows of all chunks, in chunk order.
     package func query(
         chunking values: [SQLValue],
         _ statement: (_ placeholders: String) -> String

@@ -25,31 +25,31 @@ struct SQLReportStore: ReportStore {
         return try await withThrowingTaskGroup(of: Accumulator.self) { tasks in
             for part in parts {
                 tasks.addTask {
-                    // PostgreSQL first reads an attribute as its text (see `GroupForm.memberText`), and again as its
-                    // JSON when a value could be an object or a list.
-                    if let folded = try await scanFunnelPart(
-                        part,
-                        stages: stages,
-                        scope: scope,
-                        textMember: true,
-                        into: initial,
-                        add
-                    ) {
-                        return folded
+                    try await executor.read { connection in
+                        // PostgreSQL first reads an attribute as its text (see `GroupForm.memberText`), and again as
+                        // its JSON, on the same connection, when a value could be an object or a list.
+                        do {
+                            return try Self.scanFunnelPart(
+                                part,
+                                on: connection,
+                                stages: stages,
+                                scope: scope,
+                                textMember: true,
+                                into: initial,
+                                add
+                            )
+                        } catch is AmbiguousMember {
+                            return try Self.scanFunnelPart(
+                                part,
+                                on: connection,
+                                stages: stages,
+                                scope: scope,
+                                textMember: false,
+                                into: initial,
+                                add
+                            )
+                        }
                     }
-                    guard
-                        let folded = try await scanFunnelPart(
-                            part,
-                            stages: stages,
-                            scope: scope,
-                            textMember: false,
-                            into: initial,
-                            add
-                        )
-                    else {
-                        throw StoreError.schema("the funnel scan read an attribute as JSON and could not tell its type")
-                    }
-                    return folded
                 }
             }
             var result: Accumulator?
@@ -61,99 +61,89 @@ struct SQLReportStore: ReportStore {
     }
 
     /// One part of the funnel scan: the leads of `part` in `scope`, folded into `initial`. With `textMember`, an
-    /// attribute may come as its text (``GroupForm/memberText``): `nil` when a value turned out ambiguous, and the part
-    /// must be read again without.
-    private func scanFunnelPart<Accumulator: Sendable>(
+    /// attribute may come as its text (``GroupForm/memberText``); the read throws ``AmbiguousMember`` when a value
+    /// turns out ambiguous, and the part must be read again without.
+    private static func scanFunnelPart<Accumulator: Sendable>(
         _ part: LeadPart,
+        on connection: any SQLConnection,
         stages: [Stage],
         scope: ReportScope,
         textMember: Bool,
         into initial: Accumulator,
         _ add: @escaping @Sendable (inout Accumulator, FunnelLeadRows) -> Void
-    ) async throws -> Accumulator? {
-        try await executor.read { connection in
-            let group = Self.groupExpression(
-                scope.grouping,
-                dialect: connection.dialect,
-                wholeObject: true,
-                textMember: textMember
-            )
-            var parameters = group.parameters
-            var conditions = Self.scopeConditions(scope, parameters: &parameters, indexed: part.entryIndexed)
-            if let condition = part.condition { conditions.append(condition) }
-            // One row per lead, in storage order (no sort): its first move to each stage is kept on it
-            // (`funnel_firsts`), so the report never reads the transitions themselves.
-            let sql = """
-                SELECT l.created_at, \(group.sql), l.funnel_firsts FROM leads l\
-                \(conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND "))
-                """
-            let names = FunnelFirsts.Names(stages)
-            let width = stages.count
-            // The database's thread only copies each row's columns into a batch (texts as bytes); the folding
-            // thread decodes the first moves, into one buffer per batch, finds the group in an attributes object,
-            // and adds the rows up: the work is shared between two cores, and neither thread allocates (or frees)
-            // anything per lead.
-            let pipeline = FoldingPipeline<RawFunnelBatch, Accumulator>(into: initial) { accumulator, batch in
-                var rows = FunnelLeadRows(width: width, capacity: batch.entered.count)
-                rows.enteredAt = batch.entered
-                rows.firstMoves = Array(repeating: nil, count: batch.entered.count * width)
-                rows.firstMoves.withUnsafeMutableBufferPointer { moves in
-                    batch.firsts.withEachText { index, text in
-                        let times = UnsafeMutableBufferPointer(rebasing: moves[index * width..<(index + 1) * width])
-                        FunnelFirsts.write(text, stages: names, into: times)
-                    }
+    ) throws -> Accumulator {
+        let group = Self.groupExpression(
+            scope.grouping,
+            dialect: connection.dialect,
+            wholeObject: true,
+            textMember: textMember
+        )
+        var parameters = group.parameters
+        var conditions = Self.scopeConditions(scope, parameters: &parameters, indexed: part.entryIndexed)
+        if let condition = part.condition { conditions.append(condition) }
+        // One row per lead, in storage order (no sort): its first move to each stage is kept on it
+        // (`funnel_firsts`), so the report never reads the transitions themselves.
+        let sql = """
+            SELECT l.created_at, \(group.sql), l.funnel_firsts FROM leads l\
+            \(conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND "))
+            """
+        let names = FunnelFirsts.Names(stages)
+        let width = stages.count
+        // The database's thread only copies each row's columns into a batch (texts as bytes); the folding
+        // thread decodes the first moves, into one buffer per batch, finds the group in an attributes object,
+        // and adds the rows up: the work is shared between two cores, and neither thread allocates (or frees)
+        // anything per lead.
+        let pipeline = FoldingPipeline<RawFunnelBatch, Accumulator>(into: initial) { accumulator, batch in
+            var rows = FunnelLeadRows(width: width, capacity: batch.entered.count)
+            rows.enteredAt = batch.entered
+            rows.firstMoves = Array(repeating: nil, count: batch.entered.count * width)
+            rows.firstMoves.withUnsafeMutableBufferPointer { moves in
+                batch.firsts.withEachText { index, text in
+                    let times = UnsafeMutableBufferPointer(rebasing: moves[index * width..<(index + 1) * width])
+                    FunnelFirsts.write(text, stages: names, into: times)
                 }
-                switch group.form {
-                case .text, .memberText:
-                    rows.groupNames = batch.numbering.names
-                    rows.groupNumbers = batch.groupNumbers
-                case .json:
-                    var numbering = GroupNumbering()
-                    batch.objects.withEachText { _, text in
-                        rows.groupNumbers.append(numbering.number(of: text.map(Self.groupText(jsonBytes:)) ?? .none))
-                    }
-                    rows.groupNames = numbering.names
-                case .member(let name):
-                    var numbering = GroupNumbering()
-                    batch.objects.withEachText { _, text in
-                        rows.groupNumbers.append(numbering.number(of: Self.groupText(name, in: text)))
-                    }
-                    rows.groupNames = numbering.names
-                }
-                add(&accumulator, rows)
             }
-            var batch = RawFunnelBatch(capacity: Self.batchSize)
-            do {
-                try connection.stream(sql, parameters) { row in
-                    batch.entered.append(try row.date(0))
-                    switch group.form {
-                    case .text:
-                        try row.withOptionalText(1) { batch.groupNumbers.append(batch.numbering.number(of: $0)) }
-                    case .memberText:
-                        try row.withOptionalText(1) { text in
-                            if let first = text?.first, first == UInt8(ascii: "{") || first == UInt8(ascii: "[") {
-                                throw AmbiguousMember()
-                            }
-                            batch.groupNumbers.append(batch.numbering.number(of: text))
-                        }
-                    case .json, .member: try row.withOptionalText(1) { batch.objects.append($0) }
-                    }
-                    try row.withOptionalText(2) { batch.firsts.append($0) }
-                    if batch.entered.count == Self.batchSize {
-                        pipeline.send([batch])
-                        batch = RawFunnelBatch(capacity: Self.batchSize)
-                    }
+            switch group.form {
+            case .text, .memberText:
+                rows.groupNames = batch.numbering.names
+                rows.groupNumbers = batch.groupNumbers
+            case .json, .member:
+                var numbering = GroupNumbering()
+                batch.objects.withEachText { _, text in
+                    rows.groupNumbers.append(numbering.number(of: group.form.group(in: text)))
                 }
-            } catch is AmbiguousMember {
-                _ = pipeline.finish()
-                return nil
-            } catch {
-                _ = pipeline.finish()
-                throw error
+                rows.groupNames = numbering.names
             }
-            pipeline.send([batch])
-            return pipeline.finish()
+            add(&accumulator, rows)
         }
+        var batch = RawFunnelBatch(capacity: Self.batchSize)
+        do {
+            try connection.stream(sql, parameters) { row in
+                batch.entered.append(try row.date(0))
+                switch group.form {
+                case .text:
+                    try row.withOptionalText(1) { batch.groupNumbers.append(batch.numbering.number(of: $0)) }
+                case .memberText:
+                    try row.withOptionalText(1) { text in
+                        if let first = text?.first, first == UInt8(ascii: "{") || first == UInt8(ascii: "[") {
+                            throw AmbiguousMember()
+                        }
+                        batch.groupNumbers.append(batch.numbering.number(of: text))
+                    }
+                case .json, .member: try row.withOptionalText(1) { batch.objects.append($0) }
+                }
+                try row.withOptionalText(2) { batch.firsts.append($0) }
+                if batch.entered.count == Self.batchSize {
+                    pipeline.send([batch])
+                    batch = RawFunnelBatch(capacity: Self.batchSize)
+                }
+            }
+        } catch {
+            _ = pipeline.finish()
+            throw error
+        }
+        pipeline.send([batch])
+        return pipeline.finish()
     }
 
     /// A member read as text (``GroupForm/memberText``) that may be an object or a list.
@@ -216,25 +206,21 @@ struct SQLReportStore: ReportStore {
                 """
             var leads = GroupedLeads()
             try connection.stream(sql, parameters) { row in
-                let value: String? =
-                    switch group.form {
-                    case .text, .memberText: try row.optionalString(1)  // (member text is not asked for here)
-                    case .json: try row.optionalString(1).flatMap(Self.groupValue(json:))
-                    case .member(let name): try row.withOptionalText(1) { Self.groupValue(name, in: $0) }
-                    }
-                leads.append(try row.uuid(0), group: value)
+                let id = try row.uuid(0)
+                try row.withOptionalText(1) { leads.append(id, group: group.form.group(in: $0)) }
             }
             return leads
         }
         let (temperatures, leads) = try await (scored, inScope)
         // Per group, the leads at each temperature (0 to 3, Temperature.allCases) and unscored (4).
         let unscored = UInt8(Temperature.allCases.count)
-        var counts = [Int](repeating: 0, count: leads.names.count * (Int(unscored) + 1))
+        let names = leads.numbering.names
+        var counts = [Int](repeating: 0, count: names.count * (Int(unscored) + 1))
         for (id, group) in zip(leads.ids, leads.groups) {
             counts[Int(group) * (Int(unscored) + 1) + Int(temperatures[id] ?? unscored)] += 1
         }
         var result: [TemperatureCount] = []
-        for (group, name) in leads.names.enumerated() {
+        for (group, name) in names.enumerated() {
             for number in 0...unscored {
                 let count = counts[group * (Int(unscored) + 1) + Int(number)]
                 guard count > 0 else { continue }
@@ -335,8 +321,8 @@ struct SQLReportStore: ReportStore {
     ///
     /// PostgreSQL reads the table in one part: an updated row moves (its `ctid` changes), so page ranges read under
     /// two snapshots could see a lead changed between them twice or not at all; ranges of ids are safe but made each
-    /// part read the whole table (25–50% slower than one part); one snapshot exported to every part
-    /// (`pg_export_snapshot`) would allow parts again.
+    /// part read the whole table (25–50% slower than one part); page ranges under one exported snapshot were safe but
+    /// no faster (decision 007).
     static func leadParts(_ count: Int, _ connection: any SQLConnection, _ scope: ReportScope) throws -> [LeadPart] {
         guard count > 1, connection.dialect == .sqlite else { return [LeadPart(condition: nil)] }
         // Rowids are dense: even ranges hold about as many rows. (One query with both min and max would scan the
@@ -406,23 +392,34 @@ struct SQLReportStore: ReportStore {
     enum GroupForm {
         /// As the group's text.
         case text
-        /// As the JSON text of an attribute's value, which ``groupValue(json:)`` makes the group's text.
+        /// As the JSON text of an attribute's value, which ``groupText(jsonBytes:)`` makes the group.
         case json
-        /// As the whole attributes object, in which ``groupValue(_:in:)`` finds the named member.
+        /// As the whole attributes object, in which ``groupText(_:in:)`` finds the named member.
         case member([UInt8])
         /// PostgreSQL: as the attribute's text (`->>`), the group itself for a string, a number, `true` or `false`.
         /// An object or a list comes as its JSON text too, which a string may look like: a read that meets a text
         /// starting with `{` or `[` is abandoned and made again in the ``json`` form. `->` builds a JSON value for
         /// each lead and writes it out, which cost the server a third more than the whole scan with `->>`.
         case memberText
+
+        /// The group of a lead whose group column came as `column` (`nil`: NULL), as bytes of it where it can. (The
+        /// member text's ambiguity is the reader's to catch: here it is taken as it is.)
+        func group(in column: UnsafeBufferPointer<UInt8>?) -> GroupText {
+            guard let column else { return .none }
+            switch self {
+            case .text, .memberText: return .bytes(column)
+            case .json: return SQLReportStore.groupText(jsonBytes: column)
+            case .member(let name): return SQLReportStore.groupText(name, in: column)
+            }
+        }
     }
 
     /// The SQL of a lead's group value (`NULL` when it has none; an attribute holding an object or a list has none),
     /// with its parameters and its form. An attribute comes as its value's JSON (one `->`: PostgreSQL's `jsonb_typeof`
-    /// and `->>` looked it up twice, SQLite's `json_type` and `json_extract` parsed the attributes twice), or, on
-    /// SQLite with `wholeObject`, as the whole attributes object, for Calor to find the member in (a scan over every
-    /// lead: SQLite's JSON parsing cost more than the whole scan). Booleans read `true`/`false` and numbers their JSON
-    /// text on both backends.
+    /// and `->>` looked it up twice, SQLite's `json_type` and `json_extract` parsed the attributes twice); on SQLite
+    /// with `wholeObject`, as the whole attributes object, for Calor to find the member in (a scan over every lead:
+    /// SQLite's JSON parsing cost more than the whole scan); on PostgreSQL with `textMember`, as its text
+    /// (``GroupForm/memberText``). Booleans read `true`/`false` and numbers their JSON text on both backends.
     private static func groupExpression(
         _ grouping: LeadGrouping?,
         dialect: SQLDialect,
@@ -443,12 +440,8 @@ struct SQLReportStore: ReportStore {
         }
     }
 
-    /// The group's text of the member `name` of the attributes object `object` (see ``groupValue(json:)``).
-    static func groupValue(_ name: [UInt8], in object: UnsafeBufferPointer<UInt8>?) -> String? {
-        groupText(name, in: object).string
-    }
-
-    /// ``groupValue(_:in:)``, as bytes of `object` where it can.
+    /// The group of the member `name` of the attributes object `object` (see ``groupText(jsonBytes:)``), as bytes of
+    /// `object` where it can.
     static func groupText(_ name: [UInt8], in object: UnsafeBufferPointer<UInt8>?) -> GroupText {
         guard let object else { return .none }
         switch JSONMember.find(name, in: object) {
@@ -462,19 +455,14 @@ struct SQLReportStore: ReportStore {
         }
     }
 
-    /// A group's text from the JSON text of an attribute's value: a string's content, `true`/`false`, a number's text;
-    /// `nil` for `null`, objects and lists.
+    /// ``groupText(jsonBytes:)`` as text.
     static func groupValue(json text: String) -> String? {
         var text = text
-        return text.withUTF8 { groupValue(jsonBytes: $0) }
+        return text.withUTF8 { groupText(jsonBytes: $0).string }
     }
 
-    /// ``groupValue(json:)`` from the text's bytes.
-    static func groupValue(jsonBytes text: UnsafeBufferPointer<UInt8>) -> String? {
-        groupText(jsonBytes: text).string
-    }
-
-    /// ``groupValue(jsonBytes:)``, as bytes of `text` where it can (all but strings with escapes).
+    /// A group from the JSON text of an attribute's value: a string's content, `true`/`false`, a number's text; none
+    /// for `null`, objects and lists. As bytes of `text` where it can (all but strings with escapes).
     static func groupText(jsonBytes text: UnsafeBufferPointer<UInt8>) -> GroupText {
         guard let first = text.first else { return .none }
         switch first {
@@ -493,26 +481,11 @@ struct SQLReportStore: ReportStore {
 struct GroupedLeads: Sendable {
     var ids: [UUID] = []
     var groups: [UInt32] = []
-    var names: [String?] = []
-    private var numbers: [String?: UInt32] = [:]
-    private var last: (name: String?, number: UInt32)?
+    var numbering = GroupNumbering()
 
-    mutating func append(_ id: UUID, group name: String?) {
+    mutating func append(_ id: UUID, group: GroupText) {
         ids.append(id)
-        if let last, last.name == name {
-            groups.append(last.number)
-            return
-        }
-        let number: UInt32
-        if let known = numbers[name] {
-            number = known
-        } else {
-            number = UInt32(names.count)
-            numbers[name] = number
-            names.append(name)
-        }
-        last = (name, number)
-        groups.append(number)
+        groups.append(numbering.number(of: group))
     }
 }
 
@@ -533,36 +506,36 @@ struct RawFunnelBatch: Sendable {
     }
 }
 
-/// A text column of a batch of rows: every row's bytes in one buffer, with where each ends and its length (-1 for
-/// NULL).
+/// A text column of a batch of rows: every row's bytes in one buffer, and where each row's end (a row starts where
+/// the one before ends).
 struct TextColumn: Sendable {
     private var bytes: [UInt8] = []
+    /// Each row's end in `bytes`; a NULL row's is written `~end` (negative).
     private var ends: [Int] = []
-    private var lengths: [Int] = []
 
     init(rows: Int, bytesPerRow: Int) {
         bytes.reserveCapacity(rows * bytesPerRow)
+        ends.reserveCapacity(rows)
     }
 
     mutating func append(_ text: UnsafeBufferPointer<UInt8>?) {
-        if let text {
-            bytes.append(contentsOf: text)
-            lengths.append(text.count)
-        } else {
-            lengths.append(-1)
-        }
+        guard let text else { return ends.append(~bytes.count) }
+        bytes.append(contentsOf: text)
         ends.append(bytes.count)
     }
 
     /// Each row's number and bytes (`nil` for NULL), valid only inside `body`.
     func withEachText(_ body: (Int, UnsafeBufferPointer<UInt8>?) -> Void) {
         bytes.withUnsafeBufferPointer { buffer in
-            for index in lengths.indices {
-                body(
-                    index,
-                    lengths[index] < 0
-                        ? nil : UnsafeBufferPointer(rebasing: buffer[ends[index] - lengths[index]..<ends[index]])
-                )
+            var start = 0
+            for (index, end) in ends.enumerated() {
+                if end < 0 {
+                    body(index, nil)
+                    start = ~end
+                } else {
+                    body(index, UnsafeBufferPointer(rebasing: buffer[start..<end]))
+                    start = end
+                }
             }
         }
     }

@@ -9,8 +9,8 @@ import Glibc
 
 /// Long reads (``stream(_:_:_:)``) through a binary `COPY … TO STDOUT`: the server writes each row straight to the
 /// socket, with none of a cursor's work per fetch (a `FETCH` materialises its rows before sending them), and the client
-/// reads each row in place, with none of a result's copying. For a million leads' funnel rows the server spent 0.55 s of CPU, against
-/// 0.9 s through a cursor.
+/// reads each row in place, with none of a result's copying. For a million leads' funnel rows the server spent 0.55 s
+/// of CPU, against 0.9 s through a cursor.
 ///
 /// `COPY` takes no bound parameters, so they are written into the statement as typed literals: text through libpq's
 /// own quoting (`PQescapeLiteral`), the other kinds from their values. The result's column types come from describing
@@ -122,8 +122,8 @@ extension PostgresSession {
     }
 
     /// A `timestamptz` literal for a time in microseconds since 1970, in UTC: the planner sees its value (a range on
-    /// `created_at` is estimated from the column's histogram). Years outside 1–9999 are written as days and microseconds
-    /// after 1970.
+    /// `created_at` is estimated from the column's histogram). Years outside 1–9999 are written as days and
+    /// microseconds after 1970.
     static func timestampLiteral(_ micros: Int64) -> String {
         let seconds = micros >= 0 ? micros / 1_000_000 : (micros - 999_999) / 1_000_000
         let fraction = micros - seconds * 1_000_000
