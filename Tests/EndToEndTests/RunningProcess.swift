@@ -41,17 +41,24 @@ final class RunningProcess: Sendable {
         process.standardOutput = pipe
         process.standardError = pipe
         self.process = process
-        let output = self.output
-        pipe.fileHandleForReading.readabilityHandler = { handle in
-            let data = handle.availableData
-            guard !data.isEmpty else {
-                handle.readabilityHandler = nil
-                output.finish()
-                return
-            }
-            output.append(String(decoding: data, as: UTF8.self))
-        }
         try process.run()
+        // Blocking reads on a thread of their own, not `readabilityHandler`: tearing down its dispatch read source
+        // races the descriptor's close on Linux and crashes the test process in `_dispatch_event_loop_drain`
+        // (swiftlang/swift-corelibs-libdispatch#949), which tests that start many processes met.
+        let output = self.output
+        let descriptor = pipe.fileHandleForReading.fileDescriptor
+        let reader = Thread {
+            var buffer = [UInt8](repeating: 0, count: 65_536)
+            while true {
+                let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+                if count < 0, errno == EINTR { continue }
+                guard count > 0 else { break }
+                output.append(bytes: buffer[..<count])
+            }
+            output.finish()
+            _ = pipe  // keeps the pipe, and so the descriptor, open until the end
+        }
+        reader.start()
     }
 
     /// Everything written to standard output and standard error so far.
@@ -101,21 +108,39 @@ final class RunningProcess: Sendable {
     }
 }
 
-/// Output collected from a pipe's handler thread and read by the test.
+/// Output collected from a pipe's reader thread and read by the test.
 final class OutputBuffer: Sendable {
-    private let storage = Mutex("")
+    private let storage = Mutex((text: "", pending: [UInt8]()))
     private let ended = Mutex(false)
 
-    func append(_ text: String) {
-        storage.withLock { $0 += text }
+    /// Bytes as they arrive; a character cut between two reads waits for the rest.
+    func append(bytes: ArraySlice<UInt8>) {
+        storage.withLock { state in
+            state.pending += bytes
+            // A UTF-8 sequence that has not ended yet: its lead byte, then fewer continuation bytes than it needs.
+            var lead = state.pending.count - 1
+            while lead >= 0, state.pending.count - lead <= 3, state.pending[lead] & 0xC0 == 0x80 { lead -= 1 }
+            var end = state.pending.count
+            if lead >= 0 {
+                let byte = state.pending[lead]
+                let length = byte >= 0xF0 ? 4 : byte >= 0xE0 ? 3 : byte >= 0xC0 ? 2 : 1
+                if state.pending.count - lead < length { end = lead }
+            }
+            state.text += String(decoding: state.pending[..<end], as: UTF8.self)
+            state.pending.removeFirst(end)
+        }
     }
 
     /// The pipe reached its end: everything the process wrote is in `text`.
     func finish() {
+        storage.withLock { state in
+            state.text += String(decoding: state.pending, as: UTF8.self)
+            state.pending = []
+        }
         ended.withLock { $0 = true }
     }
 
-    var text: String { storage.withLock { $0 } }
+    var text: String { storage.withLock { $0.text } }
     var finished: Bool { ended.withLock { $0 } }
 }
 
