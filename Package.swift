@@ -96,6 +96,7 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             path: "Modules/API",
+            resources: [.embedInCode("openapi.yaml")],
             swiftSettings: strict
         ),
 

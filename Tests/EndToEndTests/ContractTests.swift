@@ -1,6 +1,10 @@
 import Foundation
 import Testing
 
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
 @Suite("The OpenAPI document against the running server")
 struct ContractTests {
     @Test(
@@ -24,6 +28,25 @@ struct ContractTests {
             in: harness.scratch.url
         )
         #expect(status == 0, "\(printed)")
+        try await harness.stop()
+    }
+
+    @Test("openapi-spec-validator: the served /openapi.yaml is a valid OpenAPI 3.1 document")
+    func validDocument() async throws {
+        guard let python = ProcessInfo.processInfo.environment["CALOR_TEST_PYTHON"] else {
+            #expect(ProcessInfo.processInfo.environment["CI"] != "true", "CALOR_TEST_PYTHON is not set")
+            return
+        }
+        guard let harness = try await ServerHarness.start(.sqlite) else { return }
+        let (data, response) = try await URLSession.shared.data(from: URL(string: "\(harness.address)/openapi.yaml")!)
+        #expect((response as? HTTPURLResponse)?.statusCode == 200)
+        let file = harness.scratch.url.appendingPathComponent("openapi.yaml")
+        try data.write(to: file)
+        let validator = URL(fileURLWithPath: python).deletingLastPathComponent()
+            .appendingPathComponent("openapi-spec-validator").path
+        let (status, printed) = try ServerHarness.runTool(validator, ["--schema", "3.1.0", file.path])
+        #expect(status == 0, "\(printed)")
+        #expect(printed.contains("OK"), "\(printed)")
         try await harness.stop()
     }
 }
