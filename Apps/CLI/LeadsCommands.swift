@@ -107,18 +107,13 @@ struct ShowLead: AsyncParsableCommand {
         let storage = try await global.openStorage()
         let reference = lead
         let details = try await storage.using { storage -> LeadDetails? in
-            guard let found = try await findLead(reference, in: storage) else { return nil }
-            return LeadDetails(
-                lead: found,
-                score: try await storage.scores.score(of: found.id),
-                history: try await storage.scores.temperatureHistory(of: found.id),
-                stages: try await storage.stages.history(of: found.id),
-                events: try await storage.events.timeline(of: found.id, limit: 10, after: nil).events
-            )
+            let lookup = LeadLookup(stores: storage)
+            guard let found = try await lookup.find(reference) else { return nil }
+            return try await lookup.details(of: found, recentEvents: 10)
         }
         guard let details else { throw CommandFailure("no lead is \(reference)") }
         if format == .json {
-            print(WireFormat.lead(details.lead, score: details.score).jsonText)
+            print(WireFormat.leadDetails(details).jsonText)
             return
         }
         let lead = details.lead
@@ -141,10 +136,10 @@ struct ShowLead: AsyncParsableCommand {
             explanation.add(item.rule, item.kind.rawValue, points(item.points), item.events.map(String.init) ?? "")
         }
         print(explanation.text)
-        if !details.history.isEmpty {
+        if !details.temperatureHistory.isEmpty {
             print("\nTemperature history")
             var history = TextTable("at", "from", "to", "grade", "version")
-            for change in details.history {
+            for change in details.temperatureHistory {
                 history.add(
                     WireFormat.time(change.at),
                     change.fromTemperature?.rawValue ?? "-",
@@ -155,10 +150,10 @@ struct ShowLead: AsyncParsableCommand {
             }
             print(history.text)
         }
-        if !details.stages.isEmpty {
+        if !details.stageHistory.isEmpty {
             print("\nStage history")
             var stages = TextTable("at", "from", "to", "reason", "value")
-            for transition in details.stages {
+            for transition in details.stageHistory {
                 stages.add(
                     WireFormat.time(transition.at),
                     transition.from?.rawValue ?? "-",
@@ -169,10 +164,10 @@ struct ShowLead: AsyncParsableCommand {
             }
             print(stages.text)
         }
-        if !details.events.isEmpty {
+        if !details.recentEvents.isEmpty {
             print("\nRecent events")
             var events = TextTable("at", "type", "properties")
-            for event in details.events {
+            for event in details.recentEvents {
                 events.add(
                     WireFormat.time(event.timestamp),
                     event.type.rawValue,
@@ -199,16 +194,17 @@ struct MoveLeadStage: AsyncParsableCommand {
     @Argument(help: "The stage to move it to.") var stage: String
     @Option(help: "Why (kept in the lead's stage history).") var reason: String?
     @Option(help: "A value for the move: the opportunity's amount, the deal's revenue.") var value: Double?
+    @OptionGroup var author: AuthorOption
     @Option(help: "table or json.", transform: OutputFormat.parse) var format: OutputFormat = .table
 
     func run() async throws {
         let storage = try await global.openStorage()
-        let (reference, stage, reason, value) = (lead, Stage(stage), reason, value)
+        let (reference, stage, reason, value, actor) = (lead, Stage(stage), reason, value, author.name)
         let result = try await storage.using { storage -> StageMoveResult? in
-            guard let found = try await findLead(reference, in: storage) else { return nil }
+            guard let found = try await LeadLookup(stores: storage).find(reference) else { return nil }
             do {
                 return try await StageMoves(storage: storage, cache: CriteriaCache())
-                    .move(found.id, to: stage, note: reason, value: value, actor: defaultAuthor(), at: Date())
+                    .move(found.id, to: stage, note: reason, value: value, actor: actor, at: Date())
             } catch let error as StageMoveError {
                 throw CommandFailure(error.description)
             }
@@ -229,13 +225,6 @@ struct MoveLeadStage: AsyncParsableCommand {
     }
 }
 
-/// The lead `reference` names: an id, else an email, else an external id.
-func findLead(_ reference: String, in storage: any Storage) async throws -> Lead? {
-    if let id = Lead.ID(string: reference) { return try await storage.leads.find(id) }
-    if let email = EmailAddress(reference) { return try await storage.leads.find(email: email) }
-    return try await storage.leads.find(externalID: reference)
-}
-
 /// `rule funnel.2`, `rule funnel.3 (event 812)`, `manual by cli:ana: "met at the fair"`.
 func describe(_ reason: TransitionReason) -> String {
     switch reason {
@@ -243,14 +232,6 @@ func describe(_ reason: TransitionReason) -> String {
     case .event(let id): "event \(id)"
     case .manual(let actor, let note): "manual by \(actor)" + (note.map { ": \($0)" } ?? "")
     }
-}
-
-struct LeadDetails: Sendable {
-    var lead: Lead
-    var score: Score?
-    var history: [TemperatureChange]
-    var stages: [StageTransition]
-    var events: [Event]
 }
 
 /// `55`, `48.75`, `-0.5`.

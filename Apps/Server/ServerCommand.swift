@@ -80,7 +80,7 @@ struct ServerCommand: AsyncParsableCommand {
         logger.info("database opened", metadata: ["db.location": "\(storage.location)"])
         do {
             try await DatabaseLifecycle(storage: storage, logger: logger)
-                .prepareForServing(migrateExisting: configuration.migrate)
+                .prepareForServing(migrateExisting: configuration.migrate, at: Date())
         } catch {
             await storage.close()
             throw error

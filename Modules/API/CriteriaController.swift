@@ -45,9 +45,7 @@ struct CriteriaController {
         let allowed = ["application/yaml", "application/x-yaml", "text/yaml", "application/json", "text/plain"]
         guard allowed.contains(where: { contentType.hasPrefix($0) }) else {
             throw Problem(
-                slug: "unsupported-media-type",
-                title: "Unsupported media type",
-                status: .unsupportedMediaType,
+                .unsupportedMediaType,
                 detail: "send the criteria document as application/yaml or application/json"
             )
         }
@@ -66,9 +64,7 @@ struct CriteriaController {
             return Response.json(WireFormat.criteriaVersion(version, document: true), status: .created)
         } catch let error as CriteriaError {
             throw Problem(
-                slug: "invalid-criteria",
-                title: "Invalid criteria",
-                status: .unprocessableContent,
+                .invalidCriteria,
                 detail: error.description,
                 errors: error.problems.map { problem in
                     FieldProblem(

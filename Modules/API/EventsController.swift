@@ -34,9 +34,7 @@ struct EventsController {
             }
             guard items.count <= configuration.maximumBatchItems else {
                 throw Problem(
-                    slug: "batch-too-large",
-                    title: "Batch too large",
-                    status: .contentTooLarge,
+                    .batchTooLarge,
                     detail:
                         "a batch holds at most \(configuration.maximumBatchItems) events; this one has \(items.count)"
                 )
@@ -62,7 +60,7 @@ struct EventsController {
             }
             return Response.json(result, status: outcome.isAccepted ? .accepted : .ok)
         case .rejected(let rejection):
-            throw Self.problem(rejection)
+            throw Problem(rejection)
         }
     }
 
@@ -91,26 +89,9 @@ struct EventsController {
             object["event_id"] = .string(event.description)
         case .rejected(let rejection):
             object["status"] = "rejected"
-            object["error"] = problem(rejection).json
+            object["error"] = Problem(rejection).json
         }
         return .object(object)
-    }
-
-    static func problem(_ rejection: IngestRejection) -> Problem {
-        switch rejection.reason {
-        case "lead-not-found":
-            Problem(slug: "lead-not-found", title: "Lead not found", status: .notFound, detail: rejection.detail)
-        case "identity-conflict":
-            Problem(slug: "identity-conflict", title: "Identity conflict", status: .conflict, detail: rejection.detail)
-        default:
-            Problem(
-                slug: rejection.reason,
-                title: rejection.reason == "invalid-event" ? "Invalid event" : "Invalid input",
-                status: .badRequest,
-                detail: rejection.detail,
-                errors: rejection.fields
-            )
-        }
     }
 }
 

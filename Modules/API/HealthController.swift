@@ -17,9 +17,7 @@ struct HealthController {
             let readiness = await lifecycle.readiness()
             guard readiness.ready else {
                 throw Problem(
-                    slug: "not-ready",
-                    title: "Not ready",
-                    status: .serviceUnavailable,
+                    .notReady,
                     detail: readiness.reason
                 )
             }

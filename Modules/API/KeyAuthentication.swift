@@ -37,27 +37,21 @@ struct KeyAuthenticator: Sendable {
     func require(_ scope: APIKey.Scope, presented: String?) async throws -> APIKey {
         guard let presented, !presented.isEmpty else {
             throw Problem(
-                slug: "unauthorized",
-                title: "Unauthorized",
-                status: .unauthorized,
+                .unauthorized,
                 detail: "this route needs an API key: send 'Authorization: Bearer calor_…'",
                 headers: [.wwwAuthenticate: #"Bearer realm="calor""#]
             )
         }
         guard let key = try await keys.authenticate(presented) else {
             throw Problem(
-                slug: "unauthorized",
-                title: "Unauthorized",
-                status: .unauthorized,
+                .unauthorized,
                 detail: "the API key is not valid (unknown, mistyped or revoked)",
                 headers: [.wwwAuthenticate: #"Bearer realm="calor", error="invalid_token""#]
             )
         }
         guard key.allows(scope) else {
             throw Problem(
-                slug: "forbidden",
-                title: "Forbidden",
-                status: .forbidden,
+                .forbidden,
                 detail: "this route needs a key with the '\(scope.rawValue)' scope; this key has "
                     + key.scopes.sorted().map { "'\($0.rawValue)'" }.joined(separator: ", ")
             )

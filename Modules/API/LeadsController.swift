@@ -36,7 +36,7 @@ struct LeadsController {
         do {
             result = try await ingestion.upsertLead(identity, at: Date())
         } catch let rejection as IngestRejection {
-            throw EventsController.problem(rejection)
+            throw Problem(rejection)
         }
         let status: HTTPResponse.Status = result.created ? .created : .ok
         guard context.key?.allows(.read) == true else {
@@ -97,16 +97,10 @@ struct LeadsController {
     }
 
     func show(_ id: Lead.ID) async throws -> Response {
-        guard let lead = try await storage.leads.find(id) else { throw Problem.notFound("no lead has the id \(id)") }
-        async let score = storage.scores.score(of: id)
-        async let temperatures = storage.scores.temperatureHistory(of: id)
-        async let stages = storage.stages.history(of: id)
-        async let identities = storage.identities.identities(of: id)
-        guard case .object(var object) = WireFormat.lead(lead, score: try await score) else { fatalError() }
-        object["temperature_history"] = .array(try await temperatures.map(WireFormat.temperatureChange))
-        object["stage_history"] = .array(try await stages.map(WireFormat.stageTransition))
-        object["anonymous_ids"] = .array(try await identities.map { .string($0.anonymousID.rawValue) })
-        return Response.json(.object(object))
+        guard let details = try await LeadLookup(stores: storage).details(of: id) else {
+            throw Problem.notFound("no lead has the id \(id)")
+        }
+        return Response.json(WireFormat.leadDetails(details))
     }
 
     func timeline(_ id: Lead.ID, request: Request) async throws -> Response {

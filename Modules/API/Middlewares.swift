@@ -30,17 +30,13 @@ struct ProblemMiddleware: RouterMiddleware {
         } catch let error as HTTPError {
             if error.status == .notFound, let allowed = routes.methods(forPath: request.uri.path) {
                 throw Problem(
-                    slug: "method-not-allowed",
-                    title: "Method not allowed",
-                    status: .methodNotAllowed,
+                    .methodNotAllowed,
                     detail: "\(request.uri.path) answers \(allowed.joined(separator: ", ")), not \(request.method)",
                     headers: [.allow: allowed.joined(separator: ", ")]
                 )
             }
             throw Problem(
-                slug: error.status == .notFound ? "not-found" : "http-\(error.status.code)",
-                title: error.status.reasonPhrase,
-                status: error.status,
+                .http(error.status),
                 detail: error.status == .notFound ? "no route \(request.method) \(request.uri.path)" : error.body,
                 headers: error.headers
             )
@@ -48,25 +44,19 @@ struct ProblemMiddleware: RouterMiddleware {
             throw RequestBody.tooLarge(context.maxUploadSize)
         } catch is IngestionOverloaded {
             throw Problem(
-                slug: "overloaded",
-                title: "Overloaded",
-                status: .serviceUnavailable,
+                .overloaded,
                 detail: "too many events are waiting to be stored; nothing of this request was, retry shortly",
                 headers: [.retryAfter: "1"]
             )
         } catch is CancellationError {
             throw Problem(
-                slug: "unavailable",
-                title: "Unavailable",
-                status: .serviceUnavailable,
+                .unavailable,
                 detail: "the server is stopping"
             )
         } catch {
             context.logger.error("request failed", metadata: ["error.type": "\(type(of: error))"])
             throw Problem(
-                slug: "internal-error",
-                title: "Internal error",
-                status: .internalServerError,
+                .internalError,
                 detail: "the server failed to answer; the log has the details under request id \(context.id)"
             )
         }
@@ -77,30 +67,24 @@ struct ProblemMiddleware: RouterMiddleware {
         case .notFound: return Problem.notFound(error.description)
         case .invalid: return Problem.invalid(error.description)
         case .conflict, .duplicate:
-            return Problem(slug: "conflict", title: "Conflict", status: .conflict, detail: error.description)
+            return Problem(.conflict, detail: error.description)
         case .contention:
             return Problem(
-                slug: "contention",
-                title: "Busy",
-                status: .serviceUnavailable,
+                .contention,
                 detail: "concurrent writes to the same leads got in each other's way; nothing was stored, retry",
                 headers: [.retryAfter: "1"]
             )
         case .unavailable:
             context.logger.warning("database unavailable", metadata: ["error": "\(error)"])
             return Problem(
-                slug: "unavailable",
-                title: "Unavailable",
-                status: .serviceUnavailable,
+                .unavailable,
                 detail: "the database is busy or unreachable; retry shortly",
                 headers: [.retryAfter: "1"]
             )
         case .schema:
             context.logger.error("database schema problem", metadata: ["error": "\(error)"])
             return Problem(
-                slug: "unavailable",
-                title: "Unavailable",
-                status: .serviceUnavailable,
+                .unavailable,
                 detail: "the database schema is not the one this server works with",
                 headers: [.retryAfter: "10"]
             )

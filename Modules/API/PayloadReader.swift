@@ -212,7 +212,7 @@ enum NativePayload {
 
     static func rejection(_ errors: [Problem.FieldError]) -> IngestRejection {
         IngestRejection(
-            reason: "invalid-event",
+            reason: .invalidEvent,
             detail: errors.map { "\($0.pointer.isEmpty ? "/" : $0.pointer) \($0.detail)" }.joined(separator: "; "),
             fields: errors
         )

@@ -19,20 +19,21 @@ public struct Problem: Error, Sendable {
     /// Extension members (RFC 9457 §3.2) added to the document.
     public var extensions: JSONObject = [:]
 
-    public init(
-        slug: String,
-        title: String,
-        status: HTTPResponse.Status,
-        detail: String? = nil,
-        errors: [FieldError] = [],
-        headers: HTTPFields = [:]
-    ) {
-        self.type = "https://calor.dev/problems/\(slug)"
-        self.title = title
-        self.status = status
+    /// A problem of a kind, with what went wrong for a person, the failing fields and extra headers.
+    public init(_ kind: ProblemType, detail: String? = nil, errors: [FieldError] = [], headers: HTTPFields = [:]) {
+        self.type = "https://calor.dev/problems/\(kind.slug)"
+        self.title = kind.title
+        self.status = kind.status
         self.detail = detail
         self.errors = errors
         self.headers = headers
+    }
+
+    /// The problem of an item ingestion rejected: 400 with its fields, 404 for a lead id no lead has, 409 for an
+    /// identity conflict.
+    public init(_ rejection: IngestRejection) {
+        let kind = ProblemType(rejection.reason)
+        self.init(kind, detail: rejection.detail, errors: kind.status == .badRequest ? rejection.fields : [])
     }
 
     /// One failing field of a request.
@@ -64,7 +65,7 @@ extension Problem: HTTPResponseError {
 extension Problem {
     /// 400: the request is not what the route takes.
     static func invalid(_ detail: String, errors: [FieldError] = []) -> Problem {
-        Problem(slug: "invalid-request", title: "Invalid request", status: .badRequest, detail: detail, errors: errors)
+        Problem(.invalidRequest, detail: detail, errors: errors)
     }
 
     /// 400: one query parameter is wrong.
@@ -74,7 +75,7 @@ extension Problem {
 
     /// 404.
     static func notFound(_ detail: String) -> Problem {
-        Problem(slug: "not-found", title: "Not found", status: .notFound, detail: detail)
+        Problem(.notFound, detail: detail)
     }
 }
 

@@ -43,9 +43,7 @@ struct ReportsController {
                 return Response.json(WireFormat.sourcesReport(try await sources.sources(report)))
             } catch let error as SourceReportError {
                 throw Problem(
-                    slug: "report-unavailable",
-                    title: "Report unavailable",
-                    status: .unprocessableContent,
+                    .reportUnavailable,
                     detail: error.description
                 )
             }

@@ -26,17 +26,13 @@ enum RequestBody {
                 throw tooLarge(limit)
             } catch {
                 throw Problem(
-                    slug: "malformed-body",
-                    title: "Malformed body",
-                    status: .badRequest,
+                    .malformedBody,
                     detail: "the body says it is gzip-compressed but does not inflate"
                 )
             }
         case let other?:
             throw Problem(
-                slug: "unsupported-encoding",
-                title: "Unsupported content encoding",
-                status: .unsupportedMediaType,
+                .unsupportedEncoding,
                 detail: "Content-Encoding '\(other)' is not supported; send the body as is or gzip-compressed"
             )
         }
@@ -53,9 +49,7 @@ enum RequestBody {
             return try JSONValue(parsing: bytes)
         } catch {
             throw Problem(
-                slug: "malformed-json",
-                title: "Malformed JSON",
-                status: .badRequest,
+                .malformedJSON,
                 detail: "the body is not valid JSON: \(error.reason) at line \(error.line), column \(error.column)"
             )
         }
@@ -63,9 +57,7 @@ enum RequestBody {
 
     static func tooLarge(_ limit: Int) -> Problem {
         Problem(
-            slug: "body-too-large",
-            title: "Body too large",
-            status: .contentTooLarge,
+            .bodyTooLarge,
             detail: "the body is larger than \(limit) bytes; send smaller batches"
         )
     }

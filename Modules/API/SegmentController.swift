@@ -77,9 +77,7 @@ struct SegmentController {
             }
             guard items.count <= configuration.maximumBatchItems else {
                 throw Problem(
-                    slug: "batch-too-large",
-                    title: "Batch too large",
-                    status: .contentTooLarge,
+                    .batchTooLarge,
                     detail:
                         "a batch holds at most \(configuration.maximumBatchItems) messages; this one has \(items.count)"
                 )
@@ -103,7 +101,7 @@ struct SegmentController {
             metrics: metrics
         )
         if call != nil, case .rejected(let rejection) = outcomes[0] {
-            throw EventsController.problem(rejection)
+            throw Problem(rejection)
         }
         var answer: JSONObject = ["success": true]
         if call == nil {

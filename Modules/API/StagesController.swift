@@ -60,9 +60,7 @@ struct StagesController {
         } catch let error as StageMoveError {
             let pointer = if case .invalidValue = error { "/value" } else { "/stage" }
             throw Problem(
-                slug: "invalid-stage-move",
-                title: "Invalid stage move",
-                status: .unprocessableContent,
+                .invalidStageMove,
                 detail: error.description,
                 errors: [Problem.FieldError(pointer: pointer, detail: error.description)]
             )

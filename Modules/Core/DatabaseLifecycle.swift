@@ -37,14 +37,14 @@ public struct DatabaseLifecycle: Sendable {
     /// What the server does at start: initialises an empty database; refuses one written by a newer Calor; refuses
     /// one that lacks migrations unless `migrateExisting` (an upgrade is the operator's decision: back up, then run
     /// `calor migrate` or start with `--migrate`).
-    public func prepareForServing(migrateExisting: Bool) async throws {
+    public func prepareForServing(migrateExisting: Bool, at time: Date) async throws {
         let status = try await storage.schemaStatus()
         if !status.unknown.isEmpty {
             throw StoreError.writtenByNewerCalor(location: storage.location, unknownMigrations: status.unknown)
         }
         if status.isCurrent { return }
         if status.isEmpty {
-            try await initialize(at: Date())
+            try await initialize(at: time)
             return
         }
         if migrateExisting {

@@ -9,6 +9,8 @@ import Foundation
 /// the error and nothing of theirs is stored.
 public actor GroupCommit {
     private let ingestion: Ingestion
+    /// The time a group is received at.
+    private let clock: WallClock
     /// The most items one unit of work takes (a request bigger than this runs alone).
     public let maximumItems: Int
     /// The most items that may wait for a unit of work; beyond, requests are refused at once
@@ -23,8 +25,14 @@ public actor GroupCommit {
         let continuation: CheckedContinuation<[IngestOutcome], any Error>
     }
 
-    public init(ingestion: Ingestion, maximumItems: Int = 2_000, maximumWaitingItems: Int = 50_000) {
+    public init(
+        ingestion: Ingestion,
+        maximumItems: Int = 2_000,
+        maximumWaitingItems: Int = 50_000,
+        clock: WallClock = .system
+    ) {
         self.ingestion = ingestion
+        self.clock = clock
         self.maximumItems = maximumItems
         self.maximumWaitingItems = maximumWaitingItems
     }
@@ -58,7 +66,7 @@ public actor GroupCommit {
             waitingItems -= count
             do {
                 // Requests wait here, and join the next group, while this one runs.
-                let outcomes = try await ingestion.ingest(group.flatMap(\.items), receivedAt: Date())
+                let outcomes = try await ingestion.ingest(group.flatMap(\.items), receivedAt: clock.now())
                 var start = 0
                 for waiter in group {
                     waiter.continuation.resume(returning: Array(outcomes[start..<start + waiter.items.count]))

@@ -10,10 +10,17 @@ public import Foundation
 public struct Ingestion: Sendable {
     let storage: any Storage
     let cache: CriteriaCache
+    /// Read once the leads are locked: the time scores are computed at.
+    let clock: WallClock
+    /// The message ids of events sent without one.
+    let random: RandomSource
 
-    public init(storage: any Storage, cache: CriteriaCache) {
+    public init(storage: any Storage, cache: CriteriaCache, clock: WallClock = .system, random: RandomSource = .system)
+    {
         self.storage = storage
         self.cache = cache
+        self.clock = clock
+        self.random = random
     }
 
     /// Stores the items in order, in one unit of work, and rescores the leads they touched. Returns one outcome per
@@ -22,9 +29,9 @@ public struct Ingestion: Sendable {
         guard !items.isEmpty else { return [] }
         // At the precision times are stored with: an event stamped "now" must not read back later than now.
         let receivedAt = receivedAt.truncatedToMicroseconds
-        let cache = self.cache
+        let (cache, clock, random) = (self.cache, self.clock, self.random)
         return try await storage.unitOfWork { stores in
-            var batch = Batch(stores: stores, receivedAt: receivedAt)
+            var batch = Batch(stores: stores, receivedAt: receivedAt, random: random)
             try await batch.resolveKnownLeads(of: items)
             var outcomes: [IngestOutcome?] = Array(repeating: nil, count: items.count)
             var pending: [(index: Int, event: NewEvent)] = []
@@ -32,7 +39,7 @@ public struct Ingestion: Sendable {
                 do {
                     if let field = item.fieldHoldingNUL() {
                         throw IngestRejection(
-                            reason: "invalid-text",
+                            reason: .invalidText,
                             detail: "\(field.pointer) contains the NUL character (U+0000), which Calor cannot store",
                             fields: [field]
                         )
@@ -60,7 +67,7 @@ public struct Ingestion: Sendable {
                 if let leadID = try await batch.owner(of: event) { leads.insert(leadID) }
             }
             try await stores.leads.lock(Array(leads))
-            let scoredAt = Self.timeAfterLocking(receivedAt)
+            let scoredAt = Self.timeAfterLocking(receivedAt, clock: clock)
             let appended = try await stores.events.append(pending.map(\.event))
             for ((index, event), outcome) in zip(pending, appended) {
                 switch outcome {
@@ -85,18 +92,18 @@ public struct Ingestion: Sendable {
     ) async throws -> (lead: ScoredLead, created: Bool) {
         if let field = IngestItem.identify(identity).fieldHoldingNUL() {
             throw IngestRejection(
-                reason: "invalid-text",
+                reason: .invalidText,
                 detail: "\(field.pointer) contains the NUL character (U+0000), which Calor cannot store",
                 fields: [field]
             )
         }
         let time = time.truncatedToMicroseconds
-        let cache = self.cache
+        let (cache, clock, random) = (self.cache, self.clock, self.random)
         return try await storage.unitOfWork { stores in
-            var batch = Batch(stores: stores, receivedAt: time)
+            var batch = Batch(stores: stores, receivedAt: time, random: random)
             let upserted = try await batch.identify(identity)
             try await stores.leads.lock(Array(batch.touched))
-            let scoredAt = Self.timeAfterLocking(time)
+            let scoredAt = Self.timeAfterLocking(time, clock: clock)
             _ = try await Rescoring.rescoreLeads(Array(batch.touched), in: stores, cache: cache, at: scoredAt)
             let score = try await stores.scores.score(of: upserted.lead.id)
             return (ScoredLead(lead: upserted.lead, score: score), upserted.created)
@@ -109,8 +116,8 @@ extension Ingestion {
     /// (``ScoreStore/save(_:)``), so the time must follow the lock: a unit of work that waited for another one's locks
     /// reads that one's events and must not be taken for the older of the two (it was, with the time read before
     /// waiting: two servers then lost each other's events). Never earlier than `received`, the events' default time.
-    static func timeAfterLocking(_ received: Date) -> Date {
-        max(received, Date().truncatedToMicroseconds)
+    static func timeAfterLocking(_ received: Date, clock: WallClock) -> Date {
+        max(received, clock.now().truncatedToMicroseconds)
     }
 }
 
@@ -207,14 +214,26 @@ public enum IngestOutcome: Sendable, Hashable {
 
 /// Why an item was not taken in.
 public struct IngestRejection: Error, Sendable, Hashable, CustomStringConvertible {
-    /// A stable name of the reason: `lead-not-found`, `identity-conflict`, `invalid-event`, `invalid-text`.
-    public var reason: String
+    /// The kinds of rejection; their raw values are stable names (the API's problem types end with them).
+    public enum Reason: String, Sendable, Hashable, CaseIterable {
+        /// The item names a lead by id, and no lead has it.
+        case leadNotFound = "lead-not-found"
+        /// The item's email and external id (or visitor) belong to two different leads.
+        case identityConflict = "identity-conflict"
+        /// A field is missing, of the wrong type, or out of range.
+        case invalidEvent = "invalid-event"
+        /// Text holds what no backend stores (U+0000).
+        case invalidText = "invalid-text"
+    }
+
+    /// Why.
+    public var reason: Reason
     /// What went wrong, for a person.
     public var detail: String
     /// The fields at fault, as JSON pointers into the request (`/batch/3/lead/email`), with what is wrong with each.
     public var fields: [FieldProblem]
 
-    public init(reason: String, detail: String, fields: [FieldProblem] = []) {
+    public init(reason: Reason, detail: String, fields: [FieldProblem] = []) {
         self.reason = reason
         self.detail = detail
         self.fields = fields
@@ -227,6 +246,7 @@ public struct IngestRejection: Error, Sendable, Hashable, CustomStringConvertibl
 private struct Batch {
     let stores: any Stores
     let receivedAt: Date
+    let random: RandomSource
     /// Leads whose score the batch may have changed.
     var touched: Set<Lead.ID> = []
     private var resolved: [LeadReference: Lead.ID] = [:]
@@ -236,8 +256,9 @@ private struct Batch {
     static let earliest = Date(timeIntervalSince1970: 0)
     static let latest = Date(timeIntervalSince1970: 253_402_300_799)  // 9999-12-31T23:59:59Z
 
-    init(stores: any Stores, receivedAt: Date) {
+    init(stores: any Stores, receivedAt: Date, random: RandomSource) {
         self.stores = stores
+        self.random = random
         self.receivedAt = receivedAt
     }
 
@@ -268,7 +289,7 @@ private struct Batch {
         switch reference {
         case .id(let leadID):
             guard try await stores.leads.find(leadID) != nil else {
-                throw IngestRejection(reason: "lead-not-found", detail: "no lead has the id \(leadID)")
+                throw IngestRejection(reason: .leadNotFound, detail: "no lead has the id \(leadID)")
             }
             id = leadID
         case .email(let email):
@@ -298,7 +319,7 @@ private struct Batch {
     mutating func prepare(_ event: IncomingEvent) async throws -> NewEvent {
         if let timestamp = event.timestamp, !(Self.earliest...Self.latest).contains(timestamp) {
             throw IngestRejection(
-                reason: "invalid-event",
+                reason: .invalidEvent,
                 detail: "the event's time (after correcting for the client's clock) must fall between 1970 and 9999",
                 fields: [FieldProblem(pointer: "/timestamp", detail: "is out of range")]
             )
@@ -311,7 +332,7 @@ private struct Batch {
             try await link(anonymousID, to: leadID)
         }
         return NewEvent(
-            messageID: event.messageID ?? MessageID(UUID().uuidString),
+            messageID: event.messageID ?? MessageID(random.uuid().uuidString),
             leadID: leadID,
             anonymousID: event.anonymousID,
             type: event.type,
@@ -358,7 +379,7 @@ private struct Batch {
             result = try await stores.leads.upsert(upsert, at: receivedAt)
         } catch let error as StoreError where error.kind == .conflict {
             throw IngestRejection(
-                reason: "identity-conflict",
+                reason: .identityConflict,
                 detail: "the email and the external id belong to two different leads; leads are never merged "
                     + "automatically"
             )

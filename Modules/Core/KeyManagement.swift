@@ -16,8 +16,12 @@ public struct KeyManagement: Sendable {
     static let prefixLength = 8
     static let alphabet = Array("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz".utf8)
 
-    public init(storage: any Storage) {
+    /// Key secrets and ids: keep the system's generator outside tests.
+    let random: RandomSource
+
+    public init(storage: any Storage, random: RandomSource = .system) {
         self.storage = storage
+        self.random = random
     }
 
     /// Creates a key and returns it with its secret, which is not stored: show it once.
@@ -26,14 +30,14 @@ public struct KeyManagement: Sendable {
         guard !name.isEmpty, name.count <= 200 else {
             throw KeyError.invalid("a key needs a name of 1 to 200 characters")
         }
-        var generator = SystemRandomNumberGenerator()
-        let random = String(
+        var generator = random.generator
+        let characters = String(
             decoding: (0..<Self.randomLength).map { _ in Self.alphabet.randomElement(using: &generator)! },
             as: UTF8.self
         )
-        let secret = "calor_\(scope.rawValue)_\(random)"
+        let secret = "calor_\(scope.rawValue)_\(characters)"
         let key = APIKey(
-            id: APIKey.ID(UUID()),
+            id: APIKey.ID(random.uuid()),
             name: name,
             scopes: [scope],
             prefix: Self.prefix(of: secret)!,

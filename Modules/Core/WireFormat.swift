@@ -86,6 +86,21 @@ public enum WireFormat {
     }
 
     public static func lead(_ lead: Lead, score: Score?) -> JSONValue {
+        .object(leadObject(lead, score: score))
+    }
+
+    /// A lead as `GET /v1/leads/{id}` shows it: the lead and its score, with its temperature and stage histories and
+    /// the visitors tied to it (`recent_events` only when events were read).
+    public static func leadDetails(_ details: LeadDetails) -> JSONValue {
+        var object = leadObject(details.lead, score: details.score)
+        object["temperature_history"] = .array(details.temperatureHistory.map(temperatureChange))
+        object["stage_history"] = .array(details.stageHistory.map(stageTransition))
+        object["anonymous_ids"] = .array(details.identities.map { .string($0.anonymousID.rawValue) })
+        if !details.recentEvents.isEmpty { object["recent_events"] = .array(details.recentEvents.map(event)) }
+        return .object(object)
+    }
+
+    private static func leadObject(_ lead: Lead, score: Score?) -> JSONObject {
         var object: JSONObject = [
             "id": .string(lead.id.description),
             "email": lead.email.map { .string($0.rawValue) } ?? .null,
@@ -102,7 +117,7 @@ public enum WireFormat {
             "updated_at": .string(time(lead.updatedAt)),
         ]
         object["score"] = score.map(Self.score) ?? .null
-        return .object(object)
+        return object
     }
 
     public static func event(_ event: Event) -> JSONValue {
