@@ -25,6 +25,7 @@ struct ImportCosts: AsyncParsableCommand {
 
     @OptionGroup var global: GlobalOptions
     @Argument(help: "The CSV file.") var file: String
+    @OptionGroup var author: AuthorOption
 
     func run() async throws {
         let text: String
@@ -40,8 +41,9 @@ struct ImportCosts: AsyncParsableCommand {
             throw CommandFailure("\(file), \(error.description)")
         }
         let storage = try await global.openStorage()
+        let actor = author.name
         try await storage.using { storage in
-            try await CostImport.store(parsed.costs, in: storage, actor: defaultAuthor(), at: Date())
+            try await CostImport.store(parsed.costs, in: storage, actor: actor, at: Date())
         }
         for problem in parsed.problems {
             FileHandle.standardError.write(Data("\(file), \(problem.description)\n".utf8))

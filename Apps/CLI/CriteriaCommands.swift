@@ -37,9 +37,31 @@ func parseOrReport(_ document: String, file: String) throws -> Criteria {
     }
 }
 
-/// Who the CLI acts as, for the audit log.
+/// Who the CLI acts as, for the criteria history and the audit log: `cli:` and the operating-system user.
 func defaultAuthor() -> String {
-    ProcessInfo.processInfo.environment["USER"].map { "cli:\($0)" } ?? "cli"
+    "cli:" + operatingSystemUser()
+}
+
+/// The name of the user running the command: `$USER`, else `$LOGNAME`, else the password database's entry for the
+/// effective user id (set in containers and under `sudo -u`, where the variables may be missing), else the uid.
+func operatingSystemUser() -> String {
+    let environment = ProcessInfo.processInfo.environment
+    for name in ["USER", "LOGNAME"] {
+        if let user = environment[name], !user.isEmpty { return user }
+    }
+    let uid = geteuid()
+    if let entry = getpwuid(uid), let name = entry.pointee.pw_name {
+        return String(cString: name)
+    }
+    return "uid \(uid)"
+}
+
+/// `--author`, for the commands whose change is recorded with who made it.
+struct AuthorOption: ParsableArguments {
+    @Option(help: "Who, for the history and the audit log (default: cli: and your user name, cli:$USER).")
+    var author: String?
+
+    var name: String { author ?? defaultAuthor() }
 }
 
 struct ValidateCriteria: AsyncParsableCommand {
@@ -72,7 +94,7 @@ struct ApplyCriteria: AsyncParsableCommand {
     @Flag(help: "Show what would change, and change nothing.") var dryRun = false
     @Flag(help: "With --dry-run: list the leads that would change temperature.") var verbose = false
     @Option(help: "Why, for the history.") var comment: String?
-    @Option(help: "Who, for the audit log (default: cli:$USER).") var author: String?
+    @OptionGroup var author: AuthorOption
 
     func run() async throws {
         let document = try readDocument(file)
@@ -88,7 +110,7 @@ struct ApplyCriteria: AsyncParsableCommand {
             }
             let version = try await administration.apply(
                 document,
-                author: author ?? defaultAuthor(),
+                author: author.name,
                 comment: comment,
                 at: Date()
             )
@@ -137,7 +159,7 @@ struct ApplyCriteria: AsyncParsableCommand {
 struct ShowCriteria: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "show",
-        abstract: "Print the active criteria, or a given version."
+        abstract: "Print the active criteria, or a given version (its number and author go to standard error).",
     )
 
     @OptionGroup var global: GlobalOptions
@@ -156,41 +178,61 @@ struct ShowCriteria: AsyncParsableCommand {
         guard let stored else {
             throw CommandFailure(number.map { "there is no criteria version \($0)" } ?? "no criteria are active")
         }
-        print("# version \(stored.number)\(stored.isActive ? " (active)" : ""), by \(stored.author)")
-        print(stored.document)
+        // The document alone on standard output, so that `calor criteria show > criteria.yaml` round-trips.
+        FileHandle.standardError.write(
+            Data("# version \(stored.number)\(stored.isActive ? " (active)" : ""), by \(stored.author)\n".utf8)
+        )
+        print(stored.document, terminator: stored.document.hasSuffix("\n") ? "" : "\n")
     }
 }
 
 struct CriteriaHistory: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "history", abstract: "List criteria versions.")
+    static let configuration = CommandConfiguration(
+        commandName: "history",
+        abstract: "List criteria versions, newest first (* marks the active one)."
+    )
 
     @OptionGroup var global: GlobalOptions
+    @Option(help: "table, json or csv.", transform: OutputFormat.parse) var format: OutputFormat = .table
 
     func run() async throws {
         let storage = try await global.openStorage()
         let versions = try await storage.using { storage in try await storage.criteria.history() }
+        if format == .json {
+            // The shape of GET /v1/criteria/history.
+            print(
+                JSONValue.object([
+                    "data": .array(versions.map { WireFormat.criteriaVersion($0, document: false) })
+                ]).jsonText
+            )
+            return
+        }
         var table = TextTable("version", "active", "created", "author", "hash", "comment")
-        let formatter = ISO8601DateFormatter()
         for version in versions {
             table.add(
                 "\(version.number)",
                 version.isActive ? "*" : "",
-                formatter.string(from: version.createdAt),
+                WireFormat.time(version.createdAt),
                 version.author,
                 String(version.contentHash.prefix(12)),
                 version.comment ?? ""
             )
         }
-        print(table.text)
+        print(format == .csv ? table.csv : table.text)
     }
 }
 
 struct DiffCriteria: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "diff", abstract: "Compare two criteria versions.")
+    static let configuration = CommandConfiguration(
+        commandName: "diff",
+        abstract: "Compare two criteria versions, line by line.",
+        discussion: "Lines only in the older version start with -, lines only in the newer one with +."
+    )
 
     @OptionGroup var global: GlobalOptions
     @Argument(help: "The older version.") var first: Int64
     @Argument(help: "The newer version.") var second: Int64
+    @Option(help: "table, json or csv.", transform: OutputFormat.parse) var format: OutputFormat = .table
 
     func run() async throws {
         let storage = try await global.openStorage()
@@ -200,11 +242,34 @@ struct DiffCriteria: AsyncParsableCommand {
             try await CriteriaAdministration(storage: storage, logger: logger)
                 .diff(CriteriaVersion.Number(a), CriteriaVersion.Number(b))
         }
-        guard LineDiff.changes(lines) else {
-            print("Versions \(a) and \(b) have the same content.")
-            return
+        switch format {
+        case .json:
+            // `diff` as in the dry run of PUT /v1/criteria: the whole line diff as one text.
+            print(
+                JSONValue.object([
+                    "from": .number(Double(a)),
+                    "to": .number(Double(b)),
+                    "changed": .bool(LineDiff.changes(lines)),
+                    "diff": .string(lines.map(\.description).joined(separator: "\n")),
+                ]).jsonText
+            )
+        case .csv:
+            var table = TextTable("change", "line")
+            for line in lines {
+                switch line {
+                case .same(let text): table.add("", text)
+                case .removed(let text): table.add("-", text)
+                case .added(let text): table.add("+", text)
+                }
+            }
+            print(table.csv)
+        case .table:
+            guard LineDiff.changes(lines) else {
+                print("Versions \(a) and \(b) have the same content.")
+                return
+            }
+            for line in lines { print(line) }
         }
-        for line in lines { print(line) }
     }
 }
 
@@ -216,15 +281,15 @@ struct RollbackCriteria: AsyncParsableCommand {
 
     @OptionGroup var global: GlobalOptions
     @Argument(help: "The version to go back to.") var version: Int64
-    @Option(help: "Who, for the audit log (default: cli:$USER).") var author: String?
+    @OptionGroup var author: AuthorOption
 
     func run() async throws {
         let storage = try await global.openStorage()
         let logger = global.logger
-        let number = version
+        let (number, author) = (version, author.name)
         try await storage.using { storage in
             let restored = try await CriteriaAdministration(storage: storage, logger: logger)
-                .rollback(to: CriteriaVersion.Number(number), author: author ?? defaultAuthor(), at: Date())
+                .rollback(to: CriteriaVersion.Number(number), author: author, at: Date())
             print("Version \(restored.number) is active (the content of version \(number)).")
             try await rescoreWithProgress(storage: storage, logger: logger, decayed: false)
         }

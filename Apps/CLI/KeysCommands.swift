@@ -27,14 +27,16 @@ struct CreateKey: AsyncParsableCommand {
     )
     var scope: APIKey.Scope
     @Option(help: "What the key is for (shown in lists and the audit log).") var name: String
+    @OptionGroup var author: AuthorOption
     @Option(help: "table or json.", transform: OutputFormat.parse) var format: OutputFormat = .table
 
     func run() async throws {
         let storage = try await global.openStorage()
+        let actor = author.name
         let created = try await storage.using { storage in
             do {
                 return try await KeyManagement(storage: storage)
-                    .create(name: name, scope: scope, actor: defaultAuthor(), at: Date())
+                    .create(name: name, scope: scope, actor: actor, at: Date())
             } catch let error as KeyError {
                 throw CommandFailure(error.description)
             }
@@ -105,13 +107,15 @@ struct RevokeKey: AsyncParsableCommand {
 
     @OptionGroup var global: GlobalOptions
     @Argument(help: "The key's id (from 'calor keys list').") var id: String
+    @OptionGroup var author: AuthorOption
 
     func run() async throws {
         guard let uuid = UUID(uuidString: id) else { throw ValidationError("'\(id)' is not a key id") }
         let storage = try await global.openStorage()
+        let actor = author.name
         try await storage.using { storage in
             do {
-                try await KeyManagement(storage: storage).revoke(APIKey.ID(uuid), actor: defaultAuthor(), at: Date())
+                try await KeyManagement(storage: storage).revoke(APIKey.ID(uuid), actor: actor, at: Date())
             } catch KeyError.notFound {
                 throw CommandFailure("no active key has the id \(id)")
             }

@@ -164,7 +164,12 @@ struct AttributionReportCommand: AsyncParsableCommand {
         commandName: "attribution",
         abstract: "Attribute conversions and value to channels (or campaigns) under a model.",
         discussion: """
-            From the database: the conversions of the period (--from, --to) and the journeys of the leads that had             not converted by its end, under the active criteria's channel rules and conversion definition. With             --paths, reads a ChannelAttribution path file (path;total_conversions;total_conversion_value;total_null,             channels joined by '>') and needs no database; it prints ChannelAttribution's columns, and for markov the             removal effects too (time_decay and w_shaped need touch times and milestones, which path files do not             carry). See docs/attribution.md.
+            From the database: the conversions of the period (--from, --to) and the journeys of the leads that had \
+            not converted by its end, under the active criteria's channel rules and conversion definition. With \
+            --paths, reads a ChannelAttribution path file (path;total_conversions;total_conversion_value;total_null, \
+            channels joined by '>') and needs no database; it prints ChannelAttribution's columns, and for markov the \
+            removal effects too (time_decay and w_shaped need touch times and milestones, which path files do not \
+            carry). See docs/attribution.md.
             """
     )
 
@@ -283,7 +288,9 @@ struct SourcesReportCommand: AsyncParsableCommand {
         commandName: "sources",
         abstract: "Per channel or campaign: leads, MQLs, customers, attributed revenue, cost, cost per lead, ROI.",
         discussion: """
-            Leads, MQLs, customers and hot leads count the leads created in the period, by acquisition source;             conversions and revenue are the period's, attributed under --model; costs are those imported with             `calor costs import`, prorated to the days of the period. See docs/attribution.md.
+            Leads, MQLs, customers and hot leads count the leads created in the period, by acquisition source; \
+            conversions and revenue are the period's, attributed under --model; costs are those imported with \
+            `calor costs import`, prorated to the days of the period. See docs/attribution.md.
             """
     )
 
@@ -351,7 +358,8 @@ struct ValueReportCommand: AsyncParsableCommand {
         commandName: "value",
         abstract: "Repeat-purchase rate, average order value, orders per customer and lifetime value.",
         discussion: """
-            Covers the customers whose first conversion falls in the period, by acquisition channel or campaign             (--by) and by the week or month of that first conversion (--cohort). See docs/attribution.md.
+            Covers the customers whose first conversion falls in the period, by acquisition channel or campaign \
+            (--by) and by the week or month of that first conversion (--cohort). See docs/attribution.md.
             """
     )
 

@@ -14,19 +14,26 @@ struct RescoreCommand: AsyncParsableCommand {
     @OptionGroup var global: GlobalOptions
     @Flag(help: "Rescore the leads whose score holds decaying points (what the server does hourly).")
     var decayed = false
+    @Option(help: "The summary as table (a sentence), json or csv.", transform: OutputFormat.parse)
+    var format: OutputFormat = .table
 
     func run() async throws {
         let storage = try await global.openStorage()
         let logger = global.logger
-        let decayed = self.decayed
+        let (decayed, format) = (self.decayed, self.format)
         try await storage.using { storage in
-            try await rescoreWithProgress(storage: storage, logger: logger, decayed: decayed)
+            try await rescoreWithProgress(storage: storage, logger: logger, decayed: decayed, format: format)
         }
     }
 }
 
 /// Rescores with a progress bar and prints a summary.
-func rescoreWithProgress(storage: any Storage, logger: Logger, decayed: Bool) async throws {
+func rescoreWithProgress(
+    storage: any Storage,
+    logger: Logger,
+    decayed: Bool,
+    format: OutputFormat = .table
+) async throws {
     let rescoring = Rescoring(storage: storage, logger: logger)
     let reporter = ProgressReporter(label: decayed ? "decay sweep" : "rescoring")
     let progress: @Sendable (RescoreProgress) -> Void = {
@@ -42,8 +49,21 @@ func rescoreWithProgress(storage: any Storage, logger: Logger, decayed: Bool) as
         : try await rescoring.rescoreStale(at: Date(), progress: progress)
     reporter.finish()
     let seconds = Double(summary.elapsed.components.seconds) + Double(summary.elapsed.components.attoseconds) / 1e18
-    print(
-        "Rescored \(summary.leads) leads in \(String(format: "%.1f", seconds)) s; "
-            + "\(summary.temperatureChanges) changed temperature."
-    )
+    let fields: [(String, Double)] = [
+        ("leads", Double(summary.leads)), ("temperature_changes", Double(summary.temperatureChanges)),
+        ("stage_moves", Double(summary.stageMoves)), ("seconds", (seconds * 1_000).rounded() / 1_000),
+    ]
+    switch format {
+    case .json:
+        print(JSONValue.object(Dictionary(uniqueKeysWithValues: fields.map { ($0.0, .number($0.1)) })).jsonText)
+    case .csv:
+        var table = TextTable(fields.map(\.0))
+        table.add(fields.map { JSONValue.number($0.1).jsonText })
+        print(table.csv)
+    case .table:
+        print(
+            "Rescored \(summary.leads) leads in \(String(format: "%.1f", seconds)) s; "
+                + "\(summary.temperatureChanges) changed temperature, \(summary.stageMoves) moved stage."
+        )
+    }
 }
