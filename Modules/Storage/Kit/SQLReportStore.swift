@@ -1,6 +1,10 @@
 import Domain
 import Foundation
 
+/// The report queries, in SQL that SQLite and PostgreSQL both run. One file per report: the funnel scan
+/// (`SQLReportStore+Funnel.swift`), the temperature scorecard (`+Temperatures`), attribution's pages
+/// (`+Attribution`); this one holds what they share (the scope's conditions, the parts of the leads table, how a
+/// group comes out of the database and is read).
 struct SQLReportStore: ReportStore {
     let executor: any SQLExecutor
     /// Rows per batch handed to the folding thread.
@@ -8,298 +12,6 @@ struct SQLReportStore: ReportStore {
 
     /// How many parts of the leads table the funnel scan reads at the same time: one per core, at most four.
     static let scanParts = max(1, min(4, ProcessInfo.processInfo.activeProcessorCount))
-
-    func scanFunnelRows<Accumulator: Sendable>(
-        stages: [Stage],
-        scope: ReportScope,
-        into initial: Accumulator,
-        _ add: @escaping @Sendable (inout Accumulator, FunnelLeadRows) -> Void,
-        merge: @escaping @Sendable (inout Accumulator, Accumulator) -> Void
-    ) async throws -> Accumulator {
-        // SQLite's table is cut where it is stored (not by id), each part read in a read of its own, on a connection
-        // of its own: the database's work is shared between cores, not only the arithmetic.
-        let parts =
-            executor.dialect == .sqlite
-            ? try await executor.read { connection in try Self.leadParts(Self.scanParts, connection, scope) }
-            : [LeadPart(condition: nil)]
-        return try await withThrowingTaskGroup(of: Accumulator.self) { tasks in
-            for part in parts {
-                tasks.addTask {
-                    try await executor.read { connection in
-                        // PostgreSQL first reads an attribute as its text (see `GroupForm.memberText`), and again as
-                        // its JSON, on the same connection, when a value could be an object or a list.
-                        do {
-                            return try Self.scanFunnelPart(
-                                part,
-                                on: connection,
-                                stages: stages,
-                                scope: scope,
-                                textMember: true,
-                                into: initial,
-                                add
-                            )
-                        } catch is AmbiguousMember {
-                            return try Self.scanFunnelPart(
-                                part,
-                                on: connection,
-                                stages: stages,
-                                scope: scope,
-                                textMember: false,
-                                into: initial,
-                                add
-                            )
-                        }
-                    }
-                }
-            }
-            var result: Accumulator?
-            for try await partial in tasks {
-                if result == nil { result = partial } else { merge(&result!, partial) }
-            }
-            return result ?? initial
-        }
-    }
-
-    /// One part of the funnel scan: the leads of `part` in `scope`, folded into `initial`. With `textMember`, an
-    /// attribute may come as its text (``GroupForm/memberText``); the read throws ``AmbiguousMember`` when a value
-    /// turns out ambiguous, and the part must be read again without.
-    private static func scanFunnelPart<Accumulator: Sendable>(
-        _ part: LeadPart,
-        on connection: any SQLConnection,
-        stages: [Stage],
-        scope: ReportScope,
-        textMember: Bool,
-        into initial: Accumulator,
-        _ add: @escaping @Sendable (inout Accumulator, FunnelLeadRows) -> Void
-    ) throws -> Accumulator {
-        let group = Self.groupExpression(
-            scope.grouping,
-            dialect: connection.dialect,
-            wholeObject: true,
-            textMember: textMember
-        )
-        var parameters = group.parameters
-        var conditions = Self.scopeConditions(scope, parameters: &parameters, indexed: part.entryIndexed)
-        if let condition = part.condition { conditions.append(condition) }
-        // One row per lead, in storage order (no sort): its first move to each stage is kept on it
-        // (`funnel_firsts`), so the report never reads the transitions themselves.
-        let sql = """
-            SELECT l.created_at, \(group.sql), l.funnel_firsts FROM leads l\
-            \(conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND "))
-            """
-        let names = FunnelFirsts.Names(stages)
-        let width = stages.count
-        // The database's thread only copies each row's columns into a batch (texts as bytes); the folding
-        // thread decodes the first moves, into one buffer per batch, finds the group in an attributes object,
-        // and adds the rows up: the work is shared between two cores, and neither thread allocates (or frees)
-        // anything per lead.
-        let pipeline = FoldingPipeline<RawFunnelBatch, Accumulator>(into: initial) { accumulator, batch in
-            var rows = FunnelLeadRows(width: width, capacity: batch.entered.count)
-            rows.enteredAt = batch.entered
-            rows.firstMoves = Array(repeating: nil, count: batch.entered.count * width)
-            rows.firstMoves.withUnsafeMutableBufferPointer { moves in
-                batch.firsts.withEachText { index, text in
-                    let times = UnsafeMutableBufferPointer(rebasing: moves[index * width..<(index + 1) * width])
-                    FunnelFirsts.write(text, stages: names, into: times)
-                }
-            }
-            switch group.form {
-            case .text, .memberText:
-                rows.groupNames = batch.numbering.names
-                rows.groupNumbers = batch.groupNumbers
-            case .json, .member:
-                var numbering = GroupNumbering()
-                batch.objects.withEachText { _, text in
-                    rows.groupNumbers.append(numbering.number(of: group.form.group(in: text)))
-                }
-                rows.groupNames = numbering.names
-            }
-            add(&accumulator, rows)
-        }
-        var batch = RawFunnelBatch(capacity: Self.batchSize)
-        do {
-            try connection.stream(sql, parameters) { row in
-                batch.entered.append(try row.date(0))
-                switch group.form {
-                case .text:
-                    try row.withOptionalText(1) { batch.groupNumbers.append(batch.numbering.number(of: $0)) }
-                case .memberText:
-                    try row.withOptionalText(1) { text in
-                        if let first = text?.first, first == UInt8(ascii: "{") || first == UInt8(ascii: "[") {
-                            throw AmbiguousMember()
-                        }
-                        batch.groupNumbers.append(batch.numbering.number(of: text))
-                    }
-                case .json, .member: try row.withOptionalText(1) { batch.objects.append($0) }
-                }
-                try row.withOptionalText(2) { batch.firsts.append($0) }
-                if batch.entered.count == Self.batchSize {
-                    pipeline.send([batch])
-                    batch = RawFunnelBatch(capacity: Self.batchSize)
-                }
-            }
-        } catch {
-            _ = pipeline.finish()
-            throw error
-        }
-        pipeline.send([batch])
-        return pipeline.finish()
-    }
-
-    /// A member read as text (``GroupForm/memberText``) that may be an object or a list.
-    private struct AmbiguousMember: Error {}
-
-    func temperatureCounts(scope: ReportScope) async throws -> [TemperatureCount] {
-        switch executor.dialect {
-        case .postgres: try await temperatureCountsJoined(scope: scope)
-        case .sqlite: try await temperatureCountsJoinedHere(scope: scope)
-        }
-    }
-
-    /// The scorecard joined by the database: PostgreSQL hashes one side and reads the other in parallel workers.
-    private func temperatureCountsJoined(scope: ReportScope) async throws -> [TemperatureCount] {
-        try await executor.read { connection in
-            let group = Self.groupExpression(scope.grouping, dialect: connection.dialect)
-            var parameters = group.parameters
-            let conditions = Self.scopeConditions(scope, parameters: &parameters)
-            let sql = """
-                SELECT \(group.sql) AS grouping, s.temperature, count(*) \
-                FROM leads l LEFT JOIN scores s ON s.lead_id = l.id \
-                \(conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")) \
-                GROUP BY 1, 2
-                """
-            return try connection.query(sql, parameters).map { row in
-                TemperatureCount(
-                    group: try row.optionalString(0).flatMap { text in
-                        if case .json = group.form { Self.groupValue(json: text) } else { text }
-                    },
-                    temperature: try row.optionalString(1).map(Self.temperature),
-                    leads: Int(try row.int(2))
-                )
-            }
-        }
-    }
-
-    /// The scorecard joined here. SQLite joins a row at a time, an index probe per lead into `scores` (2 s for a
-    /// million leads); reading both sides whole at the same time (the scores from their `(temperature, lead_id)`
-    /// index, the leads from their table) and joining them in a hash table takes a fraction of that. Memory holds a
-    /// lead id and a byte per score (twice over: the table is half empty), and an id and a group number per lead in
-    /// scope: about 70 MB per million leads.
-    private func temperatureCountsJoinedHere(scope: ReportScope) async throws -> [TemperatureCount] {
-        async let scored = executor.read { connection in
-            // Sized for the scores there are (the largest rowid, looked up at the end of the b-tree).
-            let largest = try connection.query("SELECT max(rowid) FROM scores", []).first
-            let expected = try largest.map { $0.isNull(0) ? 0 : try $0.int(0) } ?? 0
-            var temperatures = UUIDTable(expected: Int(min(max(expected, 0), 100_000_000)))
-            try connection.stream("SELECT lead_id, temperature FROM scores", []) { row in
-                temperatures[try row.uuid(0)] = try row.withOptionalText(1) { try Self.temperatureNumber($0) }
-            }
-            return temperatures
-        }
-        async let inScope = executor.read { connection in
-            let group = Self.groupExpression(scope.grouping, dialect: connection.dialect, wholeObject: true)
-            var parameters = group.parameters
-            let conditions = Self.scopeConditions(scope, parameters: &parameters)
-            let sql = """
-                SELECT l.id, \(group.sql) FROM leads l\
-                \(conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND "))
-                """
-            var leads = GroupedLeads()
-            try connection.stream(sql, parameters) { row in
-                let id = try row.uuid(0)
-                try row.withOptionalText(1) { leads.append(id, group: group.form.group(in: $0)) }
-            }
-            return leads
-        }
-        let (temperatures, leads) = try await (scored, inScope)
-        // Per group, the leads at each temperature (0 to 3, Temperature.allCases) and unscored (4).
-        let unscored = UInt8(Temperature.allCases.count)
-        let names = leads.numbering.names
-        var counts = [Int](repeating: 0, count: names.count * (Int(unscored) + 1))
-        for (id, group) in zip(leads.ids, leads.groups) {
-            counts[Int(group) * (Int(unscored) + 1) + Int(temperatures[id] ?? unscored)] += 1
-        }
-        var result: [TemperatureCount] = []
-        for (group, name) in names.enumerated() {
-            for number in 0...unscored {
-                let count = counts[group * (Int(unscored) + 1) + Int(number)]
-                guard count > 0 else { continue }
-                let temperature = number == unscored ? nil : Temperature.allCases[Int(number)]
-                result.append(TemperatureCount(group: name, temperature: temperature, leads: count))
-            }
-        }
-        return result
-    }
-
-    func attributionLeads(after cursor: Lead.ID?, limit: Int, stages: [Stage]) async throws -> [AttributionLead] {
-        let limit = min(max(1, limit), 500)
-        let names = FunnelFirsts.Names(stages)
-        return try await executor.read { connection in
-            // The leads, narrow (no attributes), with their temperature and first moves (`funnel_firsts`).
-            var sql = """
-                SELECT l.id, l.created_at, l.source_channel, l.source_campaign, s.temperature, l.funnel_firsts \
-                FROM leads l LEFT JOIN scores s ON s.lead_id = l.id
-                """
-            var parameters: [SQLValue] = []
-            if let cursor {
-                sql += " WHERE l.id > ?"
-                parameters.append(.uuid(cursor.rawValue))
-            }
-            sql += " ORDER BY l.id LIMIT ?"
-            parameters.append(.integer(Int64(limit)))
-            var leads: [AttributionLead] = []
-            try connection.scan(sql, parameters) { row in
-                let (channel, campaign) = (try row.optionalString(2), try row.optionalString(3))
-                let temperature = try row.optionalString(4).map(Self.temperature)
-                let times = try row.withOptionalText(5) { FunnelFirsts.times($0, stages: names) }
-                var firstMoves: [Stage: StageReach] = [:]
-                for (stage, time) in zip(stages, times) {
-                    if let time { firstMoves[stage] = StageReach(at: time, value: nil) }
-                }
-                leads.append(
-                    AttributionLead(
-                        id: Lead.ID(try row.uuid(0)),
-                        createdAt: try row.date(1),
-                        source: channel == nil && campaign == nil
-                            ? nil : LeadSource(channel: channel, campaign: campaign),
-                        firstMoves: firstMoves,
-                        temperature: temperature,
-                        events: []
-                    )
-                )
-            }
-            guard !leads.isEmpty else { return [] }
-            var position: [Lead.ID: Int] = [:]
-            for (index, lead) in leads.enumerated() { position[lead.id] = index }
-            let ids = leads.map { SQLValue.uuid($0.id.rawValue) }
-            let placeholders = connection.placeholders(ids.count)
-            // Their events, read in place.
-            try connection.scan(
-                "SELECT \(Columns.event) FROM events e WHERE e.lead_id IN (\(placeholders)) ORDER BY e.lead_id, e.timestamp, e.id",
-                ids
-            ) { row in
-                let event = try row.event()
-                guard let leadID = event.leadID, let index = position[leadID] else { return }
-                leads[index].events.append(event)
-            }
-            // The values carried by their first moves (a deal's amount), from the few transitions that have one.
-            let valued = try connection.query(
-                """
-                SELECT lead_id, to_stage, at, value FROM stage_transitions \
-                WHERE value IS NOT NULL AND lead_id IN (\(placeholders)) ORDER BY at, id
-                """,
-                ids
-            )
-            for row in valued {
-                guard let index = position[Lead.ID(try row.uuid(0))] else { continue }
-                let stage = Stage(try row.string(1))
-                if let first = leads[index].firstMoves[stage], first.value == nil, first.at == (try row.date(2)) {
-                    leads[index].firstMoves[stage]?.value = try row.optionalDouble(3)
-                }
-            }
-            return leads
-        }
-    }
 
     /// A physical slice of the leads table, as a condition on `l` (`nil`: the whole table).
     struct LeadPart: Sendable {
@@ -349,7 +61,7 @@ struct SQLReportStore: ReportStore {
     }
 
     /// A stored score's temperature, as its position in `Temperature.allCases`, from the text's bytes.
-    private static func temperatureNumber(_ bytes: UnsafeBufferPointer<UInt8>?) throws -> UInt8 {
+    static func temperatureNumber(_ bytes: UnsafeBufferPointer<UInt8>?) throws -> UInt8 {
         for (number, temperature) in temperatureNames.enumerated() where bytes?.elementsEqual(temperature) == true {
             return UInt8(number)
         }
@@ -358,10 +70,10 @@ struct SQLReportStore: ReportStore {
         return UInt8(Temperature.allCases.firstIndex(of: temperature) ?? 0)
     }
 
-    private static let temperatureNames = Temperature.allCases.map { Array($0.rawValue.utf8) }
+    static let temperatureNames = Temperature.allCases.map { Array($0.rawValue.utf8) }
 
     /// A stored score's temperature.
-    private static func temperature(_ text: String) throws -> Temperature {
+    static func temperature(_ text: String) throws -> Temperature {
         guard let temperature = Temperature(rawValue: text) else {
             throw StoreError.schema("a stored score has the unknown temperature '\(text)'")
         }
@@ -370,7 +82,7 @@ struct SQLReportStore: ReportStore {
 
     /// The conditions of the scope's period on `l`; `indexed: false` keeps SQLite from using the `created_at` index
     /// for them (a unary `+`, which PostgreSQL's timestamps do not take: there it is always `true`).
-    private static func scopeConditions(
+    static func scopeConditions(
         _ scope: ReportScope,
         parameters: inout [SQLValue],
         indexed: Bool = true
@@ -420,7 +132,7 @@ struct SQLReportStore: ReportStore {
     /// with `wholeObject`, as the whole attributes object, for Calor to find the member in (a scan over every lead:
     /// SQLite's JSON parsing cost more than the whole scan); on PostgreSQL with `textMember`, as its text
     /// (``GroupForm/memberText``). Booleans read `true`/`false` and numbers their JSON text on both backends.
-    private static func groupExpression(
+    static func groupExpression(
         _ grouping: LeadGrouping?,
         dialect: SQLDialect,
         wholeObject: Bool = false,
@@ -473,70 +185,6 @@ struct SQLReportStore: ReportStore {
             return (try? JSONValue(parsing: text))?.stringValue.map(GroupText.string) ?? .none
         case UInt8(ascii: "{"), UInt8(ascii: "["), UInt8(ascii: "n"): return .none
         default: return .bytes(text)
-        }
-    }
-}
-
-/// The leads of the scorecard: each one's id and group, the groups numbered in the order first met.
-struct GroupedLeads: Sendable {
-    var ids: [UUID] = []
-    var groups: [UInt32] = []
-    var numbering = GroupNumbering()
-
-    mutating func append(_ id: UUID, group: GroupText) {
-        ids.append(id)
-        groups.append(numbering.number(of: group))
-    }
-}
-
-/// A batch of the funnel scan's rows as the database's thread copies them: columns, texts as bytes.
-struct RawFunnelBatch: Sendable {
-    var entered: [Date] = []
-    /// The groups, by number, when they come as text (otherwise as JSON, in `objects`).
-    var numbering = GroupNumbering()
-    var groupNumbers: [UInt32] = []
-    var objects: TextColumn
-    var firsts: TextColumn
-
-    init(capacity: Int) {
-        entered.reserveCapacity(capacity)
-        groupNumbers.reserveCapacity(capacity)
-        objects = TextColumn(rows: capacity, bytesPerRow: 0)
-        firsts = TextColumn(rows: capacity, bytesPerRow: 120)
-    }
-}
-
-/// A text column of a batch of rows: every row's bytes in one buffer, and where each row's end (a row starts where
-/// the one before ends).
-struct TextColumn: Sendable {
-    private var bytes: [UInt8] = []
-    /// Each row's end in `bytes`; a NULL row's is written `~end` (negative).
-    private var ends: [Int] = []
-
-    init(rows: Int, bytesPerRow: Int) {
-        bytes.reserveCapacity(rows * bytesPerRow)
-        ends.reserveCapacity(rows)
-    }
-
-    mutating func append(_ text: UnsafeBufferPointer<UInt8>?) {
-        guard let text else { return ends.append(~bytes.count) }
-        bytes.append(contentsOf: text)
-        ends.append(bytes.count)
-    }
-
-    /// Each row's number and bytes (`nil` for NULL), valid only inside `body`.
-    func withEachText(_ body: (Int, UnsafeBufferPointer<UInt8>?) -> Void) {
-        bytes.withUnsafeBufferPointer { buffer in
-            var start = 0
-            for (index, end) in ends.enumerated() {
-                if end < 0 {
-                    body(index, nil)
-                    start = ~end
-                } else {
-                    body(index, UnsafeBufferPointer(rebasing: buffer[start..<end]))
-                    start = end
-                }
-            }
         }
     }
 }

@@ -1,0 +1,75 @@
+import Domain
+import Foundation
+
+/// Attribution's pages: leads in id order with their first moves, temperature and events.
+extension SQLReportStore {
+    func attributionLeads(after cursor: Lead.ID?, limit: Int, stages: [Stage]) async throws -> [AttributionLead] {
+        let limit = min(max(1, limit), 500)
+        let names = FunnelFirsts.Names(stages)
+        return try await executor.read { connection in
+            // The leads, narrow (no attributes), with their temperature and first moves (`funnel_firsts`).
+            var sql = """
+                SELECT l.id, l.created_at, l.source_channel, l.source_campaign, s.temperature, l.funnel_firsts \
+                FROM leads l LEFT JOIN scores s ON s.lead_id = l.id
+                """
+            var parameters: [SQLValue] = []
+            if let cursor {
+                sql += " WHERE l.id > ?"
+                parameters.append(.uuid(cursor.rawValue))
+            }
+            sql += " ORDER BY l.id LIMIT ?"
+            parameters.append(.integer(Int64(limit)))
+            var leads: [AttributionLead] = []
+            try connection.scan(sql, parameters) { row in
+                let (channel, campaign) = (try row.optionalString(2), try row.optionalString(3))
+                let temperature = try row.optionalString(4).map(Self.temperature)
+                let times = try row.withOptionalText(5) { FunnelFirsts.times($0, stages: names) }
+                var firstMoves: [Stage: StageReach] = [:]
+                for (stage, time) in zip(stages, times) {
+                    if let time { firstMoves[stage] = StageReach(at: time, value: nil) }
+                }
+                leads.append(
+                    AttributionLead(
+                        id: Lead.ID(try row.uuid(0)),
+                        createdAt: try row.date(1),
+                        source: channel == nil && campaign == nil
+                            ? nil : LeadSource(channel: channel, campaign: campaign),
+                        firstMoves: firstMoves,
+                        temperature: temperature,
+                        events: []
+                    )
+                )
+            }
+            guard !leads.isEmpty else { return [] }
+            var position: [Lead.ID: Int] = [:]
+            for (index, lead) in leads.enumerated() { position[lead.id] = index }
+            let ids = leads.map { SQLValue.uuid($0.id.rawValue) }
+            let placeholders = connection.placeholders(ids.count)
+            // Their events, read in place.
+            try connection.scan(
+                "SELECT \(Columns.event) FROM events e WHERE e.lead_id IN (\(placeholders)) ORDER BY e.lead_id, e.timestamp, e.id",
+                ids
+            ) { row in
+                let event = try row.event()
+                guard let leadID = event.leadID, let index = position[leadID] else { return }
+                leads[index].events.append(event)
+            }
+            // The values carried by their first moves (a deal's amount), from the few transitions that have one.
+            let valued = try connection.query(
+                """
+                SELECT lead_id, to_stage, at, value FROM stage_transitions \
+                WHERE value IS NOT NULL AND lead_id IN (\(placeholders)) ORDER BY at, id
+                """,
+                ids
+            )
+            for row in valued {
+                guard let index = position[Lead.ID(try row.uuid(0))] else { continue }
+                let stage = Stage(try row.string(1))
+                if let first = leads[index].firstMoves[stage], first.value == nil, first.at == (try row.date(2)) {
+                    leads[index].firstMoves[stage]?.value = try row.optionalDouble(3)
+                }
+            }
+            return leads
+        }
+    }
+}
