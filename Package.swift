@@ -75,6 +75,13 @@ let package = Package(
             path: "Modules/Storage/Postgres",
             swiftSettings: strict
         ),
+        // The worked example of an adapter, and a fast backend for tests: not for production.
+        .target(
+            name: "StorageMemory",
+            dependencies: ["Domain"],
+            path: "Modules/Storage/Memory",
+            swiftSettings: strict
+        ),
         .target(
             name: "StorageContract",
             dependencies: ["Domain"],
@@ -180,9 +187,14 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(
+            name: "StorageMemoryTests",
+            dependencies: ["Domain", "StorageMemory", "StorageContract"],
+            swiftSettings: strict
+        ),
+        .testTarget(
             name: "APITests",
             dependencies: [
-                "API", "Core", "Domain", "StorageSQLite",
+                "API", "Core", "Domain", "StorageMemory", "StorageSQLite",
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),

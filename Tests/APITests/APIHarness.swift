@@ -7,6 +7,7 @@ import Hummingbird
 import HummingbirdTesting
 import Logging
 import NIOCore
+import StorageMemory
 import StorageSQLite
 import Testing
 
@@ -22,23 +23,38 @@ let testCriteria = """
       - { id: competitor, if: { field: email, ends_with: "@rival.example" } }
     """
 
-/// A migrated SQLite database with test criteria and one key of each scope, and Calor's router over it.
+/// A migrated database with test criteria and one key of each scope, and Calor's router over it.
 struct APIHarness: Sendable {
-    let folder: URL
-    let storage: SQLiteStorage
+    /// Where the routes' data lives. The routes' behaviour does not depend on the backend (the storage contract holds
+    /// every backend to the same behaviour), so most suites run on memory, which is faster; the suites whose subject is
+    /// the unit of work itself (ingestion's) run on SQLite, and the end-to-end tests run the real server on SQLite and
+    /// PostgreSQL.
+    enum Backend: Sendable {
+        case memory
+        case sqlite
+    }
+
+    let storage: any Storage
     let keys: [APIKey.Scope: String]
     static let logger = Logger(label: "calor-test")
 
     static func with(
+        _ backend: Backend = .memory,
         configuration: APIConfiguration = APIConfiguration(),
         _ body: @Sendable (APIHarness, any TestClientProtocol) async throws -> Void
     ) async throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("calor-api-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let storage: any Storage
+        switch backend {
+        case .memory:
+            storage = MemoryStorage()
+        case .sqlite:
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            storage = try SQLiteStorage(
+                configuration: SQLiteConfiguration(path: folder.appendingPathComponent("calor.sqlite").path)
+            )
+        }
         defer { try? FileManager.default.removeItem(at: folder) }
-        let storage = try SQLiteStorage(
-            configuration: SQLiteConfiguration(path: folder.appendingPathComponent("calor.sqlite").path)
-        )
         do {
             try await storage.migrate()
             _ = try await CriteriaAdministration(storage: storage, logger: logger)
@@ -48,7 +64,7 @@ struct APIHarness: Sendable {
                 keys[scope] = try await KeyManagement(storage: storage)
                     .create(name: "test-\(scope.rawValue)", scope: scope, actor: "test", at: Date()).secret
             }
-            let harness = APIHarness(folder: folder, storage: storage, keys: keys)
+            let harness = APIHarness(storage: storage, keys: keys)
             let router = buildRouter(storage: storage, configuration: configuration, logger: logger)
             let app = Application(router: router, logger: logger)
             try await app.test(.router) { client in try await body(harness, client) }

@@ -10,7 +10,7 @@ import Testing
 struct IngestionRoutesTests {
     @Test("a batch answers every item: good ones stored, a bad one rejected with its field, a repeat a duplicate")
     func batch() async throws {
-        try await APIHarness.with { harness, client in
+        try await APIHarness.with(.sqlite) { harness, client in
             let answer = try await client.send(
                 .post,
                 "/v1/events",
@@ -48,7 +48,7 @@ struct IngestionRoutesTests {
 
     @Test("a single event is answered 202, a bad one with a 400 problem naming the field, and changes nothing")
     func single() async throws {
-        try await APIHarness.with { harness, client in
+        try await APIHarness.with(.sqlite) { harness, client in
             let accepted = try await client.send(
                 .post,
                 "/v1/events",
@@ -75,7 +75,9 @@ struct IngestionRoutesTests {
 
     @Test("malformed JSON is a 400 that says where; a body over the limit is a 413; neither stores anything")
     func malformedAndTooLarge() async throws {
-        try await APIHarness.with(configuration: APIConfiguration(maximumBodyBytes: 1_000)) { harness, client in
+        try await APIHarness.with(.sqlite, configuration: APIConfiguration(maximumBodyBytes: 1_000)) {
+            harness,
+            client in
             let malformed = try await client.send(
                 .post,
                 "/v1/events",
@@ -102,7 +104,7 @@ struct IngestionRoutesTests {
 
     @Test("a batch over the item limit is refused whole with 413")
     func batchLimit() async throws {
-        try await APIHarness.with(configuration: APIConfiguration(maximumBatchItems: 2)) { harness, client in
+        try await APIHarness.with(.sqlite, configuration: APIConfiguration(maximumBatchItems: 2)) { harness, client in
             let event: JSONValue = ["type": "page_viewed", "anonymous_id": "v"]
             let answer = try await client.send(
                 .post,
@@ -118,7 +120,7 @@ struct IngestionRoutesTests {
 
     @Test("a visitor's past and future events become the lead's once an upsert ties them, and count in its score")
     func identityMerge() async throws {
-        try await APIHarness.with { harness, client in
+        try await APIHarness.with(.sqlite) { harness, client in
             for index in 0..<3 {
                 _ = try await client.send(
                     .post,
@@ -169,7 +171,7 @@ struct IngestionRoutesTests {
 
     @Test("two identified leads are never merged: the event that names both stays the named lead's")
     func noAutomaticMerge() async throws {
-        try await APIHarness.with { harness, client in
+        try await APIHarness.with(.sqlite) { harness, client in
             _ = try await client.send(
                 .put,
                 "/v1/leads",
@@ -195,7 +197,7 @@ struct IngestionRoutesTests {
 
     @Test("an upsert whose email and external id name two leads is a 409 and changes nothing")
     func identityConflict() async throws {
-        try await APIHarness.with { harness, client in
+        try await APIHarness.with(.sqlite) { harness, client in
             _ = try await client.send(.put, "/v1/leads", key: .ingest, harness: harness, json: ["email": "a@x.example"])
             _ = try await client.send(.put, "/v1/leads", key: .ingest, harness: harness, json: ["external_id": "crm-1"])
             let conflict = try await client.send(
@@ -214,7 +216,7 @@ struct IngestionRoutesTests {
 
     @Test("an ingest key's upsert answers only the id; a read key's the whole lead; unknown fields are refused")
     func upsertAnswers() async throws {
-        try await APIHarness.with { harness, client in
+        try await APIHarness.with(.sqlite) { harness, client in
             let ingest = try await client.send(
                 .put,
                 "/v1/leads",
@@ -249,7 +251,7 @@ struct IngestionRoutesTests {
 
     @Test("a late event scores as if it had arrived in order")
     func lateEvents() async throws {
-        try await APIHarness.with { harness, client in
+        try await APIHarness.with(.sqlite) { harness, client in
             let now = Date()
             for (index, daysAgo) in [0.0, 5, 2, 9].enumerated() {
                 _ = try await client.send(
@@ -272,7 +274,7 @@ struct IngestionRoutesTests {
 
     @Test("the lead list filters, sorts by score, pages with a cursor, and never shows a disqualified lead as hot")
     func list() async throws {
-        try await APIHarness.with { harness, client in
+        try await APIHarness.with(.sqlite) { harness, client in
             for (email, size, quote) in [
                 ("a@x.example", 500, true), ("b@x.example", 10, true), ("c@rival.example", 500, true),
                 ("d@x.example", 10, false),
@@ -330,7 +332,7 @@ struct IngestionRoutesTests {
 
     @Test("gzip bodies are inflated; a body that does not inflate is a 400")
     func gzip() async throws {
-        try await APIHarness.with { harness, client in
+        try await APIHarness.with(.sqlite) { harness, client in
             let good = try await client.send(
                 .post,
                 "/v1/events",
@@ -354,7 +356,7 @@ struct IngestionRoutesTests {
 
     @Test("a web page's preflight on an ingestion route gets CORS headers; read routes get none")
     func cors() async throws {
-        try await APIHarness.with { harness, client in
+        try await APIHarness.with(.sqlite) { harness, client in
             let preflight = try await client.send(
                 .options,
                 "/v1/events",
@@ -398,7 +400,7 @@ func gzipped(_ text: String) throws -> [UInt8] {
 struct OperationsRoutesTests {
     @Test("/metrics counts requests by route template and events by outcome, and never names a lead")
     func metrics() async throws {
-        try await APIHarness.with { harness, client in
+        try await APIHarness.with(.sqlite) { harness, client in
             let accepted = try await client.send(
                 .post,
                 "/v1/events",

@@ -1,0 +1,66 @@
+import Domain
+import Foundation
+
+/// Everything a ``MemoryStorage`` holds: one value, copied by a unit of work and put back when it commits.
+struct MemoryState: Sendable {
+    /// The one "migration": a storage is empty until migrated, as the other backends are.
+    static let migrations = ["0001_memory"]
+    var migrated = false
+
+    var leads: [Lead.ID: Lead] = [:]
+    var leadByEmail: [EmailAddress: Lead.ID] = [:]
+    var leadByExternalID: [String: Lead.ID] = [:]
+    var identities: [AnonymousID: AnonymousIdentity] = [:]
+    /// Events by id; ids are given in arrival order.
+    var events: [Int64: Event] = [:]
+    var eventByMessageID: [MessageID: Event.ID] = [:]
+    var lastEventID: Int64 = 0
+    var scores: [Lead.ID: Score] = [:]
+    /// In the order recorded.
+    var temperatureChanges: [TemperatureChange] = []
+    /// By number, oldest first.
+    var criteria: [CriteriaVersion] = []
+    /// In the order recorded (ids ascending).
+    var transitions: [StageTransition] = []
+    var costs: [CostKey: ChannelCost] = [:]
+    var keys: [APIKey] = []
+    var audit: [AuditEntry] = []
+
+    /// What makes a cost replace another: its channel, campaign and period.
+    struct CostKey: Hashable {
+        var channel: String
+        var campaign: String?
+        var start: Day
+        var end: Day
+    }
+
+    /// The leads in id order (the order the SQL backends page in: the ids' bytes).
+    var leadsInIDOrder: [Lead] {
+        leads.values.sorted { MemoryState.precedes($0.id, $1.id) }
+    }
+
+    static func precedes(_ a: Lead.ID, _ b: Lead.ID) -> Bool {
+        a.rawValue.bytes.lexicographicallyPrecedes(b.rawValue.bytes)
+    }
+
+    /// The lead's events, oldest first (by time, then arrival).
+    func events(of leadID: Lead.ID) -> [Event] {
+        events.values.filter { $0.leadID == leadID }.sorted {
+            ($0.timestamp, $0.id.rawValue) < ($1.timestamp, $1.id.rawValue)
+        }
+    }
+
+    /// The lead's transitions, oldest first (by time, then id).
+    func transitions(of leadID: Lead.ID) -> [StageTransition] {
+        transitions.filter { $0.leadID == leadID }.sorted { ($0.at, $0.id.rawValue) < ($1.at, $1.id.rawValue) }
+    }
+
+    /// The first move of the lead to each stage: the earliest (by time, then id).
+    func firstMoves(of leadID: Lead.ID) -> [Stage: StageTransition] {
+        var firsts: [Stage: StageTransition] = [:]
+        for transition in transitions(of: leadID) where firsts[transition.to] == nil {
+            firsts[transition.to] = transition
+        }
+        return firsts
+    }
+}
