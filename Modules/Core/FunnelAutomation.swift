@@ -48,7 +48,7 @@ enum FunnelAutomation {
                     from: lead.stage,
                     to: move.to,
                     at: time,
-                    reason: .rule(id: move.rule.id, event: move.event?.id)
+                    reason: .rule(id: move.rule.id, event: move.eventID)
                 )
             }
         )

@@ -1,4 +1,5 @@
 public import Domain
+import Foundation
 
 /// The criteria document's `funnel:` section: the ordered path, the exits, and the automation rules that move leads
 /// forward (SPEC §3). Without the section, ``standard`` applies.
@@ -41,30 +42,72 @@ public struct FunnelDefinition: Sendable, Hashable {
         score: ScoreResult,
         events: [Event]
     ) -> FunnelMove? {
+        automaticMove(from: current, lead: lead, score: score, latestEvents: latestEvents(in: events))
+    }
+
+    /// ``automaticMove(from:lead:score:events:)`` given, for each event rule (by its index in ``rules``), the latest
+    /// event it matches (by time, then id): what ``ScoringState/latestFunnelEvents`` keeps.
+    public func automaticMove(
+        from current: Stage,
+        lead: Lead,
+        score: ScoreResult,
+        latestEvents: [Int: Event.ID]
+    ) -> FunnelMove? {
         guard let position = stages.firstIndex(of: current) else { return nil }
         let fields = LeadFields(lead: lead)
         var furthest: (index: Int, move: FunnelMove)?
-        for rule in rules {
-            guard let match = rule.trigger.match(fields: fields, score: score, events: events) else { continue }
-            let move = FunnelMove(rule: rule, event: match.event)
+        for (ruleIndex, rule) in rules.enumerated() {
+            let move: FunnelMove
+            switch rule.trigger {
+            case .temperature(let temperatures):
+                guard temperatures.contains(score.temperature) else { continue }
+                move = FunnelMove(rule: rule, eventID: nil)
+            case .disqualified(let wanted):
+                guard score.disqualified == wanted else { continue }
+                move = FunnelMove(rule: rule, eventID: nil)
+            case .event:
+                guard let event = latestEvents[ruleIndex] else { continue }
+                move = FunnelMove(rule: rule, eventID: event)
+            case .condition(let condition):
+                guard condition.holds(for: fields) else { continue }
+                move = FunnelMove(rule: rule, eventID: nil)
+            }
             if exits.contains(rule.to) { return move }
             guard let index = stages.firstIndex(of: rule.to), index > position else { continue }
             if index > furthest?.index ?? -1 { furthest = (index, move) }
         }
         return furthest?.move
     }
+
+    /// For each event rule, the latest of `events` (by time, then id, whatever its date) it matches.
+    public func latestEvents(in events: [Event]) -> [Int: Event.ID] {
+        var latest: [Int: (at: Date, id: Event.ID)] = [:]
+        for (index, rule) in rules.enumerated() {
+            guard case .event(let types, let condition) = rule.trigger else { continue }
+            for event in events where types.contains(event.type.rawValue) {
+                if let current = latest[index], (current.at, current.id.rawValue) > (event.timestamp, event.id.rawValue)
+                {
+                    continue
+                }
+                if let condition, !condition.holds(for: EventFields(event: event)) { continue }
+                latest[index] = (event.timestamp, event.id)
+            }
+        }
+        return latest.mapValues(\.id)
+    }
 }
 
 /// A move automation makes: the rule, and for an event rule the event that fired it (the latest that matches).
 public struct FunnelMove: Sendable, Hashable {
     public var rule: FunnelRule
-    public var event: Event?
+    /// The event that fired an event rule.
+    public var eventID: Event.ID?
 
     public var to: Stage { rule.to }
 
-    public init(rule: FunnelRule, event: Event?) {
+    public init(rule: FunnelRule, eventID: Event.ID?) {
         self.rule = rule
-        self.event = event
+        self.eventID = eventID
     }
 }
 
@@ -92,23 +135,4 @@ public enum FunnelTrigger: Sendable, Hashable {
     case event(types: Set<String>, condition: Condition?)
     /// A condition on the lead's fields, in the criteria language.
     case condition(Condition)
-
-    /// A trigger that holds; for an event trigger, with the latest matching event.
-    struct Match {
-        var event: Event?
-    }
-
-    /// The match when the trigger holds; `nil` when it does not.
-    func match(fields: LeadFields, score: ScoreResult, events: [Event]) -> Match? {
-        switch self {
-        case .temperature(let temperatures): return temperatures.contains(score.temperature) ? Match() : nil
-        case .disqualified(let wanted): return score.disqualified == wanted ? Match() : nil
-        case .event(let types, let condition):
-            let event = events.last { event in
-                types.contains(event.type.rawValue) && (condition?.holds(for: EventFields(event: event)) ?? true)
-            }
-            return event.map { Match(event: $0) }
-        case .condition(let condition): return condition.holds(for: fields) ? Match() : nil
-        }
-    }
 }

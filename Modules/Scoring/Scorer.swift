@@ -13,15 +13,15 @@ extension Criteria {
             fitItems.append((rule.id, rule.points))
         }
 
-        var engagementItems: [(rule: String, points: Double, events: Int)] = []
+        var items: [ScoreTerms.Item] = []
         var decaying = false
         // The events' places by type, once: each rule then visits only the events of its types (places, not
         // copies: copying an event retains each of its strings and objects).
         var byType: [String: [Int]] = [:]
         for index in events.indices { byType[events[index].type.rawValue, default: []].append(index) }
-        var terms: [Double] = []
+        var counted: [Date] = []
         for rule in engagement {
-            terms.removeAll(keepingCapacity: true)
+            counted.removeAll(keepingCapacity: true)
             for type in rule.eventTypes {
                 for index in byType[type] ?? [] {
                     let at = events[index].timestamp.timeIntervalSince1970
@@ -33,53 +33,127 @@ extension Criteria {
                         continue
                     }
                     if let window = rule.window, at < now - window { continue }
-                    let factor = rule.halfLife.map { pow(0.5, (now - at) / $0) } ?? 1
-                    terms.append(rule.points * factor)
+                    counted.append(events[index].timestamp)
                 }
             }
-            guard !terms.isEmpty else { continue }
-            // Summed in sorted order: floating-point addition depends on order, the score must not.
-            terms.sort()
-            let raw = terms.reduce(0, +)
-            let count = terms.count
+            guard !counted.isEmpty else { continue }
+            let raw: Double
+            if rule.window != nil {
+                raw = ScoreTerms.windowSum(counted, rule: rule, now: now)
+            } else if let halfLife = rule.halfLife {
+                // Summed in sorted order: floating-point addition depends on order, the score must not.
+                raw = counted.map { rule.points * pow(0.5, (now - $0.timeIntervalSince1970) / halfLife) }.sorted()
+                    .reduce(0, +)
+            } else {
+                raw = rule.points * Double(counted.count)
+            }
             if rule.halfLife != nil || rule.window != nil { decaying = true }
             let contribution = rule.cap.map { cap in raw < 0 ? -min(-raw, cap) : min(raw, cap) } ?? raw
-            engagementItems.append((rule.id, contribution, count))
+            items.append(ScoreTerms.Item(rule: rule.id, points: contribution, events: counted.count, error: 0))
         }
 
         var disqualifiedBy: [String] = []
         for rule in disqualify {
             var matched = rule.condition?.holds(for: leadFields) ?? true
             if matched, let types = rule.eventTypes {
-                matched = types.contains { type in
-                    (byType[type] ?? []).contains { index in
+                // The latest matching event up to now; one dated later may match once its time comes.
+                var latest: Double?
+                for type in types {
+                    for index in byType[type] ?? [] {
+                        if let condition = rule.eventCondition,
+                            !condition.holds(for: EventFields(event: events[index]))
+                        {
+                            continue
+                        }
                         let at = events[index].timestamp.timeIntervalSince1970
                         if at > now {
                             decaying = true
-                            return false
+                        } else if latest.map({ at > $0 }) ?? true {
+                            latest = at
                         }
-                        if let window = rule.window, at < now - window { return false }
-                        guard let condition = rule.eventCondition else { return true }
-                        return condition.holds(for: EventFields(event: events[index]))
                     }
                 }
+                matched = latest.map { at in rule.window.map { !(at < now - $0) } ?? true } ?? false
                 if matched, rule.window != nil { decaying = true }
             }
             if matched { disqualifiedBy.append(rule.id) }
         }
 
+        // Terms without an error bound never give up.
+        return ScoreTerms.result(
+            fit: fitItems,
+            engagement: items,
+            disqualifiedBy: disqualifiedBy,
+            decaying: decaying,
+            criteria: self
+        )!
+    }
+}
+
+/// The arithmetic both ways of scoring share: from each rule's points to the rounded score and its explanation.
+enum ScoreTerms {
+    /// Four units in the last place of 1 (a generous bound on one operation's relative error).
+    static let unit = 4 * Double.ulpOfOne / 2
+
+    /// An engagement rule's contribution, with a bound on its distance from what the full computation gives (0: the
+    /// same value, bit for bit).
+    struct Item {
+        var rule: String
+        var points: Double
+        var events: Int
+        var error: Double
+    }
+
+    /// A windowed rule's raw points from the times of its counted events: the terms summed in sorted order (a rule
+    /// without a half-life: its points times the count).
+    static func windowSum(_ times: [Date], rule: EngagementRule, now: Double) -> Double {
+        guard let halfLife = rule.halfLife else { return rule.points * Double(times.count) }
+        return times.map { rule.points * pow(0.5, (now - $0.timeIntervalSince1970) / halfLife) }.sorted()
+            .reduce(0, +)
+    }
+
+    /// The score from the matched rules' points; `nil` when an item's error bound leaves a rounding undecided (the
+    /// cent of the total or of an item, or the order of two items in the explanation's apportioning).
+    static func result(
+        fit fitItems: [(rule: String, points: Double)],
+        engagement items: [Item],
+        disqualifiedBy: [String],
+        decaying: Bool,
+        criteria: Criteria
+    ) -> ScoreResult? {
         let rawFit = fitItems.reduce(0) { $0 + $1.points }
-        let rawEngagement = engagementItems.reduce(0) { $0 + $1.points }
+        let rawEngagement = items.reduce(0) { $0 + $1.points }
+        let uncertain = items.contains { $0.error > 0 }
+        if uncertain {
+            let magnitude = fitItems.reduce(0) { $0 + abs($1.points) } + items.reduce(0) { $0 + abs($1.points) }
+            let error =
+                items.reduce(0) { $0 + $1.error } + magnitude * Double(fitItems.count + items.count + 2) * unit
+            guard Cents.decides(rawFit + rawEngagement, within: error) else { return nil }
+            for item in items where item.error > 0 {
+                guard Cents.decides(item.points, within: item.error) else { return nil }
+            }
+        }
         let fitCents = Cents.round(rawFit)
         let totalCents = Cents.round(rawFit + rawEngagement)
         let fitShares = Cents.apportion(fitItems.map(\.points), to: fitCents)
-        let engagementShares = Cents.apportion(engagementItems.map(\.points), to: totalCents - fitCents)
+        if uncertain, items.map({ Cents.round($0.points) }).reduce(0, +) != totalCents - fitCents {
+            // The largest remainders get the difference: their order must not depend on the errors.
+            for i in items.indices {
+                for j in items.indices where j > i && items[i].error + items[j].error > 0 {
+                    let gapI = items[i].points * 100 - Double(Cents.round(items[i].points))
+                    let gapJ = items[j].points * 100 - Double(Cents.round(items[j].points))
+                    let margin = 200 * (items[i].error + items[j].error) + 1e-9
+                    if abs(gapI - gapJ) <= margin { return nil }
+                }
+            }
+        }
+        let engagementShares = Cents.apportion(items.map(\.points), to: totalCents - fitCents)
 
         var explanation: [ExplanationItem] = []
         for (item, cents) in zip(fitItems, fitShares) {
             explanation.append(ExplanationItem(rule: item.rule, kind: .fit, points: Cents.value(cents)))
         }
-        for (item, cents) in zip(engagementItems, engagementShares) {
+        for (item, cents) in zip(items, engagementShares) {
             explanation.append(
                 ExplanationItem(rule: item.rule, kind: .engagement, points: Cents.value(cents), events: item.events)
             )
@@ -90,6 +164,8 @@ extension Criteria {
 
         let total = Cents.value(totalCents)
         let fitPoints = Cents.value(fitCents)
+        let thresholds = criteria.thresholds
+        let grades = criteria.grades
         let temperature: Temperature =
             !disqualifiedBy.isEmpty
             ? .disqualified
@@ -120,6 +196,13 @@ enum Cents {
 
     static func value(_ cents: Int64) -> Double {
         Double(cents) / 100
+    }
+
+    /// Whether every value within `error` of `points` rounds to the same cent as `points` (no half cent in between).
+    static func decides(_ points: Double, within error: Double) -> Bool {
+        let scaled = abs(points * 100 * (1 + 1e-12))
+        let distance = abs(scaled - scaled.rounded(.down) - 0.5)
+        return distance > 2 * (error * 100 + scaled * ScoreTerms.unit) + 1e-9
     }
 
     /// Rounds each value to cents so that they add up to `target` (largest remainders get the adjustment).
