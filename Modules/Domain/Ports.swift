@@ -10,6 +10,10 @@ public protocol LeadStore: Sendable {
     func find(_ id: Lead.ID) async throws -> Lead?
     func find(email: EmailAddress) async throws -> Lead?
     func find(externalID: String) async throws -> Lead?
+    /// These leads, in id order; ids of missing leads are left out.
+    func leads(_ ids: [Lead.ID]) async throws -> [Lead]
+    /// The ids of the leads after `cursor`, in id order, at most `limit`: every lead, a page at a time.
+    func ids(after cursor: Lead.ID?, limit: Int) async throws -> [Lead.ID]
     /// The ids of the leads with these emails; emails no lead has are left out.
     func ids(byEmail emails: [EmailAddress]) async throws -> [EmailAddress: Lead.ID]
     /// The ids of the leads with these external ids; external ids no lead has are left out.
@@ -63,10 +67,21 @@ public protocol EventStore: Sendable {
 
 /// Current scores and the history of temperature and grade changes.
 public protocol ScoreStore: Sendable {
-    /// Stores each lead's current score. When a lead's temperature or grade differs from its previous score
-    /// (or it had none), records a ``TemperatureChange`` and returns it. A score computed earlier than the stored
-    /// one is ignored: a batch rescored from an earlier read never overwrites a fresher score.
-    func save(_ scores: [Score]) async throws -> [TemperatureChange]
+    /// Stores each lead's current score with the scoring state it was computed from (its stored form, `nil`: none,
+    /// which removes a stored one: a state always belongs to the score beside it). When a lead's temperature or
+    /// grade differs from its previous score (or it had none), records a ``TemperatureChange`` and returns it. A
+    /// score computed earlier than the stored one is ignored, with its state: a batch rescored from an earlier read
+    /// never overwrites a fresher score. `states` is empty or parallel to `scores`.
+    ///
+    /// With `basis` (parallel to `scores`), a score worked out from a read made without a lock is saved only if the
+    /// lead's stored score is still the one it was read with: computed at that time (`nil`: none). A lead whose score
+    /// changed since (a write rescored it meanwhile) is left as it is.
+    func save(_ scores: [Score], states: [[UInt8]?], basis: [Date?]?) async throws -> [TemperatureChange]
+    /// The stored scoring states of these leads, with the criteria version and time of the score they belong to;
+    /// leads without one are left out.
+    func scoringStates(of leadIDs: [Lead.ID]) async throws -> [Lead.ID: ScoringStateRecord]
+    /// When each of these leads' stored score was computed; leads without one are left out (the `basis` of a save).
+    func scoreTimes(of leadIDs: [Lead.ID]) async throws -> [Lead.ID: Date]
     func score(of leadID: Lead.ID) async throws -> Score?
     /// The current scores of these leads; leads without one are left out.
     func scores(of leadIDs: [Lead.ID]) async throws -> [Lead.ID: Score]
@@ -84,6 +99,31 @@ public protocol ScoreStore: Sendable {
         -> [Lead.ID]
     /// How many leads have no score or a score of another version than `version` (rescoring progress).
     func countNotScored(under version: CriteriaVersion.Number) async throws -> Int
+}
+
+extension ScoreStore {
+    /// Stores the scores without scoring states (removing any stored).
+    public func save(_ scores: [Score]) async throws -> [TemperatureChange] {
+        try await save(scores, states: [], basis: nil)
+    }
+
+    /// Stores the scores with their states, whatever was stored before (the caller holds the leads' locks).
+    public func save(_ scores: [Score], states: [[UInt8]?]) async throws -> [TemperatureChange] {
+        try await save(scores, states: states, basis: nil)
+    }
+}
+
+/// A lead's stored scoring state: the bytes of its stored form and the score they belong to.
+public struct ScoringStateRecord: Sendable, Hashable {
+    public var criteriaVersion: CriteriaVersion.Number
+    public var computedAt: Date
+    public var bytes: [UInt8]
+
+    public init(criteriaVersion: CriteriaVersion.Number, computedAt: Date, bytes: [UInt8]) {
+        self.criteriaVersion = criteriaVersion
+        self.computedAt = computedAt
+        self.bytes = bytes
+    }
 }
 
 /// Criteria versions: append-only, exactly one active once any exists.

@@ -74,6 +74,16 @@ enum LeadScenarios {
             try checkEqual(try await storage.leads.find(externalID: "CRM-3"), lead, "by external id")
             try checkEqual(try await storage.leads.find(externalID: "crm-3"), nil, "external ids are exact")
             try checkEqual(try await storage.leads.find(Lead.ID.generate()), nil, "unknown id")
+            let other = try await storage.lead(email: "dee@example.com")
+            let both = [lead, other].sorted { $0.id.rawValue.bytes.lexicographicallyPrecedes($1.id.rawValue.bytes) }
+            try checkEqual(
+                try await storage.leads.leads([other.id, Lead.ID.generate(), lead.id, other.id]),
+                both,
+                "several by id, in id order, missing ones left out"
+            )
+            try checkEqual(try await storage.leads.ids(after: nil, limit: 1), [both[0].id], "the first page of ids")
+            try checkEqual(try await storage.leads.ids(after: both[0].id, limit: 5), [both[1].id], "the next page")
+            try checkEqual(try await storage.leads.ids(after: both[1].id, limit: 5), [], "past the end")
         },
         ContractScenario("unicode and 100 KB JSON attributes round-trip") { storage in
             let big = String(repeating: "Zoë 🚀 中文 \"quoted\" \\ back\u{1}slash\n", count: 3_000)

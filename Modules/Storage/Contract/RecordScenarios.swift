@@ -45,6 +45,62 @@ enum RecordScenarios {
             try checkEqual(stale.count, 0, "a score older than the stored one is ignored")
             try checkEqual(try await storage.scores.score(of: lead.id)?.total, 90, "the fresher score stays")
         },
+        ContractScenario("a score keeps the scoring state it was saved with, and a stale save keeps neither") {
+            storage in
+            let lead = try await storage.lead(email: "state@example.com")
+            let other = try await storage.lead(email: "plain@example.com")
+            let bytes: [UInt8] = [1, 0, 255, 7] + Array(repeating: 42, count: 3_000)
+            _ = try await storage.scores.save(
+                [
+                    storage.score(lead.id, total: 10, temperature: .cold, minutes: 5),
+                    storage.score(other.id, total: 20, temperature: .cold, minutes: 5),
+                ],
+                states: [bytes, nil]
+            )
+            var states = try await storage.scores.scoringStates(of: [lead.id, other.id, Lead.ID.generate()])
+            try checkEqual(Set(states.keys), [lead.id], "only the lead saved with a state has one")
+            try checkEqual(states[lead.id]?.bytes, bytes, "the state's bytes")
+            try checkEqual(states[lead.id]?.computedAt, Times.at(minutes: 5), "the time of its score")
+            try checkEqual(states[lead.id]?.criteriaVersion, CriteriaVersion.Number(1), "the version of its score")
+            // An older score, with another state, is ignored with it.
+            _ = try await storage.scores.save(
+                [storage.score(lead.id, total: 90, temperature: .hot, minutes: 1)],
+                states: [[9]]
+            )
+            states = try await storage.scores.scoringStates(of: [lead.id])
+            try checkEqual(states[lead.id]?.bytes, bytes, "a stale save keeps the state")
+            // A later score saved without a state removes the stored one: a state belongs to its score.
+            _ = try await storage.scores.save([storage.score(lead.id, total: 12, temperature: .cold, minutes: 6)])
+            try checkEqual(try await storage.scores.scoringStates(of: [lead.id]).count, 0, "a score without a state")
+            // A save based on a read: only where the stored score is still the one read.
+            let unscored = try await storage.lead(email: "unscored-state@example.com")
+            let times = try await storage.scores.scoreTimes(of: [lead.id, other.id, unscored.id])
+            try checkEqual(times, [lead.id: Times.at(minutes: 6), other.id: Times.at(minutes: 5)], "score times")
+            _ = try await storage.scores.save(
+                [
+                    storage.score(lead.id, total: 30, temperature: .cold, minutes: 8),
+                    storage.score(other.id, total: 31, temperature: .cold, minutes: 8),
+                    storage.score(unscored.id, total: 32, temperature: .cold, minutes: 8),
+                ],
+                states: [[1], [2], [3]],
+                basis: [Times.at(minutes: 6), Times.at(minutes: 4), nil]
+            )
+            let based = try await storage.scores.scores(of: [lead.id, other.id, unscored.id])
+            try checkEqual(based[lead.id]?.total, 30, "unchanged since the read: saved")
+            try checkEqual(based[other.id]?.total, 20, "changed since the read: left as it is")
+            try checkEqual(based[unscored.id]?.total, 32, "still without a score: saved")
+            try checkEqual(
+                try await storage.scores.scoringStates(of: [other.id, unscored.id]).mapValues(\.bytes),
+                [unscored.id: [3]],
+                "states go with their scores"
+            )
+            try await checkThrows("states not parallel to the scores", .invalid) {
+                try await storage.scores.save(
+                    [storage.score(lead.id, total: 1, temperature: .cold, minutes: 7)],
+                    states: [nil, nil]
+                )
+            }
+        },
         ContractScenario("criteria versions are append-only with one active") { storage in
             func version(_ text: String) -> NewCriteriaVersion {
                 NewCriteriaVersion(

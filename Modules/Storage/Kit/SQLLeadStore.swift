@@ -137,6 +137,35 @@ struct SQLLeadStore: LeadStore {
         }
     }
 
+    func leads(_ ids: [Lead.ID]) async throws -> [Lead] {
+        guard !ids.isEmpty else { return [] }
+        return try await executor.read { connection in
+            var leads: [Lead] = []
+            leads.reserveCapacity(ids.count)
+            try connection.scan(
+                chunking: ids.map { .uuid($0.rawValue) },
+                { "SELECT \(Columns.lead) FROM leads l WHERE l.id IN (\($0))" },
+                { leads.append(try $0.lead()) }
+            )
+            leads.sort { $0.id.rawValue.bytes.lexicographicallyPrecedes($1.id.rawValue.bytes) }
+            return leads
+        }
+    }
+
+    func ids(after cursor: Lead.ID?, limit: Int) async throws -> [Lead.ID] {
+        try await executor.read { connection in
+            var sql = "SELECT id FROM leads"
+            var parameters: [SQLValue] = []
+            if let cursor {
+                sql += " WHERE id > ?"
+                parameters.append(.uuid(cursor.rawValue))
+            }
+            sql += " ORDER BY id LIMIT ?"
+            parameters.append(.integer(Int64(limit)))
+            return try connection.query(sql, parameters).map { Lead.ID(try $0.uuid(0)) }
+        }
+    }
+
     func ids(byEmail emails: [EmailAddress]) async throws -> [EmailAddress: Lead.ID] {
         let values = Array(Set(emails)).map { SQLValue.text($0.rawValue) }
         guard !values.isEmpty else { return [:] }

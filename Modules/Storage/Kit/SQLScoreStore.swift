@@ -7,8 +7,20 @@ struct SQLScoreStore: ScoreStore {
     /// Rows per multi-row INSERT: 11 parameters a row stays below SQLite's and PostgreSQL's limits.
     static let rowsPerStatement = 500
 
-    func save(_ scores: [Score]) async throws -> [TemperatureChange] {
+    func save(_ scores: [Score], states: [[UInt8]?], basis: [Date?]?) async throws -> [TemperatureChange] {
         guard !scores.isEmpty else { return [] }
+        guard states.isEmpty || states.count == scores.count, (basis?.count ?? scores.count) == scores.count else {
+            throw StoreError.invalid("scores, states and bases differ in number")
+        }
+        var expected: [Lead.ID: Date?]?
+        if let basis {
+            expected = [:]
+            for (score, time) in zip(scores, basis) { expected?[score.leadID] = .some(time?.truncatedToMicroseconds) }
+        }
+        let required = expected
+        var byLead: [Lead.ID: [UInt8]] = [:]
+        for (score, state) in zip(scores, states) { byLead[score.leadID] = state }
+        let stateOf = byLead
         return try await executor.write { connection in
             // The stored scores of the batch, read in chunks (and locked, on PostgreSQL) before writing.
             var previous: [Lead.ID: (temperature: Temperature?, grade: Grade?, computedAt: Date)] = [:]
@@ -25,6 +37,9 @@ struct SQLScoreStore: ScoreStore {
             var latest: [Lead.ID: Score] = [:]
             for score in scores {
                 if let stored = previous[score.leadID], stored.computedAt > score.computedAt.truncatedToMicroseconds {
+                    continue
+                }
+                if let required, let wanted = required[score.leadID], previous[score.leadID]?.computedAt != wanted {
                     continue
                 }
                 if let other = latest[score.leadID], other.computedAt > score.computedAt { continue }
@@ -55,17 +70,18 @@ struct SQLScoreStore: ScoreStore {
             let perStatement = connection.dialect == .sqlite ? 1 : Self.rowsPerStatement
             for start in stride(from: 0, to: written.count, by: perStatement) {
                 let chunk = written[start..<min(start + perStatement, written.count)]
-                let rows = Array(repeating: "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", count: chunk.count)
+                let rows = Array(repeating: "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", count: chunk.count)
                     .joined(separator: ", ")
                 try connection.execute(
                     """
                     INSERT INTO scores (lead_id, criteria_version, fit, engagement, total, temperature, grade, \
-                    disqualified, decaying, computed_at, explanation) VALUES \(rows) \
+                    disqualified, decaying, computed_at, explanation, scoring_state) VALUES \(rows) \
                     ON CONFLICT (lead_id) DO UPDATE SET criteria_version = excluded.criteria_version, \
                     fit = excluded.fit, engagement = excluded.engagement, total = excluded.total, \
                     temperature = excluded.temperature, grade = excluded.grade, \
                     disqualified = excluded.disqualified, decaying = excluded.decaying, \
-                    computed_at = excluded.computed_at, explanation = excluded.explanation
+                    computed_at = excluded.computed_at, explanation = excluded.explanation, \
+                    scoring_state = excluded.scoring_state
                     """,
                     chunk.flatMap { score -> [SQLValue] in
                         [
@@ -73,6 +89,7 @@ struct SQLScoreStore: ScoreStore {
                             .real(score.engagement), .real(score.total), .text(score.temperature.rawValue),
                             .text(score.grade.rawValue), .bool(score.disqualified), .bool(score.decaying),
                             .timestamp(score.computedAt), .json(Explanation.encode(score.explanation) as String),
+                            stateOf[score.leadID].map(SQLValue.bytes) ?? .null,
                         ]
                     }
                 )
@@ -96,6 +113,38 @@ struct SQLScoreStore: ScoreStore {
                 )
             }
             return changes
+        }
+    }
+
+    func scoringStates(of leadIDs: [Lead.ID]) async throws -> [Lead.ID: ScoringStateRecord] {
+        guard !leadIDs.isEmpty else { return [:] }
+        return try await executor.read { connection in
+            var states: [Lead.ID: ScoringStateRecord] = [:]
+            let rows = try connection.query(chunking: leadIDs.map { .uuid($0.rawValue) }) {
+                "SELECT lead_id, criteria_version, computed_at, scoring_state FROM scores "
+                    + "WHERE scoring_state IS NOT NULL AND lead_id IN (\($0))"
+            }
+            for row in rows {
+                states[Lead.ID(try row.uuid(0))] = ScoringStateRecord(
+                    criteriaVersion: CriteriaVersion.Number(try row.int(1)),
+                    computedAt: try row.date(2),
+                    bytes: try row.bytes(3)
+                )
+            }
+            return states
+        }
+    }
+
+    func scoreTimes(of leadIDs: [Lead.ID]) async throws -> [Lead.ID: Date] {
+        guard !leadIDs.isEmpty else { return [:] }
+        return try await executor.read { connection in
+            var times: [Lead.ID: Date] = [:]
+            try connection.scan(
+                chunking: leadIDs.map { .uuid($0.rawValue) },
+                { "SELECT lead_id, computed_at FROM scores WHERE lead_id IN (\($0))" },
+                { row in times[Lead.ID(try row.uuid(0))] = try row.date(1) }
+            )
+            return times
         }
     }
 

@@ -16,6 +16,8 @@ struct MemoryState: Sendable {
     var eventByMessageID: [MessageID: Event.ID] = [:]
     var lastEventID: Int64 = 0
     var scores: [Lead.ID: Score] = [:]
+    /// The stored form of the scoring state each score was computed from.
+    var scoringStates: [Lead.ID: [UInt8]] = [:]
     /// In the order recorded.
     var temperatureChanges: [TemperatureChange] = []
     /// By number, oldest first.

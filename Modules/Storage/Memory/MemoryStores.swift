@@ -102,6 +102,21 @@ struct MemoryLeadStore: LeadStore {
         try await context.read { state in state.leadByExternalID[externalID].flatMap { state.leads[$0] } }
     }
 
+    func leads(_ ids: [Lead.ID]) async throws -> [Lead] {
+        try await context.read { state in
+            Set(ids).compactMap { state.leads[$0] }.sorted { MemoryState.precedes($0.id, $1.id) }
+        }
+    }
+
+    func ids(after cursor: Lead.ID?, limit: Int) async throws -> [Lead.ID] {
+        try await context.read { state in
+            Array(
+                state.leadsInIDOrder.lazy.map(\.id).filter { id in cursor.map { MemoryState.precedes($0, id) } ?? true }
+                    .prefix(limit)
+            )
+        }
+    }
+
     func ids(byEmail emails: [EmailAddress]) async throws -> [EmailAddress: Lead.ID] {
         try await context.read { state in
             var ids: [EmailAddress: Lead.ID] = [:]
@@ -175,6 +190,7 @@ struct MemoryLeadStore: LeadStore {
                 state.eventByMessageID.removeValue(forKey: event.messageID)
             }
             state.scores.removeValue(forKey: id)
+            state.scoringStates.removeValue(forKey: id)
             state.temperatureChanges.removeAll { $0.leadID == id }
             state.transitions.removeAll { $0.leadID == id }
             return true
@@ -375,17 +391,22 @@ struct MemoryEventStore: EventStore {
 struct MemoryScoreStore: ScoreStore {
     let context: MemoryContext
 
-    func save(_ scores: [Score]) async throws -> [TemperatureChange] {
+    func save(_ scores: [Score], states: [[UInt8]?], basis: [Date?]?) async throws -> [TemperatureChange] {
         guard !scores.isEmpty else { return [] }
+        guard states.isEmpty || states.count == scores.count, (basis?.count ?? scores.count) == scores.count else {
+            throw StoreError.invalid("scores, states and bases differ in number")
+        }
         return try await context.write { state in
             var changes: [TemperatureChange] = []
-            for var score in scores {
+            for (index, var score) in scores.enumerated() {
                 score.computedAt = score.computedAt.truncatedToMicroseconds
                 let stored = state.scores[score.leadID]
                 // A score computed earlier than the stored one is ignored.
                 if let stored, stored.computedAt > score.computedAt { continue }
+                if let basis, stored?.computedAt != basis[index]?.truncatedToMicroseconds { continue }
                 guard state.leads[score.leadID] != nil else { throw StoreError.notFound("lead \(score.leadID)") }
                 state.scores[score.leadID] = score
+                state.scoringStates[score.leadID] = states.isEmpty ? nil : states[index]
                 guard stored == nil || stored?.temperature != score.temperature || stored?.grade != score.grade else {
                     continue
                 }
@@ -407,6 +428,29 @@ struct MemoryScoreStore: ScoreStore {
 
     func score(of leadID: Lead.ID) async throws -> Score? {
         try await context.read { $0.scores[leadID] }
+    }
+
+    func scoreTimes(of leadIDs: [Lead.ID]) async throws -> [Lead.ID: Date] {
+        try await context.read { state in
+            var times: [Lead.ID: Date] = [:]
+            for id in leadIDs { times[id] = state.scores[id]?.computedAt }
+            return times
+        }
+    }
+
+    func scoringStates(of leadIDs: [Lead.ID]) async throws -> [Lead.ID: ScoringStateRecord] {
+        try await context.read { state in
+            var records: [Lead.ID: ScoringStateRecord] = [:]
+            for id in leadIDs {
+                guard let bytes = state.scoringStates[id], let score = state.scores[id] else { continue }
+                records[id] = ScoringStateRecord(
+                    criteriaVersion: score.criteriaVersion,
+                    computedAt: score.computedAt,
+                    bytes: bytes
+                )
+            }
+            return records
+        }
     }
 
     func scores(of leadIDs: [Lead.ID]) async throws -> [Lead.ID: Score] {

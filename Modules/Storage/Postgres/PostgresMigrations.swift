@@ -177,6 +177,14 @@ package enum PostgresMigrations {
                 "CREATE INDEX scores_temperature ON scores (temperature, lead_id)",
             ]
         ),
+        Migration(
+            name: "0004_scoring_state",
+            statements: [
+                // The state the score was computed from (Scoring's ScoringState, its stored form): ingestion scores
+                // from it without reading the lead's events. NULL for scores made before: rebuilt when next needed.
+                "ALTER TABLE scores ADD COLUMN scoring_state bytea"
+            ]
+        ),
     ]
 
     static let migrator = Migrator(
