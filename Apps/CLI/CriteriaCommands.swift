@@ -115,7 +115,7 @@ struct ApplyCriteria: AsyncParsableCommand {
                 at: Date()
             )
             print("Version \(version.number) is active.")
-            try await rescoreWithProgress(storage: storage, logger: logger, decayed: false)
+            try await rescoreWithProgress(storage: storage, logger: logger, mode: .stale)
         }
     }
 
@@ -291,7 +291,7 @@ struct RollbackCriteria: AsyncParsableCommand {
             let restored = try await CriteriaAdministration(storage: storage, logger: logger)
                 .rollback(to: CriteriaVersion.Number(number), author: author, at: Date())
             print("Version \(restored.number) is active (the content of version \(number)).")
-            try await rescoreWithProgress(storage: storage, logger: logger, decayed: false)
+            try await rescoreWithProgress(storage: storage, logger: logger, mode: .stale)
         }
     }
 }

@@ -8,34 +8,50 @@ import Logging
 struct RescoreCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rescore",
-        abstract: "Rescore the leads whose score is not of the active criteria, or (--decayed) those that decay."
+        abstract: "Rescore the leads whose score is not of the active criteria, or (--decayed) those that decay.",
+        discussion: """
+            Scores are kept up to date from each lead's scoring state, without reading its events again; --full \
+            rescores every lead from all its events and rebuilds those states (the full computation is the \
+            reference the states are held to).
+            """
     )
 
     @OptionGroup var global: GlobalOptions
     @Flag(help: "Rescore the leads whose score holds decaying points (what the server does hourly).")
     var decayed = false
+    @Flag(help: "Rescore every lead from all its events, rebuilding its scoring state.")
+    var full = false
     @Option(help: "The summary as table (a sentence), json or csv.", transform: OutputFormat.parse)
     var format: OutputFormat = .table
+
+    func validate() throws {
+        if full && decayed { throw ValidationError("--full and --decayed do not go together") }
+    }
 
     func run() async throws {
         let storage = try await global.openStorage()
         let logger = global.logger
-        let (decayed, format) = (self.decayed, self.format)
+        let (mode, format): (RescoreMode, OutputFormat) = (full ? .full : decayed ? .decayed : .stale, self.format)
         try await storage.using { storage in
-            try await rescoreWithProgress(storage: storage, logger: logger, decayed: decayed, format: format)
+            try await rescoreWithProgress(storage: storage, logger: logger, mode: mode, format: format)
         }
     }
+}
+
+/// What a rescore does: the leads not scored under the active criteria, the decay sweep, or every lead in full.
+enum RescoreMode {
+    case stale, decayed, full
 }
 
 /// Rescores with a progress bar and prints a summary.
 func rescoreWithProgress(
     storage: any Storage,
     logger: Logger,
-    decayed: Bool,
+    mode: RescoreMode,
     format: OutputFormat = .table
 ) async throws {
     let rescoring = Rescoring(storage: storage, logger: logger)
-    let reporter = ProgressReporter(label: decayed ? "decay sweep" : "rescoring")
+    let reporter = ProgressReporter(label: mode == .decayed ? "decay sweep" : "rescoring")
     let progress: @Sendable (RescoreProgress) -> Void = {
         reporter.report(done: $0.done, total: $0.total, elapsed: $0.elapsed)
         // Batches are freed on another thread than the one that read them: without this, glibc's per-thread arenas
@@ -44,9 +60,11 @@ func rescoreWithProgress(
         Memory.releaseFree()
     }
     let summary =
-        decayed
-        ? try await rescoring.rescoreDecaying(at: Date(), progress: progress)
-        : try await rescoring.rescoreStale(at: Date(), progress: progress)
+        switch mode {
+        case .stale: try await rescoring.rescoreStale(at: Date(), progress: progress)
+        case .decayed: try await rescoring.rescoreDecaying(at: Date(), progress: progress)
+        case .full: try await rescoring.rescoreAll(at: Date(), progress: progress)
+        }
     reporter.finish()
     let seconds = Double(summary.elapsed.components.seconds) + Double(summary.elapsed.components.attoseconds) / 1e18
     let fields: [(String, Double)] = [

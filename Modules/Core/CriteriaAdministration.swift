@@ -123,7 +123,8 @@ public struct CriteriaAdministration: Sendable {
             for (lead, move) in try await FunnelAutomation.moves(
                 for: batch,
                 funnel: proposed.funnel,
-                stages: storage.stages
+                stages: storage.stages,
+                events: storage.events
             ) {
                 preview.stageMoves[StageMovement(from: lead.stage, to: move.to), default: 0] += 1
             }

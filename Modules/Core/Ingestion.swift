@@ -69,17 +69,29 @@ public struct Ingestion: Sendable {
             try await stores.leads.lock(Array(leads))
             let scoredAt = Self.timeAfterLocking(receivedAt, clock: clock)
             let appended = try await stores.events.append(pending.map(\.event))
+            // The stored events of each lead, as the store holds them: its score folds them into its state.
+            var stored: [Lead.ID: [Event]] = [:]
             for ((index, event), outcome) in zip(pending, appended) {
                 switch outcome {
                 case .accepted(let id):
                     let leadID = try await batch.owner(of: event)
-                    if let leadID { batch.touched.insert(leadID) }
+                    if let leadID {
+                        batch.touched.insert(leadID)
+                        stored[leadID, default: []].append(event.stored(id: id, leadID: leadID))
+                    }
                     outcomes[index] = .accepted(event: id, lead: leadID)
                 case .duplicate(let id):
                     outcomes[index] = .duplicate(event: id)
                 }
             }
-            _ = try await Rescoring.rescoreLeads(Array(batch.touched), in: stores, cache: cache, at: scoredAt)
+            _ = try await Rescoring.rescoreLeads(
+                Array(batch.touched),
+                in: stores,
+                cache: cache,
+                at: scoredAt,
+                newEvents: stored,
+                rebuild: batch.rebuild
+            )
             return outcomes.map { $0! }
         }
     }
@@ -104,7 +116,13 @@ public struct Ingestion: Sendable {
             let upserted = try await batch.identify(identity)
             try await stores.leads.lock(Array(batch.touched))
             let scoredAt = Self.timeAfterLocking(time, clock: clock)
-            _ = try await Rescoring.rescoreLeads(Array(batch.touched), in: stores, cache: cache, at: scoredAt)
+            _ = try await Rescoring.rescoreLeads(
+                Array(batch.touched),
+                in: stores,
+                cache: cache,
+                at: scoredAt,
+                rebuild: batch.rebuild
+            )
             let score = try await stores.scores.score(of: upserted.lead.id)
             return (ScoredLead(lead: upserted.lead, score: score), upserted.created)
         }
@@ -249,6 +267,9 @@ private struct Batch {
     let random: RandomSource
     /// Leads whose score the batch may have changed.
     var touched: Set<Lead.ID> = []
+    /// Leads whose stored events changed otherwise than by the batch's own appends (a visitor's events joined them):
+    /// their scoring state is rebuilt from all their events.
+    var rebuild: Set<Lead.ID> = []
     private var resolved: [LeadReference: Lead.ID] = [:]
     private var owners: [AnonymousID: Lead.ID?] = [:]
 
@@ -351,6 +372,7 @@ private struct Batch {
         let result = try await stores.identities.link(anonymousID, to: leadID, at: receivedAt)
         owners[anonymousID] = .some(leadID)
         if result.linked || result.movedEvents > 0 { touched.insert(leadID) }
+        if result.movedEvents > 0 { rebuild.insert(leadID) }
     }
 
     mutating func owner(of anonymousID: AnonymousID) async throws -> Lead.ID? {
@@ -403,5 +425,22 @@ public struct FieldProblem: Sendable, Hashable {
     public init(pointer: String, detail: String) {
         self.pointer = pointer
         self.detail = detail
+    }
+}
+
+extension NewEvent {
+    /// The event as the store holds it once appended with `id` for `leadID` (times to the microsecond).
+    func stored(id: Event.ID, leadID: Lead.ID) -> Event {
+        Event(
+            id: id,
+            messageID: messageID,
+            leadID: leadID,
+            anonymousID: anonymousID,
+            type: type,
+            properties: properties,
+            context: context,
+            timestamp: timestamp.truncatedToMicroseconds,
+            receivedAt: receivedAt.truncatedToMicroseconds
+        )
     }
 }

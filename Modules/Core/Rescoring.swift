@@ -19,9 +19,9 @@ public struct Rescoring: Sendable {
         self.logger = logger
     }
 
-    /// Rescores one lead inside a unit of work (after its attributes changed or an event of it was stored): locks it,
-    /// reads its events, scores it under the active criteria, saves the score and its temperature change. Returns
-    /// the changes (none when no criteria are active yet).
+    /// Rescores one lead inside a unit of work (after its attributes changed): locks it, scores it under the active
+    /// criteria from its scoring state, saves the score and its temperature change. Returns the changes (none when no
+    /// criteria are active yet).
     public static func rescoreLead(
         _ leadID: Lead.ID,
         in stores: any Stores,
@@ -32,35 +32,91 @@ public struct Rescoring: Sendable {
         return try await rescoreLeads([leadID], in: stores, cache: cache, at: time)
     }
 
-    /// Rescores these leads inside a unit of work, reading their events in one go and saving their scores in one go,
-    /// then moves those the funnel's automation rules move (SPEC §3) in the same unit of work; the caller has locked
-    /// them (`stores.leads.lock(ids)`). Returns the temperature and grade changes.
+    /// Rescores these leads inside a unit of work, then moves those the funnel's automation rules move (SPEC §3) in
+    /// the same unit of work; the caller has locked them (`stores.leads.lock(ids)`). Returns the temperature and grade
+    /// changes.
+    ///
+    /// A lead is scored from its stored scoring state and `newEvents`, the events this unit of work stored for it,
+    /// without reading its other events (docs/decisions/008-incremental-scores.md). It is scored from all its events,
+    /// which rebuilds its state, when it is in `rebuild` (events joined it otherwise: a visitor's, at an identity
+    /// link), when it has no state of the active criteria and format, or when its state cannot tell the score exactly.
     @discardableResult
     public static func rescoreLeads(
         _ ids: [Lead.ID],
         in stores: any Stores,
         cache: CriteriaCache,
-        at time: Date
+        at time: Date,
+        newEvents: [Lead.ID: [Event]] = [:],
+        rebuild: Set<Lead.ID> = []
     ) async throws -> [TemperatureChange] {
-        try await rescoreAndMove(ids, in: stores, cache: cache, at: time).changes
+        try await rescoreAndMove(ids, in: stores, cache: cache, at: time, newEvents: newEvents, rebuild: rebuild)
+            .changes
     }
 
-    /// ``rescoreLeads(_:in:cache:at:)``, returning the stage transitions too.
+    /// ``rescoreLeads(_:in:cache:at:newEvents:rebuild:)``, returning the stage transitions too.
     static func rescoreAndMove(
         _ ids: [Lead.ID],
         in stores: any Stores,
         cache: CriteriaCache,
-        at time: Date
+        at time: Date,
+        newEvents: [Lead.ID: [Event]] = [:],
+        rebuild: Set<Lead.ID> = []
     ) async throws -> (changes: [TemperatureChange], moves: [StageTransition]) {
         guard !ids.isEmpty, let active = try await cache.active(in: stores) else { return ([], []) }
-        let scored = try await stores.events.leadsWithEvents(ids).map { item in
-            (item: item, result: active.criteria.score(lead: item.lead, events: item.events, at: time))
+        let records = try await stores.scores.scoringStates(of: ids)
+        var scored: [ScoredFromState] = []
+        var full: [Lead.ID] = []
+        for lead in try await stores.leads.leads(ids) {
+            guard !rebuild.contains(lead.id),
+                var state = usableState(records[lead.id], active: active, at: time)
+            else {
+                full.append(lead.id)
+                continue
+            }
+            for event in newEvents[lead.id] ?? [] { state.fold(event, criteria: active.criteria) }
+            guard let result = state.score(lead: lead, criteria: active.criteria, at: time) else {
+                full.append(lead.id)
+                continue
+            }
+            state.advance(to: time, criteria: active.criteria)
+            scored.append(ScoredFromState(lead: lead, state: state, result: result))
+        }
+        if !full.isEmpty {
+            for item in try await stores.events.leadsWithEvents(full) {
+                scored.append(scoreInFull(item, active: active, at: time))
+            }
         }
         let changes = try await stores.scores.save(
-            scored.map { $0.result.score(for: $0.item.lead.id, version: active.version.number, computedAt: time) }
+            scored.map { $0.result.score(for: $0.lead.id, version: active.version.number, computedAt: time) },
+            states: scored.map { $0.state.encoded() }
         )
-        let moves = try await FunnelAutomation.moves(for: scored, funnel: active.criteria.funnel, stages: stores.stages)
+        let moves = try await FunnelAutomation.moves(
+            for: scored.map(\.candidate),
+            funnel: active.criteria.funnel,
+            stages: stores.stages,
+            events: stores.events
+        )
         return (changes, try await FunnelAutomation.record(moves, in: stores, at: time))
+    }
+
+    /// A stored state that scores under the active criteria at `time`; `nil` when there is none, or it is of other
+    /// criteria, another format, damaged, or ahead of `time`.
+    static func usableState(_ record: ScoringStateRecord?, active: ActiveCriteria, at time: Date) -> ScoringState? {
+        guard let record, record.criteriaVersion == active.version.number,
+            let state = try? ScoringState(decoding: record.bytes),
+            state.fits(active.criteria), state.horizon <= time
+        else { return nil }
+        return state
+    }
+
+    /// A lead scored from all its events: its state built from them, and the full computation's score where the
+    /// state cannot tell it exactly.
+    static func scoreInFull(_ item: LeadWithEvents, active: ActiveCriteria, at time: Date) -> ScoredFromState {
+        let state = ScoringState(criteria: active.criteria, events: item.events, horizon: time)
+        let result =
+            state.score(lead: item.lead, criteria: active.criteria, at: time)
+            ?? active.criteria.score(lead: item.lead, events: item.events, at: time)
+        return ScoredFromState(lead: item.lead, state: state, result: result)
     }
 
     /// Records moves worked out from leads read without a lock, once they are locked. Those that nobody has changed
@@ -108,18 +164,69 @@ public struct Rescoring: Sendable {
         }
     }
 
+    /// Rescores every lead from all its events, whatever its score: what `calor rescore --full` does. Rebuilds every
+    /// scoring state (the full computation is the reference the states are held to).
+    public func rescoreAll(
+        at time: Date,
+        batchSize: Int = 5_000,
+        progress: (@Sendable (RescoreProgress) -> Void)? = nil
+    ) async throws -> RescoreSummary {
+        guard let active = try await cache.active(in: storage) else { return RescoreSummary() }
+        let total = try await storage.leads.count()
+        let leads = storage.leads
+        return try await run(total: total, active: active, at: time, batchSize: batchSize, progress: progress) {
+            cursor in
+            try await leads.ids(after: cursor, limit: Self.readBatchSize)
+        }
+    }
+
     /// Rescores the leads whose score holds decaying points (half-lives, windows, events dated later), so that quiet
-    /// hot leads cool down and their temperature change is recorded.
+    /// hot leads cool down and their temperature change is recorded. From their scoring states: no event is read,
+    /// but for leads without a usable state (rebuilt from their events).
     public func rescoreDecaying(
         at time: Date,
         batchSize: Int = 5_000,
         progress: (@Sendable (RescoreProgress) -> Void)? = nil
     ) async throws -> RescoreSummary {
         guard let active = try await cache.active(in: storage) else { return RescoreSummary() }
-        let scores = storage.scores
-        return try await run(total: nil, active: active, at: time, batchSize: batchSize, progress: progress) { cursor in
-            try await scores.leadsWithDecayingScores(after: cursor, limit: Self.readBatchSize)
+        let started = ContinuousClock.now
+        var summary = RescoreSummary()
+        var cursor: Lead.ID?
+        while true {
+            try Task.checkCancellation()
+            let ids = try await storage.scores.leadsWithDecayingScores(after: cursor, limit: batchSize)
+            guard let last = ids.last else { break }
+            cursor = last
+            let records = try await storage.scores.scoringStates(of: ids)
+            var scored: [ScoredFromState] = []
+            var basis: [Date?] = []
+            var full: [Lead.ID] = []
+            for lead in try await storage.leads.leads(ids) {
+                guard let record = records[lead.id], var state = Self.usableState(record, active: active, at: time),
+                    let result = state.score(lead: lead, criteria: active.criteria, at: time)
+                else {
+                    full.append(lead.id)
+                    continue
+                }
+                state.advance(to: time, criteria: active.criteria)
+                scored.append(ScoredFromState(lead: lead, state: state, result: result))
+                basis.append(record.computedAt)
+            }
+            if !full.isEmpty {
+                let times = try await storage.scores.scoreTimes(of: full)
+                for item in try await storage.events.leadsWithEvents(full) {
+                    scored.append(Self.scoreInFull(item, active: active, at: time))
+                    basis.append(times[item.lead.id])
+                }
+            }
+            let saved = try await Self.save(scored, basis: basis, active: active, at: time, in: storage, cache: cache)
+            summary.leads += saved.leads
+            summary.temperatureChanges += saved.temperatureChanges
+            summary.stageMoves += saved.stageMoves
+            progress?(RescoreProgress(done: summary.leads, total: nil, elapsed: ContinuousClock.now - started))
         }
+        summary.elapsed = ContinuousClock.now - started
+        return summary
     }
 
     private func run(
@@ -133,12 +240,18 @@ public struct Rescoring: Sendable {
         let started = ContinuousClock.now
         var summary = RescoreSummary()
         let events = storage.events
+        let scores = storage.scores
         // Three stages at once, on different connections (SQLite's WAL readers and its writer, PostgreSQL's pool):
         // the next read batch is read while the current one is scored, and each part of it is saved (with its
         // moves) while the next part is scored.
-        func fetch(after cursor: Lead.ID?) async throws -> (ids: [Lead.ID], leads: [LeadWithEvents]) {
+        func fetch(
+            after cursor: Lead.ID?
+        ) async throws -> (ids: [Lead.ID], leads: [LeadWithEvents], basis: [Lead.ID: Date]) {
             let ids = try await next(cursor)
-            return (ids, try await events.leadsWithEvents(ids))
+            // The scores' times first, then the events: a lead whose score a write changes after this read is left
+            // as that write left it (its state counts events this read may not have seen).
+            let basis = try await scores.scoreTimes(of: ids)
+            return (ids, try await events.leadsWithEvents(ids), basis)
         }
         var saving: Task<RescoreSummary, any Error>?
         func finishSaving() async throws {
@@ -157,11 +270,19 @@ public struct Rescoring: Sendable {
                 async let upcoming = fetch(after: last)
                 for start in stride(from: 0, to: batch.leads.count, by: batchSize) {
                     let scored = batch.leads[start..<min(start + batchSize, batch.leads.count)].map { item in
-                        (item: item, result: active.criteria.score(lead: item.lead, events: item.events, at: time))
+                        Self.scoreInFull(item, active: active, at: time)
                     }
+                    let basis = batch.basis
                     try await finishSaving()
                     saving = Task { [storage, cache] in
-                        try await Self.save(scored, active: active, at: time, in: storage, cache: cache)
+                        try await Self.save(
+                            scored,
+                            basis: scored.map { basis[$0.lead.id] },
+                            active: active,
+                            at: time,
+                            in: storage,
+                            cache: cache
+                        )
                     }
                 }
                 batch = try await upcoming
@@ -186,11 +307,12 @@ public struct Rescoring: Sendable {
         return summary
     }
 
-    /// Saves scores worked out from leads read without a lock, then the moves the funnel's rules make: those are
-    /// confirmed (or the leads rescored) in a unit of work that locks the leads first, so that a move never rests
-    /// on a stale read.
+    /// Saves scores worked out from leads read without a lock (each only if its stored score is still the one of
+    /// `basis`), then the moves the funnel's rules make: those are confirmed (or the leads rescored) in a unit of
+    /// work that locks the leads first, so that a move never rests on a stale read.
     private static func save(
-        _ scored: [(item: LeadWithEvents, result: ScoreResult)],
+        _ scored: [ScoredFromState],
+        basis: [Date?],
         active: ActiveCriteria,
         at time: Date,
         in storage: any Storage,
@@ -198,12 +320,15 @@ public struct Rescoring: Sendable {
     ) async throws -> RescoreSummary {
         var summary = RescoreSummary()
         let changes = try await storage.scores.save(
-            scored.map { $0.result.score(for: $0.item.lead.id, version: active.version.number, computedAt: time) }
+            scored.map { $0.result.score(for: $0.lead.id, version: active.version.number, computedAt: time) },
+            states: scored.map { $0.state.encoded() },
+            basis: basis
         )
         let movers = try await FunnelAutomation.moves(
-            for: scored,
+            for: scored.map(\.candidate),
             funnel: active.criteria.funnel,
-            stages: storage.stages
+            stages: storage.stages,
+            events: storage.events
         )
         if !movers.isEmpty {
             summary.stageMoves = try await storage.unitOfWork { stores in
@@ -213,6 +338,17 @@ public struct Rescoring: Sendable {
         summary.leads = scored.count
         summary.temperatureChanges = changes.filter { $0.fromTemperature != $0.toTemperature }.count
         return summary
+    }
+}
+
+/// A lead with its score and the scoring state it came from.
+struct ScoredFromState: Sendable {
+    var lead: Lead
+    var state: ScoringState
+    var result: ScoreResult
+
+    var candidate: FunnelAutomation.Candidate {
+        FunnelAutomation.Candidate(lead: lead, result: result, latestEvents: state.latestFunnelEvents)
     }
 }
 

@@ -155,6 +155,8 @@ public struct ScoringState: Sendable, Hashable {
             }
             if rule.halfLife != nil || rule.window != nil { decaying = true }
             let contribution = rule.cap.map { cap in raw < 0 ? -min(-raw, cap) : min(raw, cap) } ?? raw
+            // Beyond the cap by more than the error, the contribution is the cap whichever way it is summed.
+            if let cap = rule.cap, abs(raw) - cap > error { error = 0 }
             items.append(ScoreTerms.Item(rule: rule.id, points: contribution, events: count, error: error))
         }
 

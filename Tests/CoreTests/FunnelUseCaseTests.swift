@@ -80,7 +80,8 @@ struct FunnelUseCaseTests {
         let moves = try await FunnelAutomation.moves(
             for: scored,
             funnel: active.criteria.funnel,
-            stages: world.storage.stages
+            stages: world.storage.stages,
+            events: world.storage.events
         )
         #expect(scored.allSatisfy { $0.item.lead.stage == .subscriber })
         #expect(Set(moves.map(\.lead.id)) == [ana.id, bo.id, cy.id])
