@@ -33,10 +33,18 @@ struct StorageBench: AsyncParsableCommand {
     @Option(help: "Folder for databases and generated files.") var workDirectory = ".build/bench"
     @Option(help: "libpq connection string of a server to measure PostgreSQL on; omitted: SQLite only.")
     var postgres: String?
+    @Flag(help: "Only the raw SQLite insert committing every --batch rows; prints 'raw_batched_rows_per_second N'.")
+    var rawOnly = false
 
     mutating func run() async throws {
         try FileManager.default.createDirectory(atPath: workDirectory, withIntermediateDirectories: true)
         let rows = EventRows(count: events, leads: leads)
+        if rawOnly {
+            let leadIDs = (0..<rows.leadCount).map { _ in Lead.ID.generate() }
+            let rate = try await rawSQLite(rows, leadIDs: leadIDs, run: 0, commitEach: true)
+            print("raw_batched_rows_per_second \(Int(rate))")
+            return
+        }
         print("events: \(events), batch: \(batch), leads: \(leads), runs: \(runs)")
         print("raw: the same rows in the same schema without Calor, in one transaction (sqlite3) or one COPY (psql);")
         print("raw/\(batch): the same, committing every \(batch) rows, as the port does")
@@ -72,26 +80,27 @@ struct StorageBench: AsyncParsableCommand {
         await storage.close()
         removeDatabase(calorPath)
 
-        // The raw figures: the same schema (migrated by Calor, leads included), the same rows, inserted by the
-        // sqlite3 shell with Calor's pragmas.
-        func raw(commitEach: Bool) async throws -> Double {
-            let rawPath = "\(workDirectory)/raw-\(run).sqlite"
-            removeDatabase(rawPath)
-            let schema = try SQLiteStorage(configuration: SQLiteConfiguration(path: rawPath))
-            try await schema.migrate()
-            _ = try await createLeads(rows.leadCount, in: schema, ids: leadIDs)
-            await schema.close()
-            let script = "\(workDirectory)/raw.sql"
-            try rows.writeSQLiteScript(to: script, leadIDs: leadIDs, commitEach: commitEach)
-            let seconds = try timeCommand("/usr/bin/env", ["sqlite3", rawPath], input: script)
-            removeDatabase(rawPath)
-            return Double(rows.count) / seconds
-        }
         return Measurement(
             calor: calorRate,
-            raw: try await raw(commitEach: false),
-            rawBatched: try await raw(commitEach: true)
+            raw: try await rawSQLite(rows, leadIDs: leadIDs, run: run, commitEach: false),
+            rawBatched: try await rawSQLite(rows, leadIDs: leadIDs, run: run, commitEach: true)
         )
+    }
+
+    /// The raw figure: the same schema (migrated by Calor, leads included), the same rows, inserted by the sqlite3
+    /// shell with Calor's pragmas, in one transaction or committing every `batch` rows.
+    func rawSQLite(_ rows: EventRows, leadIDs: [Lead.ID], run: Int, commitEach: Bool) async throws -> Double {
+        let rawPath = "\(workDirectory)/raw-\(run).sqlite"
+        removeDatabase(rawPath)
+        let schema = try SQLiteStorage(configuration: SQLiteConfiguration(path: rawPath))
+        try await schema.migrate()
+        _ = try await createLeads(rows.leadCount, in: schema, ids: leadIDs)
+        await schema.close()
+        let script = "\(workDirectory)/raw.sql"
+        try rows.writeSQLiteScript(to: script, leadIDs: leadIDs, commitEach: commitEach)
+        let seconds = try timeCommand("/usr/bin/env", ["sqlite3", rawPath], input: script)
+        removeDatabase(rawPath)
+        return Double(rows.count) / seconds
     }
 
     // MARK: PostgreSQL

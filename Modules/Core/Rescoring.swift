@@ -74,11 +74,12 @@ public struct Rescoring: Sendable {
                 continue
             }
             for event in newEvents[lead.id] ?? [] { state.fold(event, criteria: active.criteria) }
+            // Moved to the time it scores at: what is saved is the state of the saved score.
+            state.advance(to: time, criteria: active.criteria)
             guard let result = state.score(lead: lead, criteria: active.criteria, at: time) else {
                 full.append(lead.id)
                 continue
             }
-            state.advance(to: time, criteria: active.criteria)
             scored.append(ScoredFromState(lead: lead, state: state, result: result))
         }
         if !full.isEmpty {
@@ -202,13 +203,16 @@ public struct Rescoring: Sendable {
             var basis: [Date?] = []
             var full: [Lead.ID] = []
             for lead in try await storage.leads.leads(ids) {
-                guard let record = records[lead.id], var state = Self.usableState(record, active: active, at: time),
-                    let result = state.score(lead: lead, criteria: active.criteria, at: time)
+                guard let record = records[lead.id], var state = Self.usableState(record, active: active, at: time)
                 else {
                     full.append(lead.id)
                     continue
                 }
                 state.advance(to: time, criteria: active.criteria)
+                guard let result = state.score(lead: lead, criteria: active.criteria, at: time) else {
+                    full.append(lead.id)
+                    continue
+                }
                 scored.append(ScoredFromState(lead: lead, state: state, result: result))
                 basis.append(record.computedAt)
             }

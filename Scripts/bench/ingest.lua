@@ -1,19 +1,28 @@
 -- wrk script for Scripts/bench-ingest: POST /v1/events with SIZE events a request (1: single events, else batches).
--- Events go to 5,000 distinct leads (by email); one in ten comes from an anonymous visitor; every message id is unique.
--- Arguments (after --): KEY SIZE
+-- Events go to LEADS distinct leads (by email); one in ten comes from an anonymous visitor; every message id is unique
+-- across runs: it starts with RUN, which the caller makes unique (wrk's Lua random numbers are not seeded, so a prefix
+-- drawn from them repeated the same ids in every run, and measured runs mostly sent duplicates).
+-- Arguments (after --): KEY SIZE RUN [LEADS]
 local types = {
     "page_viewed", "email_opened", "email_clicked", "ebook_downloaded", "cart_added", "ad_clicked", "quote_requested",
 }
 local counter = 0
 
+local threads = 0
+
 function setup(thread)
-    thread:set("prefix", tostring(math.random(1, 1000000000)))
+    threads = threads + 1
+    thread:set("thread", threads)
 end
 
 function init(args)
     key = args[1]
     size = tonumber(args[2])
-    math.randomseed(tonumber(prefix))
+    prefix = args[3] .. "-" .. thread
+    leads = tonumber(args[4] or "5000")
+    local seed = 0
+    for i = 1, #prefix do seed = (seed * 31 + prefix:byte(i)) % 2147483647 end
+    math.randomseed(seed)
 end
 
 local function event()
@@ -25,7 +34,7 @@ local function event()
             id, kind, math.random(1, 20000))
     end
     return string.format('{"message_id":"%s","type":"%s","lead":{"email":"lead%d@bench.example"},'
-        .. '"properties":{"path":"/pricing/plans"}}', id, kind, math.random(0, 4999))
+        .. '"properties":{"path":"/pricing/plans"}}', id, kind, math.random(0, leads - 1))
 end
 
 function request()
