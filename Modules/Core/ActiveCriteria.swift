@@ -5,10 +5,13 @@ public import Scoring
 public struct ActiveCriteria: Sendable {
     public let version: CriteriaVersion
     public let criteria: Criteria
+    /// The criteria prepared for folding events into scoring states.
+    public let plan: ScoringPlan
 
     public init(version: CriteriaVersion, criteria: Criteria) {
         self.version = version
         self.criteria = criteria
+        plan = ScoringPlan(criteria)
     }
 }
 

@@ -73,7 +73,7 @@ public struct Rescoring: Sendable {
                 full.append(lead.id)
                 continue
             }
-            for event in newEvents[lead.id] ?? [] { state.fold(event, criteria: active.criteria) }
+            for event in newEvents[lead.id] ?? [] { state.fold(event, plan: active.plan) }
             // Moved to the time it scores at: what is saved is the state of the saved score.
             state.advance(to: time, criteria: active.criteria)
             guard let result = state.score(lead: lead, criteria: active.criteria, at: time) else {
@@ -113,7 +113,7 @@ public struct Rescoring: Sendable {
     /// A lead scored from all its events: its state built from them, and the full computation's score where the
     /// state cannot tell it exactly.
     static func scoreInFull(_ item: LeadWithEvents, active: ActiveCriteria, at time: Date) -> ScoredFromState {
-        let state = ScoringState(criteria: active.criteria, events: item.events, horizon: time)
+        let state = ScoringState(plan: active.plan, events: item.events, horizon: time)
         let result =
             state.score(lead: item.lead, criteria: active.criteria, at: time)
             ?? active.criteria.score(lead: item.lead, events: item.events, at: time)

@@ -19,9 +19,10 @@ extension Criteria {
         // copies: copying an event retains each of its strings and objects).
         var byType: [String: [Int]] = [:]
         for index in events.indices { byType[events[index].type.rawValue, default: []].append(index) }
-        var counted: [Date] = []
+        var terms: [Double] = []
         for rule in engagement {
-            counted.removeAll(keepingCapacity: true)
+            terms.removeAll(keepingCapacity: true)
+            var count = 0
             for type in rule.eventTypes {
                 for index in byType[type] ?? [] {
                     let at = events[index].timestamp.timeIntervalSince1970
@@ -33,23 +34,22 @@ extension Criteria {
                         continue
                     }
                     if let window = rule.window, at < now - window { continue }
-                    counted.append(events[index].timestamp)
+                    count += 1
+                    if let halfLife = rule.halfLife { terms.append(rule.points * pow(0.5, (now - at) / halfLife)) }
                 }
             }
-            guard !counted.isEmpty else { continue }
+            guard count > 0 else { continue }
             let raw: Double
-            if rule.window != nil {
-                raw = ScoreTerms.windowSum(counted, rule: rule, now: now)
-            } else if let halfLife = rule.halfLife {
+            if rule.halfLife != nil {
                 // Summed in sorted order: floating-point addition depends on order, the score must not.
-                raw = counted.map { rule.points * pow(0.5, (now - $0.timeIntervalSince1970) / halfLife) }.sorted()
-                    .reduce(0, +)
+                terms.sort()
+                raw = terms.reduce(0, +)
             } else {
-                raw = rule.points * Double(counted.count)
+                raw = rule.points * Double(count)
             }
             if rule.halfLife != nil || rule.window != nil { decaying = true }
             let contribution = rule.cap.map { cap in raw < 0 ? -min(-raw, cap) : min(raw, cap) } ?? raw
-            items.append(ScoreTerms.Item(rule: rule.id, points: contribution, events: counted.count, error: 0))
+            items.append(ScoreTerms.Item(rule: rule.id, points: contribution, events: count, error: 0))
         }
 
         var disqualifiedBy: [String] = []
@@ -104,12 +104,13 @@ enum ScoreTerms {
         var error: Double
     }
 
-    /// A windowed rule's raw points from the times of its counted events: the terms summed in sorted order (a rule
-    /// without a half-life: its points times the count).
+    /// A windowed rule's raw points from the times of its counted events, as the full computation makes them: the
+    /// terms summed in sorted order (a rule without a half-life: its points times the count).
     static func windowSum(_ times: [Date], rule: EngagementRule, now: Double) -> Double {
         guard let halfLife = rule.halfLife else { return rule.points * Double(times.count) }
-        return times.map { rule.points * pow(0.5, (now - $0.timeIntervalSince1970) / halfLife) }.sorted()
-            .reduce(0, +)
+        var terms = times.map { rule.points * pow(0.5, (now - $0.timeIntervalSince1970) / halfLife) }
+        terms.sort()
+        return terms.reduce(0, +)
     }
 
     /// The score from the matched rules' points; `nil` when an item's error bound leaves a rounding undecided (the

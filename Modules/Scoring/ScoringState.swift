@@ -36,8 +36,13 @@ public struct ScoringState: Sendable, Hashable {
 
     /// The state of a lead with these events (the full fold: what a criteria change rebuilds).
     public init(criteria: Criteria, events: some Sequence<Event>, horizon: Date) {
-        self.init(criteria: criteria, horizon: horizon)
-        for event in events { fold(event, criteria: criteria) }
+        self.init(plan: ScoringPlan(criteria), events: events, horizon: horizon)
+    }
+
+    /// ``init(criteria:events:horizon:)`` with the rules found by event type once.
+    public init(plan: ScoringPlan, events: some Sequence<Event>, horizon: Date) {
+        self.init(criteria: plan.criteria, horizon: horizon)
+        for event in events { fold(event, plan: plan) }
     }
 
     /// Whether the state was made for this many rules of each kind (a sanity check against a state of other
@@ -52,11 +57,19 @@ public struct ScoringState: Sendable, Hashable {
     /// Takes one stored event into account. Each event must be folded once: the caller folds only events the store
     /// accepted (not duplicates).
     public mutating func fold(_ event: Event, criteria: Criteria) {
+        fold(event, plan: ScoringPlan(criteria))
+    }
+
+    /// ``fold(_:criteria:)`` with the criteria's rules found by event type once (``ScoringPlan``), for many events.
+    public mutating func fold(_ event: Event, plan: ScoringPlan) {
         events += 1
+        let criteria = plan.criteria
         let at = event.timestamp
-        let fields = EventFields(event: event)
         let type = event.type.rawValue
-        for (index, rule) in criteria.engagement.enumerated() where rule.eventTypes.contains(type) {
+        guard let rules = plan.rulesByType[type] else { return }
+        let fields = EventFields(event: event)
+        for index in rules.engagement {
+            let rule = criteria.engagement[index]
             if let condition = rule.condition, !condition.holds(for: fields) { continue }
             if at > horizon {
                 engagement[index].pending.insertSorted(at)
@@ -64,17 +77,16 @@ public struct ScoringState: Sendable, Hashable {
                 engagement[index].take(at, rule: rule, horizon: horizon)
             }
         }
-        for (index, rule) in criteria.disqualify.enumerated() {
-            guard let types = rule.eventTypes, types.contains(type) else { continue }
-            if let condition = rule.eventCondition, !condition.holds(for: fields) { continue }
+        for index in rules.disqualify {
+            if let condition = criteria.disqualify[index].eventCondition, !condition.holds(for: fields) { continue }
             if at > horizon {
                 disqualify[index].pending.insertSorted(at)
             } else {
                 disqualify[index].take(at)
             }
         }
-        for (index, rule) in criteria.funnel.rules.enumerated() {
-            guard case .event(let types, let condition) = rule.trigger, types.contains(type) else { continue }
+        for index in rules.funnel {
+            guard case .event(_, let condition) = criteria.funnel.rules[index].trigger else { continue }
             if let condition, !condition.holds(for: fields) { continue }
             funnel[index].take(event.id, at: at)
         }
@@ -187,6 +199,34 @@ public struct ScoringState: Sendable, Hashable {
     }
 }
 
+/// Criteria prepared for folding: for each event type, the rules that look at it, found once.
+public struct ScoringPlan: Sendable {
+    public let criteria: Criteria
+    let rulesByType: [String: RuleIndexes]
+
+    struct RuleIndexes: Sendable {
+        var engagement: [Int] = []
+        var disqualify: [Int] = []
+        var funnel: [Int] = []
+    }
+
+    public init(_ criteria: Criteria) {
+        self.criteria = criteria
+        var byType: [String: RuleIndexes] = [:]
+        for (index, rule) in criteria.engagement.enumerated() {
+            for type in rule.eventTypes { byType[type, default: RuleIndexes()].engagement.append(index) }
+        }
+        for (index, rule) in criteria.disqualify.enumerated() {
+            for type in rule.eventTypes ?? [] { byType[type, default: RuleIndexes()].disqualify.append(index) }
+        }
+        for (index, rule) in criteria.funnel.rules.enumerated() {
+            guard case .event(let types, _) = rule.trigger else { continue }
+            for type in types { byType[type, default: RuleIndexes()].funnel.append(index) }
+        }
+        rulesByType = byType
+    }
+}
+
 // MARK: - Tallies
 
 /// One engagement rule's matching events, folded.
@@ -288,30 +328,44 @@ extension ScoringState {
         public let description: String
     }
 
-    /// The stored form: the format byte, then every field little-endian (times and sums as their exact bits, so that
-    /// a state read back is the state written).
+    /// The stored form: the format byte, then the fields little-endian (times and sums as their exact bits, so that
+    /// a state read back is the state written), counts as variable-length integers, and each tally behind a byte
+    /// saying which of its fields are there (most are empty: a lead's events meet few of the rules).
     public func encoded() -> [UInt8] {
         var writer = ByteWriter()
+        writer.bytes.reserveCapacity(32 + 12 * engagement.count)
         writer.bytes.append(Self.format)
         writer.time(horizon)
-        writer.integer(UInt64(events))
-        writer.integer(UInt64(engagement.count))
+        writer.varint(UInt64(events))
+        writer.varint(UInt64(engagement.count))
         for tally in engagement {
-            writer.integer(UInt64(tally.count))
-            writer.double(tally.sum)
-            writer.double(tally.error)
-            writer.times(tally.window)
-            writer.times(tally.pending)
+            let flags: UInt8 =
+                (tally.count != 0 ? 1 : 0) | (tally.sum != 0 || tally.error != 0 ? 2 : 0)
+                | (tally.window.isEmpty ? 0 : 4) | (tally.pending.isEmpty ? 0 : 8)
+            writer.bytes.append(flags)
+            if tally.count != 0 { writer.varint(UInt64(tally.count)) }
+            if flags & 2 != 0 {
+                writer.double(tally.sum)
+                writer.double(tally.error)
+            }
+            if !tally.window.isEmpty { writer.times(tally.window) }
+            if !tally.pending.isEmpty { writer.times(tally.pending) }
         }
-        writer.integer(UInt64(disqualify.count))
+        writer.varint(UInt64(disqualify.count))
         for tally in disqualify {
-            writer.optionalTime(tally.latestPast)
-            writer.times(tally.pending)
+            writer.bytes.append((tally.latestPast == nil ? 0 : 1) | (tally.pending.isEmpty ? 0 : 2))
+            if let latest = tally.latestPast { writer.time(latest) }
+            if !tally.pending.isEmpty { writer.times(tally.pending) }
         }
-        writer.integer(UInt64(funnel.count))
+        writer.varint(UInt64(funnel.count))
         for tally in funnel {
-            writer.optionalTime(tally.latestAt)
-            writer.integer(UInt64(bitPattern: tally.latestID?.rawValue ?? 0))
+            if let at = tally.latestAt, let id = tally.latestID {
+                writer.bytes.append(1)
+                writer.time(at)
+                writer.varint(UInt64(bitPattern: id.rawValue))
+            } else {
+                writer.bytes.append(0)
+            }
         }
         return writer.bytes
     }
@@ -323,23 +377,30 @@ extension ScoringState {
             throw DecodingError(description: "a scoring state of another format")
         }
         horizon = try reader.time()
-        events = Int(try reader.integer())
+        events = Int(try reader.varint())
         engagement = try (0..<reader.count()).map { _ throws(DecodingError) in
-            EngagementTally(
-                count: Int(try reader.integer()),
-                sum: try reader.double(),
-                error: try reader.double(),
-                window: try reader.times(),
-                pending: try reader.times()
-            )
+            let flags = try reader.byte()
+            var tally = EngagementTally()
+            if flags & 1 != 0 { tally.count = Int(try reader.varint()) }
+            if flags & 2 != 0 {
+                tally.sum = try reader.double()
+                tally.error = try reader.double()
+            }
+            if flags & 4 != 0 { tally.window = try reader.times() }
+            if flags & 8 != 0 { tally.pending = try reader.times() }
+            return tally
         }
         disqualify = try (0..<reader.count()).map { _ throws(DecodingError) in
-            DisqualifyTally(latestPast: try reader.optionalTime(), pending: try reader.times())
+            let flags = try reader.byte()
+            var tally = DisqualifyTally()
+            if flags & 1 != 0 { tally.latestPast = try reader.time() }
+            if flags & 2 != 0 { tally.pending = try reader.times() }
+            return tally
         }
         funnel = try (0..<reader.count()).map { _ throws(DecodingError) in
-            let at = try reader.optionalTime()
-            let id = Int64(bitPattern: try reader.integer())
-            return FunnelTally(latestID: at == nil ? nil : Event.ID(id), latestAt: at)
+            guard try reader.byte() != 0 else { return FunnelTally() }
+            let at = try reader.time()
+            return FunnelTally(latestID: Event.ID(Int64(bitPattern: try reader.varint())), latestAt: at)
         }
         guard reader.atEnd else { throw DecodingError(description: "a scoring state with bytes after its end") }
     }
@@ -360,13 +421,18 @@ private struct ByteWriter {
         double(value.timeIntervalSinceReferenceDate)
     }
 
-    mutating func optionalTime(_ value: Date?) {
-        bytes.append(value == nil ? 0 : 1)
-        time(value ?? Date(timeIntervalSinceReferenceDate: 0))
+    /// LEB128: seven bits a byte, the high bit saying another follows.
+    mutating func varint(_ value: UInt64) {
+        var value = value
+        while value >= 0x80 {
+            bytes.append(UInt8(truncatingIfNeeded: value) | 0x80)
+            value >>= 7
+        }
+        bytes.append(UInt8(value))
     }
 
     mutating func times(_ values: [Date]) {
-        integer(UInt64(values.count))
+        varint(UInt64(values.count))
         for value in values { time(value) }
     }
 }
@@ -393,9 +459,21 @@ private struct ByteReader {
         return value
     }
 
+    mutating func varint() throws(ScoringState.DecodingError) -> UInt64 {
+        var value: UInt64 = 0
+        var shift: UInt64 = 0
+        while true {
+            let byte = try self.byte()
+            guard shift < 64 else { throw ScoringState.DecodingError(description: "a scoring state with a bad number") }
+            value |= UInt64(byte & 0x7F) << shift
+            if byte & 0x80 == 0 { return value }
+            shift += 7
+        }
+    }
+
     /// A count of items that follow: never more than the bytes left could hold.
     mutating func count() throws(ScoringState.DecodingError) -> Int {
-        let value = try integer()
+        let value = try varint()
         guard value <= UInt64(bytes.count - offset) else {
             throw ScoringState.DecodingError(description: "a scoring state with an impossible count")
         }
@@ -408,12 +486,6 @@ private struct ByteReader {
 
     mutating func time() throws(ScoringState.DecodingError) -> Date {
         Date(timeIntervalSinceReferenceDate: try double())
-    }
-
-    mutating func optionalTime() throws(ScoringState.DecodingError) -> Date? {
-        let present = try byte()
-        let value = try time()
-        return present == 0 ? nil : value
     }
 
     mutating func times() throws(ScoringState.DecodingError) -> [Date] {
