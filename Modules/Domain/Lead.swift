@@ -94,6 +94,24 @@ public struct LeadUpsert: Sendable, Hashable {
     }
 }
 
+extension Lead {
+    /// Applies an upsert to a lead it found (every backend's rule): the email and the external id it gives replace
+    /// the lead's; its attributes merge key by key, a `null` removing the key; its source is kept only when the lead
+    /// has none (first touch wins). Times are the caller's.
+    public mutating func merge(_ upsert: LeadUpsert) {
+        if let email = upsert.email { self.email = email }
+        if let externalID = upsert.externalID { self.externalID = externalID }
+        for (key, value) in upsert.attributes {
+            if value == .null {
+                attributes.removeValue(forKey: key)
+            } else {
+                attributes[key] = value
+            }
+        }
+        if source == nil, let source = upsert.source { self.source = source }
+    }
+}
+
 /// What an upsert did.
 public struct LeadUpsertResult: Sendable, Hashable {
     public var lead: Lead

@@ -73,7 +73,7 @@ extension Criteria {
                         }
                     }
                 }
-                matched = latest.map { at in rule.window.map { !(at < now - $0) } ?? true } ?? false
+                matched = ScoreTerms.disqualifies(latest: latest, window: rule.window, now: now)
                 if matched, rule.window != nil { decaying = true }
             }
             if matched { disqualifiedBy.append(rule.id) }
@@ -102,6 +102,13 @@ enum ScoreTerms {
         var points: Double
         var events: Int
         var error: Double
+    }
+
+    /// Whether a disqualify rule's latest matching event up to `now` (`nil`: none) makes it match: within its window,
+    /// if it has one.
+    static func disqualifies(latest: Double?, window: Double?, now: Double) -> Bool {
+        guard let latest else { return false }
+        return window.map { !(latest < now - $0) } ?? true
     }
 
     /// A windowed rule's raw points from the times of its counted events, as the full computation makes them: the

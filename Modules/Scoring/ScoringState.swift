@@ -178,13 +178,11 @@ public struct ScoringState: Sendable, Hashable {
             if matched, rule.eventTypes != nil {
                 let tally = disqualify[index]
                 if !tally.pending.isEmpty { decaying = true }
-                if let latest = tally.latestPast {
-                    if let window = rule.window {
-                        matched = !(latest.timeIntervalSince1970 < now - window)
-                    }
-                } else {
-                    matched = false
-                }
+                matched = ScoreTerms.disqualifies(
+                    latest: tally.latestPast?.timeIntervalSince1970,
+                    window: rule.window,
+                    now: now
+                )
                 if matched, rule.window != nil { decaying = true }
             }
             if matched { disqualifiedBy.append(rule.id) }

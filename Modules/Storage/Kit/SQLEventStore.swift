@@ -159,15 +159,7 @@ struct SQLEventStore: EventStore {
     func leadsWithEvents(_ ids: [Lead.ID]) async throws -> [LeadWithEvents] {
         guard !ids.isEmpty else { return [] }
         return try await executor.read { connection in
-            var leads: [Lead] = []
-            leads.reserveCapacity(ids.count)
-            try connection.scan(
-                chunking: ids.map { .uuid($0.rawValue) },
-                { "SELECT \(Columns.lead) FROM leads l WHERE l.id IN (\($0))" },
-                { leads.append(try $0.lead()) }
-            )
-            leads.sort { $0.id.rawValue.bytes.lexicographicallyPrecedes($1.id.rawValue.bytes) }
-            return try Self.withEvents(leads, on: connection)
+            try Self.withEvents(SQLLeadStore.leads(ids, on: connection), on: connection)
         }
     }
 

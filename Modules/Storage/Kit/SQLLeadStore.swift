@@ -66,16 +66,7 @@ struct SQLLeadStore: LeadStore {
             return LeadUpsertResult(lead: lead, created: true, changed: true)
         }
         let before = lead
-        if let email = upsert.email { lead.email = email }
-        if let externalID = upsert.externalID { lead.externalID = externalID }
-        for (key, value) in upsert.attributes {
-            if value == .null {
-                lead.attributes.removeValue(forKey: key)
-            } else {
-                lead.attributes[key] = value
-            }
-        }
-        if lead.source == nil, let source = upsert.source { lead.source = source }
+        lead.merge(upsert)
         guard lead != before else { return LeadUpsertResult(lead: lead, created: false, changed: false) }
         lead.updatedAt = time.truncatedToMicroseconds
         try connection.execute(
@@ -139,17 +130,20 @@ struct SQLLeadStore: LeadStore {
 
     func leads(_ ids: [Lead.ID]) async throws -> [Lead] {
         guard !ids.isEmpty else { return [] }
-        return try await executor.read { connection in
-            var leads: [Lead] = []
-            leads.reserveCapacity(ids.count)
-            try connection.scan(
-                chunking: ids.map { .uuid($0.rawValue) },
-                { "SELECT \(Columns.lead) FROM leads l WHERE l.id IN (\($0))" },
-                { leads.append(try $0.lead()) }
-            )
-            leads.sort { $0.id.rawValue.bytes.lexicographicallyPrecedes($1.id.rawValue.bytes) }
-            return leads
-        }
+        return try await executor.read { connection in try Self.leads(ids, on: connection) }
+    }
+
+    /// These leads, in id order; missing ones left out.
+    static func leads(_ ids: [Lead.ID], on connection: any SQLConnection) throws -> [Lead] {
+        var leads: [Lead] = []
+        leads.reserveCapacity(ids.count)
+        try connection.scan(
+            chunking: ids.map { .uuid($0.rawValue) },
+            { "SELECT \(Columns.lead) FROM leads l WHERE l.id IN (\($0))" },
+            { leads.append(try $0.lead()) }
+        )
+        leads.sort { $0.id.rawValue.bytes.lexicographicallyPrecedes($1.id.rawValue.bytes) }
+        return leads
     }
 
     func ids(after cursor: Lead.ID?, limit: Int) async throws -> [Lead.ID] {

@@ -54,16 +54,7 @@ struct MemoryLeadStore: LeadStore {
                 return LeadUpsertResult(lead: lead, created: true, changed: true)
             }
             let before = lead
-            if let email = upsert.email { lead.email = email }
-            if let externalID = upsert.externalID { lead.externalID = externalID }
-            for (key, value) in upsert.attributes {
-                if value == .null {
-                    lead.attributes.removeValue(forKey: key)
-                } else {
-                    lead.attributes[key] = value
-                }
-            }
-            if lead.source == nil, let source = upsert.source { lead.source = source }
+            lead.merge(upsert)
             guard lead != before else { return LeadUpsertResult(lead: lead, created: false, changed: false) }
             lead.updatedAt = time
             state.put(lead, replacing: before)
