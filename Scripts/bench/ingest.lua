@@ -2,7 +2,8 @@
 -- Events go to LEADS distinct leads (by email); one in ten comes from an anonymous visitor; every message id is unique
 -- across runs: it starts with RUN, which the caller makes unique (wrk's Lua random numbers are not seeded, so a prefix
 -- drawn from them repeated the same ids in every run, and measured runs mostly sent duplicates).
--- Arguments (after --): KEY SIZE RUN [LEADS]
+-- Arguments (after --): KEY SIZE RUN [LEADS [generated]]; with "generated", leads are named as `calor-bench generate`
+-- names them (lead<i>@company<i mod 5000>.example), so that events go to the leads of a generated history.
 local types = {
     "page_viewed", "email_opened", "email_clicked", "ebook_downloaded", "cart_added", "ad_clicked", "quote_requested",
 }
@@ -20,6 +21,7 @@ function init(args)
     size = tonumber(args[2])
     prefix = args[3] .. "-" .. thread
     leads = tonumber(args[4] or "5000")
+    generated = args[5] == "generated"
     local seed = 0
     for i = 1, #prefix do seed = (seed * 31 + prefix:byte(i)) % 2147483647 end
     math.randomseed(seed)
@@ -33,8 +35,11 @@ local function event()
         return string.format('{"message_id":"%s","type":"%s","anonymous_id":"visitor-%d"}',
             id, kind, math.random(1, 20000))
     end
-    return string.format('{"message_id":"%s","type":"%s","lead":{"email":"lead%d@bench.example"},'
-        .. '"properties":{"path":"/pricing/plans"}}', id, kind, math.random(0, leads - 1))
+    local lead = math.random(0, leads - 1)
+    local email = generated and string.format("lead%d@company%d.example", lead, lead % 5000)
+        or string.format("lead%d@bench.example", lead)
+    return string.format('{"message_id":"%s","type":"%s","lead":{"email":"%s"},'
+        .. '"properties":{"path":"/pricing/plans"}}', id, kind, email)
 end
 
 function request()
