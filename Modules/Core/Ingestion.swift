@@ -66,7 +66,7 @@ public struct Ingestion: Sendable {
             for (_, event) in pending {
                 if let leadID = try await batch.owner(of: event) { leads.insert(leadID) }
             }
-            try await stores.leads.lock(Array(leads))
+            let locked = try await stores.leads.lock(Array(leads))
             let scoredAt = Self.timeAfterLocking(receivedAt, clock: clock)
             let appended = try await stores.events.append(pending.map(\.event))
             // The stored events of each lead, as the store holds them: its score folds them into its state.
@@ -84,8 +84,9 @@ public struct Ingestion: Sendable {
                     outcomes[index] = .duplicate(event: id)
                 }
             }
-            _ = try await Rescoring.rescoreLeads(
-                Array(batch.touched),
+            // The leads as the lock read them: nothing in the batch changes their fields after it.
+            _ = try await Rescoring.rescoreAndMove(
+                locked.filter { batch.touched.contains($0.id) },
                 in: stores,
                 cache: cache,
                 at: scoredAt,
@@ -114,10 +115,10 @@ public struct Ingestion: Sendable {
         return try await storage.unitOfWork { stores in
             var batch = Batch(stores: stores, receivedAt: time, random: random)
             let upserted = try await batch.identify(identity)
-            try await stores.leads.lock(Array(batch.touched))
+            let locked = try await stores.leads.lock(Array(batch.touched))
             let scoredAt = Self.timeAfterLocking(time, clock: clock)
-            _ = try await Rescoring.rescoreLeads(
-                Array(batch.touched),
+            _ = try await Rescoring.rescoreAndMove(
+                locked,
                 in: stores,
                 cache: cache,
                 at: scoredAt,

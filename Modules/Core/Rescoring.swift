@@ -49,39 +49,36 @@ public struct Rescoring: Sendable {
         newEvents: [Lead.ID: [Event]] = [:],
         rebuild: Set<Lead.ID> = []
     ) async throws -> [TemperatureChange] {
-        try await rescoreAndMove(ids, in: stores, cache: cache, at: time, newEvents: newEvents, rebuild: rebuild)
-            .changes
+        try await rescoreAndMove(
+            try await stores.leads.leads(ids),
+            in: stores,
+            cache: cache,
+            at: time,
+            newEvents: newEvents,
+            rebuild: rebuild
+        ).changes
     }
 
-    /// ``rescoreLeads(_:in:cache:at:newEvents:rebuild:)``, returning the stage transitions too.
+    /// ``rescoreLeads(_:in:cache:at:newEvents:rebuild:)`` for leads the caller has locked and read (as the lock
+    /// returned them), returning the stage transitions too.
     static func rescoreAndMove(
-        _ ids: [Lead.ID],
+        _ leads: [Lead],
         in stores: any Stores,
         cache: CriteriaCache,
         at time: Date,
         newEvents: [Lead.ID: [Event]] = [:],
         rebuild: Set<Lead.ID> = []
     ) async throws -> (changes: [TemperatureChange], moves: [StageTransition]) {
-        guard !ids.isEmpty, let active = try await cache.active(in: stores) else { return ([], []) }
-        let records = try await stores.scores.scoringStates(of: ids)
-        var scored: [ScoredFromState] = []
-        var full: [Lead.ID] = []
-        for lead in try await stores.leads.leads(ids) {
-            guard !rebuild.contains(lead.id),
-                var state = usableState(records[lead.id], active: active, at: time)
-            else {
-                full.append(lead.id)
-                continue
-            }
-            for event in newEvents[lead.id] ?? [] { state.fold(event, plan: active.plan) }
-            // Moved to the time it scores at: what is saved is the state of the saved score.
-            state.advance(to: time, criteria: active.criteria)
-            guard let result = state.score(lead: lead, criteria: active.criteria, at: time) else {
-                full.append(lead.id)
-                continue
-            }
-            scored.append(ScoredFromState(lead: lead, state: state, result: result))
-        }
+        guard !leads.isEmpty, let active = try await cache.active(in: stores) else { return ([], []) }
+        let records = try await stores.scores.scoringStates(of: leads.map(\.id))
+        var (scored, full) = scoreFromStates(
+            leads,
+            records: records,
+            active: active,
+            at: time,
+            newEvents: newEvents,
+            rebuild: rebuild
+        )
         if !full.isEmpty {
             for item in try await stores.events.leadsWithEvents(full) {
                 scored.append(scoreInFull(item, active: active, at: time))
@@ -98,6 +95,35 @@ public struct Rescoring: Sendable {
             events: stores.events
         )
         return (changes, try await FunnelAutomation.record(moves, in: stores, at: time))
+    }
+
+    /// Scores the leads from their stored states, with `newEvents` folded in; returns those scored, and the ids of
+    /// those to score from all their events: in `rebuild`, without a usable state, or whose state gave up.
+    static func scoreFromStates(
+        _ leads: [Lead],
+        records: [Lead.ID: ScoringStateRecord],
+        active: ActiveCriteria,
+        at time: Date,
+        newEvents: [Lead.ID: [Event]] = [:],
+        rebuild: Set<Lead.ID> = []
+    ) -> (scored: [ScoredFromState], full: [Lead.ID]) {
+        var scored: [ScoredFromState] = []
+        var full: [Lead.ID] = []
+        for lead in leads {
+            guard !rebuild.contains(lead.id), var state = usableState(records[lead.id], active: active, at: time) else {
+                full.append(lead.id)
+                continue
+            }
+            for event in newEvents[lead.id] ?? [] { state.fold(event, plan: active.plan) }
+            // Moved to the time it scores at: what is saved is the state of the saved score.
+            state.advance(to: time, criteria: active.criteria)
+            guard let result = state.score(lead: lead, criteria: active.criteria, at: time) else {
+                full.append(lead.id)
+                continue
+            }
+            scored.append(ScoredFromState(lead: lead, state: state, result: result))
+        }
+        return (scored, full)
     }
 
     /// A stored state that scores under the active criteria at `time`; `nil` when there is none, or it is of other
@@ -144,7 +170,8 @@ public struct Rescoring: Sendable {
             }
         }
         let recorded = try await FunnelAutomation.record(unchanged, in: stores, at: time)
-        return recorded.count + (try await rescoreAndMove(changed, in: stores, cache: cache, at: time).moves.count)
+        let rescore = changed.compactMap { current[$0] }
+        return recorded.count + (try await rescoreAndMove(rescore, in: stores, cache: cache, at: time).moves.count)
     }
 
     /// Rescores every lead whose score is not of the active version (or that has none), `batchSize` leads at a
@@ -199,23 +226,14 @@ public struct Rescoring: Sendable {
             guard let last = ids.last else { break }
             cursor = last
             let records = try await storage.scores.scoringStates(of: ids)
-            var scored: [ScoredFromState] = []
-            var basis: [Date?] = []
-            var full: [Lead.ID] = []
-            for lead in try await storage.leads.leads(ids) {
-                guard let record = records[lead.id], var state = Self.usableState(record, active: active, at: time)
-                else {
-                    full.append(lead.id)
-                    continue
-                }
-                state.advance(to: time, criteria: active.criteria)
-                guard let result = state.score(lead: lead, criteria: active.criteria, at: time) else {
-                    full.append(lead.id)
-                    continue
-                }
-                scored.append(ScoredFromState(lead: lead, state: state, result: result))
-                basis.append(record.computedAt)
-            }
+            var (scored, full) = Self.scoreFromStates(
+                try await storage.leads.leads(ids),
+                records: records,
+                active: active,
+                at: time
+            )
+            // Each save only over the score its state was read with.
+            var basis: [Date?] = scored.map { records[$0.lead.id]?.computedAt }
             if !full.isEmpty {
                 let times = try await storage.scores.scoreTimes(of: full)
                 for item in try await storage.events.leadsWithEvents(full) {

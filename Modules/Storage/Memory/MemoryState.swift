@@ -45,6 +45,11 @@ struct MemoryState: Sendable {
         a.rawValue.bytes.lexicographicallyPrecedes(b.rawValue.bytes)
     }
 
+    /// Whether `id` comes after `cursor` in id order (every id does when there is no cursor): keyset paging.
+    static func follows(_ id: Lead.ID, _ cursor: Lead.ID?) -> Bool {
+        cursor.map { precedes($0, id) } ?? true
+    }
+
     /// The lead's events, oldest first (by time, then arrival).
     func events(of leadID: Lead.ID) -> [Event] {
         events.values.filter { $0.leadID == leadID }.sorted {

@@ -102,7 +102,7 @@ struct MemoryLeadStore: LeadStore {
     func ids(after cursor: Lead.ID?, limit: Int) async throws -> [Lead.ID] {
         try await context.read { state in
             Array(
-                state.leadsInIDOrder.lazy.map(\.id).filter { id in cursor.map { MemoryState.precedes($0, id) } ?? true }
+                state.leadsInIDOrder.lazy.map(\.id).filter { id in MemoryState.follows(id, cursor) }
                     .prefix(limit)
             )
         }
@@ -364,7 +364,7 @@ struct MemoryEventStore: EventStore {
         let size = max(1, batchSize)
         return LeadEventsScan { after in
             try await context.read { state in
-                state.leadsInIDOrder.lazy.filter { lead in after.map { MemoryState.precedes($0, lead.id) } ?? true }
+                state.leadsInIDOrder.lazy.filter { lead in MemoryState.follows(lead.id, after) }
                     .prefix(size).map { LeadWithEvents(lead: $0, events: state.events(of: $0.id)) }
             }
         }
@@ -464,7 +464,7 @@ struct MemoryScoreStore: ScoreStore {
         try await context.read { state in
             Array(
                 state.scores.values.filter(\.decaying).map(\.leadID).filter { id in
-                    cursor.map { MemoryState.precedes($0, id) } ?? true
+                    MemoryState.follows(id, cursor)
                 }
                 .sorted(by: MemoryState.precedes).prefix(limit)
             )
@@ -481,7 +481,7 @@ struct MemoryScoreStore: ScoreStore {
         try await context.read { state in
             Array(
                 state.leadsInIDOrder.lazy.map(\.id).filter { id in
-                    (cursor.map { MemoryState.precedes($0, id) } ?? true)
+                    MemoryState.follows(id, cursor)
                         && state.scores[id]?.criteriaVersion != version
                 }.prefix(limit)
             )
@@ -717,7 +717,7 @@ struct MemoryReportStore: LeadByLeadReportStore {
     func attributionLeads(after cursor: Lead.ID?, limit: Int, stages: [Stage]) async throws -> [AttributionLead] {
         let limit = min(max(1, limit), 500)
         return try await context.read { state in
-            state.leadsInIDOrder.lazy.filter { lead in cursor.map { MemoryState.precedes($0, lead.id) } ?? true }
+            state.leadsInIDOrder.lazy.filter { lead in MemoryState.follows(lead.id, cursor) }
                 .prefix(limit).map { lead in
                     let firsts = state.firstMoves(of: lead.id)
                     var reached: [Stage: StageReach] = [:]
