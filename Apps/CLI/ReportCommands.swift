@@ -188,6 +188,7 @@ struct AttributionReportCommand: AsyncParsableCommand {
             let report = try await storage.using { storage in
                 try await SourceReporting(storage: storage, cache: CriteriaCache()).attribution(request)
             }
+            notePendingTouchpoints(report.touchpointsPending)
             if format == .json {
                 print(WireFormat.attributionReport(report).jsonText)
                 return
@@ -311,6 +312,7 @@ struct SourcesReportCommand: AsyncParsableCommand {
                 throw CommandFailure(error.description)
             }
         }
+        notePendingTouchpoints(report.touchpointsPending)
         if format == .json {
             print(WireFormat.sourcesReport(report).jsonText)
             return
@@ -376,11 +378,12 @@ struct ValueReportCommand: AsyncParsableCommand {
         }
         let storage = try await global.openStorage()
         let now = Date()
-        let rows = try await storage.using { storage in
+        let result = try await storage.using { storage in
             try await SourceReporting(storage: storage, cache: CriteriaCache()).value(request, now: now)
         }
+        notePendingTouchpoints(result.touchpointsPending)
         if format == .json {
-            print(WireFormat.valueReport(rows, request: request, end: request.to ?? now).jsonText)
+            print(WireFormat.valueReport(result, request: request, end: request.to ?? now).jsonText)
             return
         }
         let csv = format == .csv
@@ -395,7 +398,7 @@ struct ValueReportCommand: AsyncParsableCommand {
             "orders/customer",
             "ltv"
         )
-        for row in rows {
+        for row in result.rows {
             table.add(
                 row.cohort.map { String(WireFormat.time($0).prefix(10)) } ?? "",
                 row.group ?? "",
@@ -410,6 +413,16 @@ struct ValueReportCommand: AsyncParsableCommand {
         }
         print(csv ? table.csv : table.text)
     }
+}
+
+/// Says on standard error that a source report counted leads whose touchpoints are of an earlier channel or
+/// conversion definition (the background rescoring derives them again after a criteria change).
+func notePendingTouchpoints(_ leads: Int) {
+    guard leads > 0 else { return }
+    let note =
+        "note: \(leads) leads' touchpoints are of an earlier channel or conversion definition and are being derived "
+        + "again (calor-server does it in the background, calor rescore at once): they count as they were\n"
+    FileHandle.standardError.write(Data(note.utf8))
 }
 
 /// A figure: its JSON text in CSV, two decimals in a table; empty when there is none.

@@ -1,4 +1,5 @@
 import Core
+import Foundation
 
 extension GroupCommit {
     /// Ingests the items that were read well and answers every item, in order: those that could not be read with
@@ -6,9 +7,10 @@ extension GroupCommit {
     /// (`/batch/3` and `/timestamp` make `/batch/3/timestamp`). Counts the outcomes in the metrics.
     func ingest(
         _ items: [(pointer: String, item: Result<IngestItem, IngestRejection>)],
-        metrics: CalorMetrics
+        metrics: CalorMetrics,
+        receivedAt: Date? = nil
     ) async throws -> [IngestOutcome] {
-        var stored = try await ingest(items.compactMap { try? $0.item.get() }).makeIterator()
+        var stored = try await ingest(items.compactMap { try? $0.item.get() }, receivedAt: receivedAt).makeIterator()
         let outcomes = items.map { pointer, item -> IngestOutcome in
             switch item {
             case .failure(let rejection): return .rejected(rejection)

@@ -59,9 +59,9 @@ struct ReportsController {
                 try ValueReportRequest(from: texts.from, to: texts.to, by: texts.by, cohort: texts.cohort)
             }
             let now = Date()
-            let rows = try await sources.value(report, now: now)
+            let result = try await sources.value(report, now: now)
             return Response.json(
-                WireFormat.valueReport(rows, request: report, end: report.to ?? now)
+                WireFormat.valueReport(result, request: report, end: report.to ?? now)
             )
         }
     }

@@ -98,7 +98,8 @@ struct SegmentController {
                     )
                 )
             },
-            metrics: metrics
+            metrics: metrics,
+            receivedAt: receivedAt
         )
         if call != nil, case .rejected(let rejection) = outcomes[0] {
             throw Problem(rejection)

@@ -7,11 +7,14 @@ public struct ActiveCriteria: Sendable {
     public let criteria: Criteria
     /// The criteria prepared for folding events into scoring states.
     public let plan: ScoringPlan
+    /// What attribution keeps of each event under these criteria.
+    public let touches: TouchDerivation
 
     public init(version: CriteriaVersion, criteria: Criteria) {
         self.version = version
         self.criteria = criteria
         plan = ScoringPlan(criteria)
+        touches = TouchDerivation(criteria)
     }
 }
 

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// Ingests concurrent requests together: while one unit of work runs, the requests that arrive wait, and the next unit
 /// of work takes all of them at once (up to ``maximumItems``).
@@ -22,6 +22,7 @@ public actor GroupCommit {
 
     private struct Waiter {
         let items: [IngestItem]
+        let receivedAt: Date
         let continuation: CheckedContinuation<[IngestOutcome], any Error>
     }
 
@@ -37,14 +38,17 @@ public actor GroupCommit {
         self.maximumWaitingItems = maximumWaitingItems
     }
 
-    /// Ingests the items, with whatever other requests are waiting; returns their outcomes in order.
-    public func ingest(_ items: [IngestItem]) async throws -> [IngestOutcome] {
+    /// Ingests the items, with whatever other requests are waiting; returns their outcomes in order. `receivedAt` is
+    /// when the request arrived (now when not given): a group is stored as received when its first request arrived,
+    /// so that a time the request corrected with its arrival (Segment's `sentAt`) matches the stored one.
+    public func ingest(_ items: [IngestItem], receivedAt: Date? = nil) async throws -> [IngestOutcome] {
+        let receivedAt = receivedAt ?? clock.now()
         guard !items.isEmpty else { return [] }
         guard waitingItems == 0 || waitingItems + items.count <= maximumWaitingItems else {
             throw IngestionOverloaded()
         }
         return try await withCheckedThrowingContinuation { continuation in
-            waiting.append(Waiter(items: items, continuation: continuation))
+            waiting.append(Waiter(items: items, receivedAt: receivedAt, continuation: continuation))
             waitingItems += items.count
             if !draining {
                 draining = true
@@ -66,7 +70,8 @@ public actor GroupCommit {
             waitingItems -= count
             do {
                 // Requests wait here, and join the next group, while this one runs.
-                let outcomes = try await ingestion.ingest(group.flatMap(\.items), receivedAt: clock.now())
+                let receivedAt = group.map(\.receivedAt).min() ?? clock.now()
+                let outcomes = try await ingestion.ingest(group.flatMap(\.items), receivedAt: receivedAt)
                 var start = 0
                 for waiter in group {
                     waiter.continuation.resume(returning: Array(outcomes[start..<start + waiter.items.count]))

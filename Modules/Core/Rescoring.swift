@@ -81,12 +81,14 @@ public struct Rescoring: Sendable {
         )
         if !full.isEmpty {
             for item in try await stores.events.leadsWithEvents(full) {
-                scored.append(scoreInFull(item, active: active, at: time))
+                scored.append(scoreInFull(item, active: active, at: time, derivingTouches: true))
             }
         }
         let changes = try await stores.scores.save(
             scored.map { $0.result.score(for: $0.lead.id, version: active.version.number, computedAt: time) },
-            states: scored.map { $0.state.encoded() }
+            states: scored.map { $0.state.encoded() },
+            touches: TouchWrites(basis: active.touches.basis, updates: scored.map(\.touches)),
+            basis: nil
         )
         let moves = try await FunnelAutomation.moves(
             for: scored.map(\.candidate),
@@ -97,8 +99,9 @@ public struct Rescoring: Sendable {
         return (changes, try await FunnelAutomation.record(moves, in: stores, at: time))
     }
 
-    /// Scores the leads from their stored states, with `newEvents` folded in; returns those scored, and the ids of
-    /// those to score from all their events: in `rebuild`, without a usable state, or whose state gave up.
+    /// Scores the leads from their stored states, with `newEvents` folded in (and their touches derived, to be
+    /// added); returns those scored, and the ids of those to score from all their events: in `rebuild`, without a
+    /// usable state, or whose state gave up.
     static func scoreFromStates(
         _ leads: [Lead],
         records: [Lead.ID: ScoringStateRecord],
@@ -121,15 +124,20 @@ public struct Rescoring: Sendable {
                 full.append(lead.id)
                 continue
             }
-            scored.append(ScoredFromState(lead: lead, state: state, result: result))
+            let added = newEvents[lead.id].map(active.touches.derive) ?? []
+            scored.append(
+                ScoredFromState(lead: lead, state: state, result: result, touches: added.isEmpty ? nil : .append(added))
+            )
         }
         return (scored, full)
     }
 
     /// A stored state that scores under the active criteria at `time`; `nil` when there is none, or it is of other
-    /// criteria, another format, damaged, or ahead of `time`.
+    /// criteria, another format, damaged, or ahead of `time`, or when the lead's touches are of another basis (they
+    /// are derived again from all its events with the state).
     static func usableState(_ record: ScoringStateRecord?, active: ActiveCriteria, at time: Date) -> ScoringState? {
         guard let record, record.criteriaVersion == active.version.number,
+            record.touchBasis == active.touches.basis,
             let state = try? ScoringState(decoding: record.bytes),
             state.fits(active.criteria), state.horizon <= time
         else { return nil }
@@ -137,13 +145,24 @@ public struct Rescoring: Sendable {
     }
 
     /// A lead scored from all its events: its state built from them, and the full computation's score where the
-    /// state cannot tell it exactly.
-    static func scoreInFull(_ item: LeadWithEvents, active: ActiveCriteria, at time: Date) -> ScoredFromState {
+    /// state cannot tell it exactly; with `derivingTouches`, its touches derived again from them (to replace the
+    /// stored ones).
+    static func scoreInFull(
+        _ item: LeadWithEvents,
+        active: ActiveCriteria,
+        at time: Date,
+        derivingTouches: Bool
+    ) -> ScoredFromState {
         let state = ScoringState(plan: active.plan, events: item.events, horizon: time)
         let result =
             state.score(lead: item.lead, criteria: active.criteria, at: time)
             ?? active.criteria.score(lead: item.lead, events: item.events, at: time)
-        return ScoredFromState(lead: item.lead, state: state, result: result)
+        return ScoredFromState(
+            lead: item.lead,
+            state: state,
+            result: result,
+            touches: derivingTouches ? .replace(active.touches.derive(item.events)) : nil
+        )
     }
 
     /// Records moves worked out from leads read without a lock, once they are locked. Those that nobody has changed
@@ -183,17 +202,23 @@ public struct Rescoring: Sendable {
         progress: (@Sendable (RescoreProgress) -> Void)? = nil
     ) async throws -> RescoreSummary {
         guard let active = try await cache.active(in: storage) else { return RescoreSummary() }
-        let version = active.version.number
-        let total = try await storage.scores.countNotScored(under: version)
+        let (version, touchBasis) = (active.version.number, active.touches.basis)
+        let total = try await storage.scores.countNotScored(under: version, touchBasis: touchBasis)
         let scores = storage.scores
         return try await run(total: total, active: active, at: time, batchSize: batchSize, progress: progress) {
             cursor in
-            try await scores.leadsNotScored(under: version, after: cursor, limit: Self.readBatchSize)
+            try await scores.leadsNotScored(
+                under: version,
+                touchBasis: touchBasis,
+                after: cursor,
+                limit: Self.readBatchSize
+            )
         }
     }
 
     /// Rescores every lead from all its events, whatever its score: what `calor rescore --full` does. Rebuilds every
-    /// scoring state (the full computation is the reference the states are held to).
+    /// scoring state (the full computation is the reference the states are held to) and derives every lead's touches
+    /// again.
     public func rescoreAll(
         at time: Date,
         batchSize: Int = 5_000,
@@ -202,8 +227,14 @@ public struct Rescoring: Sendable {
         guard let active = try await cache.active(in: storage) else { return RescoreSummary() }
         let total = try await storage.leads.count()
         let leads = storage.leads
-        return try await run(total: total, active: active, at: time, batchSize: batchSize, progress: progress) {
-            cursor in
+        return try await run(
+            total: total,
+            active: active,
+            at: time,
+            batchSize: batchSize,
+            derivingAllTouches: true,
+            progress: progress
+        ) { cursor in
             try await leads.ids(after: cursor, limit: Self.readBatchSize)
         }
     }
@@ -235,10 +266,10 @@ public struct Rescoring: Sendable {
             // Each save only over the score its state was read with.
             var basis: [Date?] = scored.map { records[$0.lead.id]?.computedAt }
             if !full.isEmpty {
-                let times = try await storage.scores.scoreTimes(of: full)
+                let stamps = try await storage.scores.scoreStamps(of: full)
                 for item in try await storage.events.leadsWithEvents(full) {
-                    scored.append(Self.scoreInFull(item, active: active, at: time))
-                    basis.append(times[item.lead.id])
+                    scored.append(Self.scoreInFull(item, active: active, at: time, derivingTouches: true))
+                    basis.append(stamps[item.lead.id]?.computedAt)
                 }
             }
             let saved = try await Self.save(scored, basis: basis, active: active, at: time, in: storage, cache: cache)
@@ -256,6 +287,7 @@ public struct Rescoring: Sendable {
         active: ActiveCriteria,
         at time: Date,
         batchSize: Int,
+        derivingAllTouches: Bool = false,
         progress: (@Sendable (RescoreProgress) -> Void)?,
         next: @escaping @Sendable (Lead.ID?) async throws -> [Lead.ID]
     ) async throws -> RescoreSummary {
@@ -268,12 +300,12 @@ public struct Rescoring: Sendable {
         // moves) while the next part is scored.
         func fetch(
             after cursor: Lead.ID?
-        ) async throws -> (ids: [Lead.ID], leads: [LeadWithEvents], basis: [Lead.ID: Date]) {
+        ) async throws -> (ids: [Lead.ID], leads: [LeadWithEvents], stamps: [Lead.ID: ScoreStamp]) {
             let ids = try await next(cursor)
             // The scores' times first, then the events: a lead whose score a write changes after this read is left
             // as that write left it (its state counts events this read may not have seen).
-            let basis = try await scores.scoreTimes(of: ids)
-            return (ids, try await events.leadsWithEvents(ids), basis)
+            let stamps = try await scores.scoreStamps(of: ids)
+            return (ids, try await events.leadsWithEvents(ids), stamps)
         }
         var saving: Task<RescoreSummary, any Error>?
         func finishSaving() async throws {
@@ -291,15 +323,23 @@ public struct Rescoring: Sendable {
                 try Task.checkCancellation()
                 async let upcoming = fetch(after: last)
                 for start in stride(from: 0, to: batch.leads.count, by: batchSize) {
+                    let stamps = batch.stamps
+                    // Touches are derived again only where they are of another definition: a criteria change
+                    // that leaves channels and conversions alone writes none.
                     let scored = batch.leads[start..<min(start + batchSize, batch.leads.count)].map { item in
-                        Self.scoreInFull(item, active: active, at: time)
+                        Self.scoreInFull(
+                            item,
+                            active: active,
+                            at: time,
+                            derivingTouches: derivingAllTouches
+                                || stamps[item.lead.id]?.touchBasis != active.touches.basis
+                        )
                     }
-                    let basis = batch.basis
                     try await finishSaving()
                     saving = Task { [storage, cache] in
                         try await Self.save(
                             scored,
-                            basis: scored.map { basis[$0.lead.id] },
+                            basis: scored.map { stamps[$0.lead.id]?.computedAt },
                             active: active,
                             at: time,
                             in: storage,
@@ -344,6 +384,7 @@ public struct Rescoring: Sendable {
         let changes = try await storage.scores.save(
             scored.map { $0.result.score(for: $0.lead.id, version: active.version.number, computedAt: time) },
             states: scored.map { $0.state.encoded() },
+            touches: TouchWrites(basis: active.touches.basis, updates: scored.map(\.touches)),
             basis: basis
         )
         let movers = try await FunnelAutomation.moves(
@@ -363,11 +404,13 @@ public struct Rescoring: Sendable {
     }
 }
 
-/// A lead with its score and the scoring state it came from.
+/// A lead with its score and the scoring state it came from, and how its derived touches change.
 struct ScoredFromState: Sendable {
     var lead: Lead
     var state: ScoringState
     var result: ScoreResult
+    /// `nil`: unchanged (of the active basis already).
+    var touches: TouchUpdate?
 
     var candidate: FunnelAutomation.Candidate {
         FunnelAutomation.Candidate(lead: lead, result: result, latestEvents: state.latestFunnelEvents)

@@ -1,4 +1,4 @@
-public import Attribution
+import Attribution
 public import Domain
 public import Foundation
 
@@ -11,6 +11,7 @@ extension WireFormat {
             report.period,
             unattributed: (report.unattributedConversions, report.unattributedValue)
         )
+        object["touchpoints_pending"] = .number(Double(report.touchpointsPending))
         object["journeys"] = .number(Double(report.journeys))
         object["conversions"] = .number(report.conversions)
         object["value"] = .number(report.value)
@@ -56,6 +57,7 @@ extension WireFormat {
             unattributed: (report.unattributedConversions, report.unattributedValue)
         )
         object["currency"] = report.currency.map { .string($0) } ?? .null
+        object["touchpoints_pending"] = .number(Double(report.touchpointsPending))
         object["rows"] = .array(
             report.rows.map { row in
                 .object([
@@ -80,14 +82,15 @@ extension WireFormat {
     }
 
     /// The value report as the API and `--format json` give it.
-    public static func valueReport(_ rows: [ValueRow], request: ValueReportRequest, end: Date) -> JSONValue {
+    public static func valueReport(_ report: ValueReportResult, request: ValueReportRequest, end: Date) -> JSONValue {
         .object([
+            "touchpoints_pending": .number(Double(report.touchpointsPending)),
             "by": request.label.map { .string($0.rawValue) } ?? .null,
             "cohort": request.cohort.map { .string($0.rawValue) } ?? .null,
             "from": request.from.map { .string(time($0)) } ?? .null,
             "to": .string(time(end)),
             "rows": .array(
-                rows.map { row in
+                report.rows.map { row in
                     .object([
                         "cohort": row.cohort.map { .string(time($0)) } ?? .null,
                         "group": row.group.map { .string($0) } ?? .null,

@@ -5,8 +5,10 @@ public import Funnel
 import Scoring
 
 /// Attribution, the source report and the value report over the stored leads (SPEC §4). Each reads every lead with
-/// its events, a page at a time (memory holds two pages and the report's sums, never the whole set), and the active
-/// criteria's channel rules and conversion definition.
+/// its derived touches (its touchpoints and conversion events, worked out when the events were stored under the
+/// criteria's channel rules and conversion definition: no event is read), a page at a time (memory holds two pages
+/// and the report's sums, never the whole set). Leads whose touches are of an earlier definition, while the
+/// background rescoring derives them again, count as they are and are counted in `touchpointsPending`.
 public struct SourceReporting: Sendable {
     let storage: any Storage
     let cache: CriteriaCache
@@ -22,14 +24,14 @@ public struct SourceReporting: Sendable {
     public func attribution(_ request: SourceReportRequest, now: Date = Date()) async throws -> AttributionReport {
         let period = request.period(now: now)
         let criteria = try await activeCriteria()
-        let lookback = criteria.conversion.lookback
+        let lookback = criteria.criteria.conversion.lookback
         var tally = AttributionTally(model: request.model)
-        try await forEachHistory(criteria) { history in
+        let pending = try await forEachHistory(criteria) { history in
             if let journey = history.journey(period: period, lookback: lookback, label: request.label) {
                 tally.add(journey)
             }
         }
-        return AttributionReport(label: request.label, period: period, tally: tally)
+        return AttributionReport(label: request.label, period: period, tally: tally, touchpointsPending: pending)
     }
 
     /// The source report of the period: leads, MQLs, customers, attributed conversions and revenue, costs and their
@@ -41,9 +43,9 @@ public struct SourceReporting: Sendable {
             model: request.model,
             label: request.label,
             period: period,
-            lookback: criteria.conversion.lookback
+            lookback: criteria.criteria.conversion.lookback
         )
-        try await forEachHistory(criteria) { report.add($0) }
+        let pending = try await forEachHistory(criteria) { report.add($0) }
         let (costs, currency) = try await costsByGroup(period: period, label: request.label)
         return SourcesReportResult(
             model: request.model,
@@ -52,32 +54,43 @@ public struct SourceReporting: Sendable {
             currency: currency,
             unattributedConversions: report.attribution.unattributedConversions,
             unattributedValue: report.attribution.unattributedValue,
-            rows: report.rows(costs: costs)
+            rows: report.rows(costs: costs),
+            touchpointsPending: pending
         )
     }
 
     /// Repeat purchases, order value and lifetime value of the customers whose first conversion falls in the period,
     /// by acquisition channel or campaign and by cohort.
-    public func value(_ request: ValueReportRequest, now: Date = Date()) async throws -> [ValueRow] {
+    public func value(_ request: ValueReportRequest, now: Date = Date()) async throws -> ValueReportResult {
         let period = ReportPeriod(start: request.from, end: request.to ?? now)
         let criteria = try await activeCriteria()
         var report = ValueReport(period: period)
         let (label, cohort) = (request.label, request.cohort)
-        try await forEachHistory(criteria) { history in
+        let pending = try await forEachHistory(criteria) { history in
             report.add(history, group: label.map { SourceReport.group(of: history, label: $0) }) { at in
                 cohort?.start(of: at)
             }
         }
-        return report.rows()
+        return ValueReportResult(rows: report.rows(), touchpointsPending: pending)
     }
 
-    private func activeCriteria() async throws -> Criteria {
-        try await cache.active(in: storage)?.criteria ?? Criteria()
+    /// The active criteria and the basis of the touches derived under them (the defaults' when none are active).
+    private func activeCriteria() async throws -> (criteria: Criteria, touchBasis: String) {
+        guard let active = try await cache.active(in: storage) else {
+            return (Criteria(), TouchDerivation(Criteria()).basis)
+        }
+        return (active.criteria, active.touches.basis)
     }
 
     /// Every stored lead's history, a page of leads at a time; the next page is read while this one is folded.
-    private func forEachHistory(_ criteria: Criteria, _ body: (LeadHistory) throws -> Void) async throws {
+    /// Returns how many leads had touches of another basis than the criteria's.
+    private func forEachHistory(
+        _ active: (criteria: Criteria, touchBasis: String),
+        _ body: (LeadHistory) throws -> Void
+    ) async throws -> Int {
+        let (criteria, basis) = active
         let builder = LeadHistoryBuilder(criteria: criteria)
+        var pending = 0
         let reports = storage.reports
         let stages = criteria.funnel.stages
         @Sendable func page(after cursor: Lead.ID?) async throws -> [AttributionLead] {
@@ -86,9 +99,13 @@ public struct SourceReporting: Sendable {
         var current = try await page(after: nil)
         while let last = current.last {
             async let next = page(after: last.id)
-            for lead in current { try body(builder.history(lead)) }
+            for lead in current {
+                if lead.touchBasis != basis { pending += 1 }
+                try body(builder.history(lead))
+            }
             current = try await next
         }
+        return pending
     }
 
     /// Each group's costs over the period, prorated by day, and their currency. Grouped by campaign, costs without
@@ -249,8 +266,12 @@ public struct AttributionReport: Sendable, Hashable {
     public var unattributedConversions: Double
     public var unattributedValue: Double
     public var channels: [AttributedChannel]
+    /// Leads whose touchpoints are of an earlier channel or conversion definition (derived again in the background
+    /// after a criteria change): they count as they were derived.
+    public var touchpointsPending: Int
 
-    init(label: AttributionLabel, period: ReportPeriod, tally: AttributionTally) {
+    init(label: AttributionLabel, period: ReportPeriod, tally: AttributionTally, touchpointsPending: Int) {
+        self.touchpointsPending = touchpointsPending
         self.model = tally.model
         self.label = label
         self.period = period
@@ -272,11 +293,20 @@ public struct SourcesReportResult: Sendable, Hashable {
     public var unattributedConversions: Double
     public var unattributedValue: Double
     public var rows: [SourceRow]
+    /// As ``AttributionReport/touchpointsPending``.
+    public var touchpointsPending: Int
 }
 
-/// Builds a lead's ``LeadHistory`` from its stored events and stage moves under the active criteria: which events
-/// are touchpoints (the document's channel rules first, then the default grouping), its conversion and orders, and
-/// the stages it reached (reaching a later stage of the path passes the earlier ones).
+/// The value report's rows, and the leads whose touches are of an earlier definition
+/// (``AttributionReport/touchpointsPending``).
+public struct ValueReportResult: Sendable, Hashable {
+    public var rows: [ValueRow]
+    public var touchpointsPending: Int
+}
+
+/// Builds a lead's ``LeadHistory`` from its derived touches and stage moves under the active criteria: its
+/// touchpoints, its conversion and orders, and the stages it reached (reaching a later stage of the path passes the
+/// earlier ones).
 struct LeadHistoryBuilder: Sendable {
     let criteria: Criteria
 
@@ -285,15 +315,10 @@ struct LeadHistoryBuilder: Sendable {
         let path = criteria.funnel.stages
         var touches: [Touchpoint] = []
         var orders: [Attribution.Conversion] = []
-        for event in lead.events {
-            if conversion.isConversion(event) {
-                orders.append(Attribution.Conversion(at: event.timestamp, value: conversion.value(of: event)))
-            }
-            let signals = TouchSignals(event)
-            if let channel = criteria.channels.first(where: { $0.matches(event) })?.channel
-                ?? DefaultChannelGrouping.channel(for: signals)
-            {
-                touches.append(Touchpoint(at: event.timestamp, channel: channel, campaign: signals.campaign))
+        for touch in lead.touches {
+            if let value = touch.conversionValue { orders.append(Attribution.Conversion(at: touch.at, value: value)) }
+            if let channel = touch.channel {
+                touches.append(Touchpoint(at: touch.at, channel: channel, campaign: touch.campaign))
             }
         }
         /// The first time the lead reached `stage`, counting moves to later stages of the path, with that move.

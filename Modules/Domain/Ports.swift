@@ -68,20 +68,27 @@ public protocol EventStore: Sendable {
 /// Current scores and the history of temperature and grade changes.
 public protocol ScoreStore: Sendable {
     /// Stores each lead's current score with the scoring state it was computed from (its stored form, `nil`: none,
-    /// which removes a stored one: a state always belongs to the score beside it). When a lead's temperature or
-    /// grade differs from its previous score (or it had none), records a ``TemperatureChange`` and returns it. A
-    /// score computed earlier than the stored one is ignored, with its state: a batch rescored from an earlier read
-    /// never overwrites a fresher score. `states` is empty or parallel to `scores`.
+    /// which removes a stored one: a state always belongs to the score beside it), and changes the lead's derived
+    /// touches as `touches` says. When a lead's temperature or grade differs from its previous score (or it had none),
+    /// records a ``TemperatureChange`` and returns it. A score computed earlier than the stored one is ignored, with
+    /// its state and touches: a batch rescored from an earlier read never overwrites a fresher score. `states` is
+    /// empty or parallel to `scores`.
     ///
     /// With `basis` (parallel to `scores`), a score worked out from a read made without a lock is saved only if the
     /// lead's stored score is still the one it was read with: computed at that time (`nil`: none). A lead whose score
-    /// changed since (a write rescored it meanwhile) is left as it is.
-    func save(_ scores: [Score], states: [[UInt8]?], basis: [Date?]?) async throws -> [TemperatureChange]
+    /// changed since (a write rescored it meanwhile) is left as it is, touches included.
+    func save(
+        _ scores: [Score],
+        states: [[UInt8]?],
+        touches: TouchWrites?,
+        basis: [Date?]?
+    ) async throws -> [TemperatureChange]
     /// The stored scoring states of these leads, with the criteria version and time of the score they belong to;
     /// leads without one are left out.
     func scoringStates(of leadIDs: [Lead.ID]) async throws -> [Lead.ID: ScoringStateRecord]
-    /// When each of these leads' stored score was computed; leads without one are left out (the `basis` of a save).
-    func scoreTimes(of leadIDs: [Lead.ID]) async throws -> [Lead.ID: Date]
+    /// When each of these leads' stored score was computed (the `basis` of a save), and the basis of its derived
+    /// touches; leads without a score are left out.
+    func scoreStamps(of leadIDs: [Lead.ID]) async throws -> [Lead.ID: ScoreStamp]
     func score(of leadID: Lead.ID) async throws -> Score?
     /// The current scores of these leads; leads without one are left out.
     func scores(of leadIDs: [Lead.ID]) async throws -> [Lead.ID: Score]
@@ -89,27 +96,53 @@ public protocol ScoreStore: Sendable {
     func temperatureHistory(of leadID: Lead.ID) async throws -> [TemperatureChange]
     /// Leads whose score holds decaying points, in id order, after `cursor`.
     func leadsWithDecayingScores(after cursor: Lead.ID?, limit: Int) async throws -> [Lead.ID]
-    /// Leads that have no score, or a score of another criteria version than `version`, in id order, after
-    /// `cursor`: what rescoring under `version` still has to do.
+    /// Leads that have no score, a score of another criteria version than `version`, or derived touches of another
+    /// basis than `touchBasis`, in id order, after `cursor`: what rescoring under `version` still has to do.
     func leadsNotScored(
         under version: CriteriaVersion.Number,
+        touchBasis: String,
         after cursor: Lead.ID?,
         limit: Int
     ) async throws
         -> [Lead.ID]
-    /// How many leads have no score or a score of another version than `version` (rescoring progress).
-    func countNotScored(under version: CriteriaVersion.Number) async throws -> Int
+    /// How many leads ``leadsNotScored(under:touchBasis:after:limit:)`` finds (rescoring progress).
+    func countNotScored(under version: CriteriaVersion.Number, touchBasis: String) async throws -> Int
 }
 
 extension ScoreStore {
-    /// Stores the scores without scoring states (removing any stored).
+    /// Stores the scores without scoring states (removing any stored), leaving derived touches as they are.
     public func save(_ scores: [Score]) async throws -> [TemperatureChange] {
-        try await save(scores, states: [], basis: nil)
+        try await save(scores, states: [], touches: nil, basis: nil)
     }
 
-    /// Stores the scores with their states, whatever was stored before (the caller holds the leads' locks).
+    /// Stores the scores with their states, whatever was stored before (the caller holds the leads' locks), leaving
+    /// derived touches as they are.
     public func save(_ scores: [Score], states: [[UInt8]?]) async throws -> [TemperatureChange] {
-        try await save(scores, states: states, basis: nil)
+        try await save(scores, states: states, touches: nil, basis: nil)
+    }
+}
+
+/// How a save changes the derived touches of the leads it saves scores for: each saved lead's touches are of
+/// `basis` afterwards (``ScoreStamp/touchBasis``), with its update applied (`nil`: they are of `basis` already).
+public struct TouchWrites: Sendable, Hashable {
+    public var basis: String
+    /// Parallel to the scores.
+    public var updates: [TouchUpdate?]
+
+    public init(basis: String, updates: [TouchUpdate?]) {
+        self.basis = basis
+        self.updates = updates
+    }
+}
+
+/// When a lead's stored score was computed, and the basis of its derived touches (`nil`: never derived).
+public struct ScoreStamp: Sendable, Hashable {
+    public var computedAt: Date
+    public var touchBasis: String?
+
+    public init(computedAt: Date, touchBasis: String?) {
+        self.computedAt = computedAt
+        self.touchBasis = touchBasis
     }
 }
 
@@ -118,11 +151,14 @@ public struct ScoringStateRecord: Sendable, Hashable {
     public var criteriaVersion: CriteriaVersion.Number
     public var computedAt: Date
     public var bytes: [UInt8]
+    /// The basis of the lead's derived touches (`nil`: never derived).
+    public var touchBasis: String?
 
-    public init(criteriaVersion: CriteriaVersion.Number, computedAt: Date, bytes: [UInt8]) {
+    public init(criteriaVersion: CriteriaVersion.Number, computedAt: Date, bytes: [UInt8], touchBasis: String?) {
         self.criteriaVersion = criteriaVersion
         self.computedAt = computedAt
         self.bytes = bytes
+        self.touchBasis = touchBasis
     }
 }
 

@@ -130,8 +130,9 @@ public protocol ReportStore: Sendable {
     /// memory (SQLite's joins probe an index per lead): memory then grows with the leads while it counts.
     func temperatureCounts(scope: ReportScope) async throws -> [TemperatureCount]
     /// The leads after `cursor` in id order, at most `limit` (≤ 500) of them, each with its first move to each of
-    /// `stages` (and the value that move carried), its temperature and its events (oldest first): a page of what
-    /// attribution and the source and value reports read. An empty page ends the scan.
+    /// `stages` (and the value that move carried), its temperature and its derived touches (touchpoints and
+    /// conversions, oldest first): a page of what attribution and the source and value reports read, without a
+    /// single event. An empty page ends the scan.
     func attributionLeads(after cursor: Lead.ID?, limit: Int, stages: [Stage]) async throws -> [AttributionLead]
 }
 
@@ -145,8 +146,10 @@ public struct AttributionLead: Sendable, Hashable {
     public var firstMoves: [Stage: StageReach]
     /// `nil`: not scored.
     public var temperature: Temperature?
-    /// Oldest first.
-    public var events: [Event]
+    /// Its touchpoints and conversion events, as derived when they were stored: oldest first (by time, then event).
+    public var touches: [DerivedTouch]
+    /// The basis its touches were derived under (``ScoreStamp/touchBasis``); `nil`: never derived.
+    public var touchBasis: String?
 
     public init(
         id: Lead.ID,
@@ -154,15 +157,50 @@ public struct AttributionLead: Sendable, Hashable {
         source: LeadSource?,
         firstMoves: [Stage: StageReach],
         temperature: Temperature?,
-        events: [Event]
+        touches: [DerivedTouch],
+        touchBasis: String?
     ) {
+        self.touchBasis = touchBasis
         self.id = id
         self.createdAt = createdAt
         self.source = source
         self.firstMoves = firstMoves
         self.temperature = temperature
-        self.events = events
+        self.touches = touches
     }
+}
+
+/// What attribution keeps of one of a lead's events, derived when the event is stored (under the active criteria's
+/// channel rules and conversion definition): a touchpoint when it has a channel, a conversion (an order) when it has
+/// a conversion value, or both. Events that are neither leave no row.
+public struct DerivedTouch: Sendable, Hashable {
+    public var eventID: Event.ID
+    public var at: Date
+    public var channel: String?
+    public var campaign: String?
+    /// The order's value when the event is a conversion event (0 when it carries none); `nil` when it is not one.
+    public var conversionValue: Double?
+
+    public init(eventID: Event.ID, at: Date, channel: String?, campaign: String?, conversionValue: Double?) {
+        self.eventID = eventID
+        self.at = at
+        self.channel = channel
+        self.campaign = campaign
+        self.conversionValue = conversionValue
+    }
+
+    /// Oldest first, then by event: the order a lead's touches are read in.
+    public static func chronological(_ a: DerivedTouch, _ b: DerivedTouch) -> Bool {
+        (a.at, a.eventID.rawValue) < (b.at, b.eventID.rawValue)
+    }
+}
+
+/// How a score's save changes its lead's derived touches.
+public enum TouchUpdate: Sendable, Hashable {
+    /// These touches are added (the events a write stored, under the criteria the lead's touches are already of).
+    case append([DerivedTouch])
+    /// The lead's touches are these, and only these (derived from all its events).
+    case replace([DerivedTouch])
 }
 
 /// When a lead first moved to a stage, and the value that move carried (a deal's amount).

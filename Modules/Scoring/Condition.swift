@@ -251,3 +251,33 @@ enum Comparison {
         }
     }
 }
+
+extension Condition {
+    /// The condition as text that equal conditions share (values as sorted-key JSON): what a content hash of the
+    /// rules it belongs to reads.
+    public var canonicalText: String {
+        switch self {
+        case .field(let path, let test): "\(path.debugDescription) \(test.canonicalText)"
+        case .all(let conditions): "all(" + conditions.map(\.canonicalText).joined(separator: ", ") + ")"
+        case .any(let conditions): "any(" + conditions.map(\.canonicalText).joined(separator: ", ") + ")"
+        case .not(let condition): "not(" + condition.canonicalText + ")"
+        }
+    }
+}
+
+extension FieldTest {
+    /// The test as text that equal tests share.
+    public var canonicalText: String {
+        let argument: String =
+            switch self {
+            case .eq(let value), .ne(let value): value.jsonText
+            case .in(let values), .notIn(let values): JSONValue.array(values).jsonText
+            case .gt(let number), .gte(let number), .lt(let number), .lte(let number): "\(number)"
+            case .contains(let text), .startsWith(let text), .endsWith(let text): text.debugDescription
+            case .matches(let pattern): pattern.source.debugDescription
+            case .exists(let flag): "\(flag)"
+            case .domainIn(let domains): domains.debugDescription
+            }
+        return "\(name) \(argument)"
+    }
+}

@@ -177,6 +177,20 @@ struct SourceReportRoutesTests {
                 comment: nil,
                 at: Date()
             )
+            // Until the leads' touchpoints are derived again, the report counts them as they were, and says so.
+            let before = try await client.send(
+                .get,
+                "/v1/reports/attribution?model=last_touch",
+                key: .read,
+                harness: harness
+            )
+            let leads = try await harness.storage.leads.count()
+            #expect(before.json["touchpoints_pending"] == .number(Double(leads)), "\(before.text)")
+            #expect(Self.rows(before)["partner"] == nil, "\(before.text)")
+            // The rescoring that follows a criteria change (calor-server's background task) derives them again.
+            let summary = try await Rescoring(storage: harness.storage, logger: APIHarness.logger)
+                .rescoreStale(at: Date())
+            #expect(summary.leads == leads)
             let answer = try await client.send(
                 .get,
                 "/v1/reports/attribution?model=last_touch",
@@ -185,6 +199,7 @@ struct SourceReportRoutesTests {
             )
             let rows = Self.rows(answer)
             #expect(rows["partner"]?["value"] == 500 && rows["paid_search"]?["value"] == 0, "\(answer.text)")
+            #expect(answer.json["touchpoints_pending"] == 0, "\(answer.text)")
         }
     }
 

@@ -107,17 +107,24 @@ struct ScoringUseCaseTests {
 
         // Half done, as if interrupted: two leads already scored under version 1.
         let criteria = try Criteria(parsing: simpleCriteria)
-        let partial = try await world.storage.events.leadsWithEvents(Array(ids.prefix(2))).map {
+        let done = try await world.storage.events.leadsWithEvents(Array(ids.prefix(2)))
+        let partial = done.map {
             criteria.score(lead: $0.lead, events: $0.events, at: World.now)
                 .score(for: $0.lead.id, version: version.number, computedAt: World.now)
         }
-        _ = try await world.storage.scores.save(partial)
+        let touches = TouchDerivation(criteria)
+        _ = try await world.storage.scores.save(
+            partial,
+            states: [],
+            touches: TouchWrites(basis: touches.basis, updates: done.map { .replace(touches.derive($0.events)) }),
+            basis: nil
+        )
         let recorder = ProgressRecorder()
         let summary = try await world.rescoring.rescoreStale(at: World.now, batchSize: 2) { recorder.add($0) }
         #expect(summary.leads == 5)
         #expect(recorder.values.map(\.done) == [2, 4, 5])
         #expect(recorder.values.allSatisfy { $0.total == 5 })
-        #expect(try await world.storage.scores.countNotScored(under: version.number) == 0)
+        #expect(try await world.storage.scores.countNotScored(under: version.number, touchBasis: touches.basis) == 0)
         let big = try #require(try await world.storage.scores.score(of: ids[6]))
         #expect(big.total == 30)
         #expect(big.temperature == .warm)

@@ -33,13 +33,32 @@ enum RecordScenarios {
                 "decaying"
             )
             let unscored = try await storage.lead(email: "unscored@example.com")
-            try checkEqual(try await storage.scores.countNotScored(under: CriteriaVersion.Number(1)), 1, "under 1")
-            try checkEqual(try await storage.scores.countNotScored(under: CriteriaVersion.Number(2)), 2, "under 2")
+            let (v1, v2) = (CriteriaVersion.Number(1), CriteriaVersion.Number(2))
             try checkEqual(
-                try await storage.scores.leadsNotScored(under: CriteriaVersion.Number(1), after: nil, limit: 10),
+                try await storage.scores.countNotScored(under: v1, touchBasis: "t1"),
+                2,
+                "touches never derived"
+            )
+            // A save that derives the lead's touches marks them with their basis.
+            _ = try await storage.scores.save(
+                [storage.score(lead.id, total: 90, temperature: .hot, grade: .a, minutes: 4)],
+                states: [nil],
+                touches: TouchWrites(basis: "t1", updates: [.replace([])]),
+                basis: nil
+            )
+            try checkEqual(try await storage.scores.countNotScored(under: v1, touchBasis: "t1"), 1, "under 1")
+            try checkEqual(try await storage.scores.countNotScored(under: v2, touchBasis: "t1"), 2, "under 2")
+            try checkEqual(try await storage.scores.countNotScored(under: v1, touchBasis: "t2"), 2, "other touches")
+            try checkEqual(
+                try await storage.scores.leadsNotScored(under: v1, touchBasis: "t1", after: nil, limit: 10),
                 [unscored.id],
                 "leads to rescore under 1"
             )
+            // A save without touches leaves their basis as it was.
+            _ = try await storage.scores.save([
+                storage.score(lead.id, total: 90, temperature: .hot, grade: .a, minutes: 4)
+            ])
+            try checkEqual(try await storage.scores.countNotScored(under: v1, touchBasis: "t1"), 1, "basis kept")
             let stale = try await storage.scores.save([storage.score(lead.id, total: 0, temperature: .cold, minutes: 2)]
             )
             try checkEqual(stale.count, 0, "a score older than the stored one is ignored")
@@ -74,8 +93,15 @@ enum RecordScenarios {
             try checkEqual(try await storage.scores.scoringStates(of: [lead.id]).count, 0, "a score without a state")
             // A save based on a read: only where the stored score is still the one read.
             let unscored = try await storage.lead(email: "unscored-state@example.com")
-            let times = try await storage.scores.scoreTimes(of: [lead.id, other.id, unscored.id])
-            try checkEqual(times, [lead.id: Times.at(minutes: 6), other.id: Times.at(minutes: 5)], "score times")
+            let stamps = try await storage.scores.scoreStamps(of: [lead.id, other.id, unscored.id])
+            try checkEqual(
+                stamps,
+                [
+                    lead.id: ScoreStamp(computedAt: Times.at(minutes: 6), touchBasis: nil),
+                    other.id: ScoreStamp(computedAt: Times.at(minutes: 5), touchBasis: nil),
+                ],
+                "score times"
+            )
             _ = try await storage.scores.save(
                 [
                     storage.score(lead.id, total: 30, temperature: .cold, minutes: 8),
@@ -83,6 +109,7 @@ enum RecordScenarios {
                     storage.score(unscored.id, total: 32, temperature: .cold, minutes: 8),
                 ],
                 states: [[1], [2], [3]],
+                touches: nil,
                 basis: [Times.at(minutes: 6), Times.at(minutes: 4), nil]
             )
             let based = try await storage.scores.scores(of: [lead.id, other.id, unscored.id])
@@ -100,6 +127,66 @@ enum RecordScenarios {
                     states: [nil, nil]
                 )
             }
+        },
+        ContractScenario("derived touches go with their score: appended, replaced, kept by a stale save, erased") {
+            storage in
+            let lead = try await storage.lead(email: "touches@example.com")
+            let events = try await storage.events.append(
+                (0..<4).map { index in
+                    NewEvent(
+                        messageID: MessageID("touch-\(index)"),
+                        leadID: lead.id,
+                        anonymousID: nil,
+                        type: EventType("page_viewed"),
+                        timestamp: Times.at(minutes: Double(10 - index)),
+                        receivedAt: Times.at(minutes: 20)
+                    )!
+                }
+            )
+            func touch(_ index: Int, _ channel: String) -> DerivedTouch {
+                DerivedTouch(
+                    eventID: events[index].eventID,
+                    at: Times.at(minutes: Double(10 - index)),
+                    channel: channel,
+                    campaign: index == 0 ? "launch" : nil,
+                    conversionValue: index == 3 ? 12.5 : nil
+                )
+            }
+            func save(_ minutes: Double, _ update: TouchUpdate?, basis: [Date?]? = nil) async throws {
+                _ = try await storage.scores.save(
+                    [storage.score(lead.id, total: 1, temperature: .cold, minutes: minutes)],
+                    states: [nil],
+                    touches: TouchWrites(basis: "t1", updates: [update]),
+                    basis: basis
+                )
+            }
+            func touches() async throws -> [DerivedTouch] {
+                try await storage.reports.attributionLeads(after: nil, limit: 10, stages: []).first?.touches ?? []
+            }
+            try await save(1, .replace([touch(0, "direct"), touch(1, "email")]))
+            try await save(2, .append([touch(2, "referral")]))
+            try checkEqual(
+                try await touches(),
+                [touch(2, "referral"), touch(1, "email"), touch(0, "direct")],
+                "oldest first"
+            )
+            // A stale save (an older score, or a read the stored score no longer matches) changes no touch.
+            try await save(1.5, .replace([]))
+            try await save(3, .replace([]), basis: [Times.at(minutes: 1)])
+            try checkEqual(try await touches().count, 3, "kept")
+            try await save(4, .replace([touch(3, "paid_search")]))
+            try checkEqual(try await touches(), [touch(3, "paid_search")], "replaced")
+            try checkEqual(
+                try await storage.scores.scoreStamps(of: [lead.id])[lead.id]?.touchBasis,
+                "t1",
+                "their basis"
+            )
+            try checkEqual(try await storage.leads.erase(lead.id), true, "erased")
+            try checkEqual(
+                try await storage.reports.attributionLeads(after: nil, limit: 10, stages: []),
+                [],
+                "gone with the lead"
+            )
         },
         ContractScenario("criteria versions are append-only with one active") { storage in
             func version(_ text: String) -> NewCriteriaVersion {

@@ -154,7 +154,7 @@ enum ReportScenarios {
             try checkEqual(overall, [], "nobody entered after the start")
         },
         ContractScenario(
-            "attribution leads: pages in id order, first moves with the value they carried, temperature, events"
+            "attribution leads: pages in id order, first moves with the value they carried, temperature, touches"
         ) { storage in
             var leads: [Lead] = []
             for index in 0..<3 {
@@ -204,6 +204,33 @@ enum ReportScenarios {
                     )!
                 }
             )
+            // Their derived touches, saved with their scores: a replace, and an append.
+            func touch(_ index: Int, channel: String?, campaign: String? = nil, value: Double? = nil) -> DerivedTouch {
+                DerivedTouch(
+                    eventID: appended[index].eventID,
+                    at: Times.at(minutes: [30, 10, 20][index]),
+                    channel: channel,
+                    campaign: campaign,
+                    conversionValue: value
+                )
+            }
+            _ = try await storage.scores.save(
+                [
+                    storage.score(first.id, total: 5, temperature: .cold, minutes: 41),
+                    storage.score(third.id, total: 5, temperature: .cold, minutes: 41),
+                ],
+                states: [],
+                touches: TouchWrites(
+                    basis: "t1",
+                    updates: [
+                        .replace([
+                            touch(0, channel: "organic_search", campaign: "spring"), touch(1, channel: nil, value: 120),
+                        ]),
+                        .append([touch(2, channel: "email")]),
+                    ]
+                ),
+                basis: nil
+            )
             let stages: [Stage] = [.mql, .opportunity, .customer]
             let page = try await storage.reports.attributionLeads(after: nil, limit: 2, stages: stages)
             try checkEqual(page.map(\.id), [first.id, second.id], "the first page, in id order")
@@ -215,13 +242,15 @@ enum ReportScenarios {
                 ],
                 "first moves to the stages asked for, with the value the first one carried"
             )
-            try checkEqual(page[0].temperature, nil, "not scored")
+            try checkEqual(page[0].temperature, .cold, "scored")
             try checkEqual(page[0].source, first.source, "its own source")
             try checkEqual(page[0].createdAt, first.createdAt, "created")
-            try checkEqual(page[0].events.map(\.type.rawValue), ["order_completed", "page_viewed"], "oldest first")
-            try checkEqual(page[0].events.map(\.id), [appended[1].eventID, appended[0].eventID], "event ids")
-            try checkEqual(page[0].events[1].context, ["campaign": ["source": "google"]], "context")
-            try checkEqual(page[0].events[0].properties, ["revenue": 120], "properties")
+            try checkEqual(
+                page[0].touches,
+                [touch(1, channel: nil, value: 120), touch(0, channel: "organic_search", campaign: "spring")],
+                "its touches, oldest first"
+            )
+            try checkEqual(page[0].touchBasis, "t1", "derived under t1")
             try checkEqual(
                 page[1].firstMoves,
                 [
@@ -231,11 +260,12 @@ enum ReportScenarios {
                 "second"
             )
             try checkEqual(page[1].temperature, .hot, "hot")
-            try checkEqual(page[1].events, [], "no events")
+            try checkEqual(page[1].touches, [], "no touches")
+            try checkEqual(page[1].touchBasis, nil, "never derived")
             let rest = try await storage.reports.attributionLeads(after: second.id, limit: 2, stages: stages)
             try checkEqual(rest.map(\.id), [third.id], "the last page")
             try checkEqual(rest[0].firstMoves, [:], "never moved")
-            try checkEqual(rest[0].events.map(\.type.rawValue), ["email_clicked"], "its event")
+            try checkEqual(rest[0].touches, [touch(2, channel: "email")], "its touch")
             try checkEqual(
                 try await storage.reports.attributionLeads(after: third.id, limit: 2, stages: stages),
                 [],

@@ -42,6 +42,7 @@ package protocol SQLConnection {
 package protocol SQLRowReader {
     func isNull(_ column: Int) -> Bool
     func int(_ column: Int) throws -> Int64
+    func double(_ column: Int) throws -> Double
     func uuid(_ column: Int) throws -> UUID
     func date(_ column: Int) throws -> Date
     func optionalString(_ column: Int) throws -> String?
@@ -52,6 +53,10 @@ package protocol SQLRowReader {
 extension SQLRowReader {
     package func optionalUUID(_ column: Int) throws -> UUID? {
         isNull(column) ? nil : try uuid(column)
+    }
+
+    package func optionalDouble(_ column: Int) throws -> Double? {
+        isNull(column) ? nil : try double(column)
     }
 
     package func string(_ column: Int) throws -> String {
@@ -110,6 +115,14 @@ extension SQLConnection {
         try forEachChunk(of: values) { chunk in
             try scan(statement(placeholders(chunk.count)), chunk, body)
         }
+    }
+
+    /// Runs `statement(placeholders)` once per chunk of at most ``SQLChunk/size`` `values`; returns the rows changed.
+    @discardableResult
+    package func execute(chunking values: [SQLValue], _ statement: (_ placeholders: String) -> String) throws -> Int {
+        var changed = 0
+        try forEachChunk(of: values) { chunk in changed += try execute(statement(placeholders(chunk.count)), chunk) }
+        return changed
     }
 
     /// The values, at most ``SQLChunk/size`` at a time (an `IN (…)` list stays well below every engine's parameter

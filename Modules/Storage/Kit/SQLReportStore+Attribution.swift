@@ -1,7 +1,7 @@
 import Domain
 import Foundation
 
-/// Attribution's pages: leads in id order with their first moves, temperature and events.
+/// Attribution's pages: leads in id order with their first moves, temperature and derived touches.
 extension SQLReportStore {
     func attributionLeads(after cursor: Lead.ID?, limit: Int, stages: [Stage]) async throws -> [AttributionLead] {
         let limit = min(max(1, limit), 500)
@@ -9,7 +9,8 @@ extension SQLReportStore {
         return try await executor.read { connection in
             // The leads, narrow (no attributes), with their temperature and first moves (`funnel_firsts`).
             var sql = """
-                SELECT l.id, l.created_at, l.source_channel, l.source_campaign, s.temperature, l.funnel_firsts \
+                SELECT l.id, l.created_at, l.source_channel, l.source_campaign, s.temperature, l.funnel_firsts, \
+                s.touch_basis \
                 FROM leads l LEFT JOIN scores s ON s.lead_id = l.id
                 """
             var parameters: [SQLValue] = []
@@ -36,25 +37,43 @@ extension SQLReportStore {
                             ? nil : LeadSource(channel: channel, campaign: campaign),
                         firstMoves: firstMoves,
                         temperature: temperature,
-                        events: []
+                        touches: [],
+                        touchBasis: try row.optionalString(6)
                     )
                 )
             }
-            guard !leads.isEmpty else { return [] }
+            guard let first = leads.first?.id, let last = leads.last?.id else { return [] }
             var position: [Lead.ID: Int] = [:]
             for (index, lead) in leads.enumerated() { position[lead.id] = index }
+            // Their touches: one range of the table's key, in the leads' order (a lead created in the range since
+            // the page was read is skipped).
+            var index = 0
+            try connection.scan(
+                """
+                SELECT lead_id, event_id, at, channel, campaign, conversion_value FROM touchpoints \
+                WHERE lead_id >= ? AND lead_id <= ? ORDER BY lead_id
+                """,
+                [.uuid(first.rawValue), .uuid(last.rawValue)]
+            ) { row in
+                let leadID = Lead.ID(try row.uuid(0))
+                if leads[index].id != leadID {
+                    guard let found = position[leadID] else { return }
+                    index = found
+                }
+                leads[index].touches.append(
+                    DerivedTouch(
+                        eventID: Event.ID(rawValue: try row.int(1)),
+                        at: try row.date(2),
+                        channel: try row.optionalString(3),
+                        campaign: try row.optionalString(4),
+                        conversionValue: try row.optionalDouble(5)
+                    )
+                )
+            }
+            for index in leads.indices { leads[index].touches.sort(by: DerivedTouch.chronological) }
+            // The values carried by their first moves (a deal's amount), from the few transitions that have one.
             let ids = leads.map { SQLValue.uuid($0.id.rawValue) }
             let placeholders = connection.placeholders(ids.count)
-            // Their events, read in place.
-            try connection.scan(
-                "SELECT \(Columns.event) FROM events e WHERE e.lead_id IN (\(placeholders)) ORDER BY e.lead_id, e.timestamp, e.id",
-                ids
-            ) { row in
-                let event = try row.event()
-                guard let leadID = event.leadID, let index = position[leadID] else { return }
-                leads[index].events.append(event)
-            }
-            // The values carried by their first moves (a deal's amount), from the few transitions that have one.
             let valued = try connection.query(
                 """
                 SELECT lead_id, to_stage, at, value FROM stage_transitions \

@@ -7,10 +7,17 @@ struct SQLScoreStore: ScoreStore {
     /// Rows per multi-row INSERT: 11 parameters a row stays below SQLite's and PostgreSQL's limits.
     static let rowsPerStatement = 500
 
-    func save(_ scores: [Score], states: [[UInt8]?], basis: [Date?]?) async throws -> [TemperatureChange] {
+    func save(
+        _ scores: [Score],
+        states: [[UInt8]?],
+        touches: TouchWrites?,
+        basis: [Date?]?
+    ) async throws -> [TemperatureChange] {
         guard !scores.isEmpty else { return [] }
-        guard states.isEmpty || states.count == scores.count, (basis?.count ?? scores.count) == scores.count else {
-            throw StoreError.invalid("scores, states and bases differ in number")
+        guard states.isEmpty || states.count == scores.count, (basis?.count ?? scores.count) == scores.count,
+            (touches?.updates.count ?? scores.count) == scores.count
+        else {
+            throw StoreError.invalid("scores, states, touches and bases differ in number")
         }
         var expected: [Lead.ID: Date?]?
         if let basis {
@@ -46,7 +53,13 @@ struct SQLScoreStore: ScoreStore {
                 latest[score.leadID] = score
             }
             var seen: Set<Lead.ID> = []
-            let written = scores.filter { latest[$0.leadID] == $0 && seen.insert($0.leadID).inserted }
+            var writtenTouches: [(leadID: Lead.ID, update: TouchUpdate)] = []
+            var written: [Score] = []
+            for (index, score) in scores.enumerated()
+            where latest[score.leadID] == score && seen.insert(score.leadID).inserted {
+                written.append(score)
+                if let update = touches?.updates[index] { writtenTouches.append((score.leadID, update)) }
+            }
             var changes: [TemperatureChange] = []
             for score in written {
                 let stored = previous[score.leadID]
@@ -70,18 +83,19 @@ struct SQLScoreStore: ScoreStore {
             let perStatement = connection.dialect == .sqlite ? 1 : Self.rowsPerStatement
             for start in stride(from: 0, to: written.count, by: perStatement) {
                 let chunk = written[start..<min(start + perStatement, written.count)]
-                let rows = Array(repeating: "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", count: chunk.count)
+                let rows = Array(repeating: "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", count: chunk.count)
                     .joined(separator: ", ")
                 try connection.execute(
                     """
                     INSERT INTO scores (lead_id, criteria_version, fit, engagement, total, temperature, grade, \
-                    disqualified, decaying, computed_at, explanation, scoring_state) VALUES \(rows) \
+                    disqualified, decaying, computed_at, explanation, scoring_state, touch_basis) VALUES \(rows) \
                     ON CONFLICT (lead_id) DO UPDATE SET criteria_version = excluded.criteria_version, \
                     fit = excluded.fit, engagement = excluded.engagement, total = excluded.total, \
                     temperature = excluded.temperature, grade = excluded.grade, \
                     disqualified = excluded.disqualified, decaying = excluded.decaying, \
                     computed_at = excluded.computed_at, explanation = excluded.explanation, \
-                    scoring_state = excluded.scoring_state
+                    scoring_state = excluded.scoring_state, \
+                    touch_basis = COALESCE(excluded.touch_basis, scores.touch_basis)
                     """,
                     chunk.flatMap { score -> [SQLValue] in
                         [
@@ -89,11 +103,12 @@ struct SQLScoreStore: ScoreStore {
                             .real(score.engagement), .real(score.total), .text(score.temperature.rawValue),
                             .text(score.grade.rawValue), .bool(score.disqualified), .bool(score.decaying),
                             .timestamp(score.computedAt), .json(Explanation.encode(score.explanation) as String),
-                            stateOf[score.leadID].map(SQLValue.bytes) ?? .null,
+                            stateOf[score.leadID].map(SQLValue.bytes) ?? .null, .text(touches?.basis),
                         ]
                     }
                 )
             }
+            try Self.write(writtenTouches, on: connection)
             for start in stride(from: 0, to: changes.count, by: perStatement) {
                 let chunk = changes[start..<min(start + perStatement, changes.count)]
                 let rows = Array(repeating: "(?, ?, ?, ?, ?, ?, ?)", count: chunk.count).joined(separator: ", ")
@@ -116,35 +131,78 @@ struct SQLScoreStore: ScoreStore {
         }
     }
 
+    /// Applies the touches' updates: a replaced lead's touches are deleted first, then every new touch is inserted.
+    private static func write(
+        _ updates: [(leadID: Lead.ID, update: TouchUpdate)],
+        on connection: any SQLConnection
+    )
+        throws
+    {
+        var replaced: [SQLValue] = []
+        var rows: [(leadID: Lead.ID, touch: DerivedTouch)] = []
+        for (leadID, update) in updates {
+            switch update {
+            case .append(let touches):
+                rows += touches.map { (leadID, $0) }
+            case .replace(let touches):
+                replaced.append(.uuid(leadID.rawValue))
+                rows += touches.map { (leadID, $0) }
+            }
+        }
+        if !replaced.isEmpty {
+            try connection.execute(chunking: replaced) { "DELETE FROM touchpoints WHERE lead_id IN (\($0))" }
+        }
+        let perStatement = connection.dialect == .sqlite ? 1 : rowsPerStatement
+        for start in stride(from: 0, to: rows.count, by: perStatement) {
+            let chunk = rows[start..<min(start + perStatement, rows.count)]
+            try connection.execute(
+                "INSERT INTO touchpoints (lead_id, event_id, at, channel, campaign, conversion_value) VALUES "
+                    + Array(repeating: "(?, ?, ?, ?, ?, ?)", count: chunk.count).joined(separator: ", "),
+                chunk.flatMap { leadID, touch -> [SQLValue] in
+                    [
+                        .uuid(leadID.rawValue), .integer(touch.eventID.rawValue), .timestamp(touch.at),
+                        .text(touch.channel), .text(touch.campaign), touch.conversionValue.map(SQLValue.real) ?? .null,
+                    ]
+                }
+            )
+        }
+    }
+
     func scoringStates(of leadIDs: [Lead.ID]) async throws -> [Lead.ID: ScoringStateRecord] {
         guard !leadIDs.isEmpty else { return [:] }
         return try await executor.read { connection in
             var states: [Lead.ID: ScoringStateRecord] = [:]
             let rows = try connection.query(chunking: leadIDs.map { .uuid($0.rawValue) }) {
-                "SELECT lead_id, criteria_version, computed_at, scoring_state FROM scores "
+                "SELECT lead_id, criteria_version, computed_at, scoring_state, touch_basis FROM scores "
                     + "WHERE scoring_state IS NOT NULL AND lead_id IN (\($0))"
             }
             for row in rows {
                 states[Lead.ID(try row.uuid(0))] = ScoringStateRecord(
                     criteriaVersion: CriteriaVersion.Number(try row.int(1)),
                     computedAt: try row.date(2),
-                    bytes: try row.bytes(3)
+                    bytes: try row.bytes(3),
+                    touchBasis: try row.optionalString(4)
                 )
             }
             return states
         }
     }
 
-    func scoreTimes(of leadIDs: [Lead.ID]) async throws -> [Lead.ID: Date] {
+    func scoreStamps(of leadIDs: [Lead.ID]) async throws -> [Lead.ID: ScoreStamp] {
         guard !leadIDs.isEmpty else { return [:] }
         return try await executor.read { connection in
-            var times: [Lead.ID: Date] = [:]
+            var stamps: [Lead.ID: ScoreStamp] = [:]
             try connection.scan(
                 chunking: leadIDs.map { .uuid($0.rawValue) },
-                { "SELECT lead_id, computed_at FROM scores WHERE lead_id IN (\($0))" },
-                { row in times[Lead.ID(try row.uuid(0))] = try row.date(1) }
+                { "SELECT lead_id, computed_at, touch_basis FROM scores WHERE lead_id IN (\($0))" },
+                { row in
+                    stamps[Lead.ID(try row.uuid(0))] = ScoreStamp(
+                        computedAt: try row.date(1),
+                        touchBasis: try row.optionalString(2)
+                    )
+                }
             )
-            return times
+            return stamps
         }
     }
 
@@ -215,6 +273,7 @@ struct SQLScoreStore: ScoreStore {
 
     func leadsNotScored(
         under version: CriteriaVersion.Number,
+        touchBasis: String,
         after cursor: Lead.ID?,
         limit: Int
     ) async throws
@@ -224,8 +283,8 @@ struct SQLScoreStore: ScoreStore {
             // NOT EXISTS: both engines walk the leads' key in order and probe scores, stopping at the limit.
             var sql =
                 "SELECT l.id FROM leads l WHERE NOT EXISTS "
-                + "(SELECT 1 FROM scores s WHERE s.lead_id = l.id AND s.criteria_version = ?)"
-            var parameters: [SQLValue] = [.integer(version.rawValue)]
+                + "(SELECT 1 FROM scores s WHERE s.lead_id = l.id AND s.criteria_version = ? AND s.touch_basis = ?)"
+            var parameters: [SQLValue] = [.integer(version.rawValue), .text(touchBasis)]
             if let cursor {
                 sql += " AND l.id > ?"
                 parameters.append(.uuid(cursor.rawValue))
@@ -236,13 +295,13 @@ struct SQLScoreStore: ScoreStore {
         }
     }
 
-    func countNotScored(under version: CriteriaVersion.Number) async throws -> Int {
+    func countNotScored(under version: CriteriaVersion.Number, touchBasis: String) async throws -> Int {
         try await executor.read { connection in
             Int(
                 try connection.queryOne(
-                    "SELECT count(*) FROM leads l LEFT JOIN scores s ON s.lead_id = l.id "
-                        + "WHERE s.lead_id IS NULL OR s.criteria_version <> ?",
-                    [.integer(version.rawValue)]
+                    "SELECT count(*) FROM leads l LEFT JOIN scores s ON s.lead_id = l.id WHERE s.lead_id IS NULL "
+                        + "OR s.criteria_version <> ? OR s.touch_basis IS NULL OR s.touch_basis <> ?",
+                    [.integer(version.rawValue), .text(touchBasis)]
                 )?
                 .int(0) ?? 0
             )

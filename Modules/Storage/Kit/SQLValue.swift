@@ -70,10 +70,6 @@ package struct SQLRow: Sendable, SQLRowReader {
         }
     }
 
-    package func optionalDouble(_ column: Int) throws -> Double? {
-        isNull(column) ? nil : try double(column)
-    }
-
     package func optionalString(_ column: Int) throws -> String? {
         switch values[column] {
         case .null: return nil

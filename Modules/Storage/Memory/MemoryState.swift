@@ -18,6 +18,9 @@ struct MemoryState: Sendable {
     var scores: [Lead.ID: Score] = [:]
     /// The stored form of the scoring state each score was computed from.
     var scoringStates: [Lead.ID: [UInt8]] = [:]
+    /// Each lead's derived touches (in no order) and the basis they were derived under.
+    var touches: [Lead.ID: [DerivedTouch]] = [:]
+    var touchBases: [Lead.ID: String] = [:]
     /// In the order recorded.
     var temperatureChanges: [TemperatureChange] = []
     /// By number, oldest first.
@@ -48,6 +51,11 @@ struct MemoryState: Sendable {
     /// Whether `id` comes after `cursor` in id order (every id does when there is no cursor): keyset paging.
     static func follows(_ id: Lead.ID, _ cursor: Lead.ID?) -> Bool {
         cursor.map { precedes($0, id) } ?? true
+    }
+
+    /// Whether the lead's score is of `version` and its touches of `touchBasis`.
+    func isCurrent(_ id: Lead.ID, version: CriteriaVersion.Number, touchBasis: String) -> Bool {
+        scores[id]?.criteriaVersion == version && touchBases[id] == touchBasis
     }
 
     /// The lead's events, oldest first (by time, then arrival).

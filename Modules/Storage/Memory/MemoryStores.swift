@@ -182,6 +182,8 @@ struct MemoryLeadStore: LeadStore {
             }
             state.scores.removeValue(forKey: id)
             state.scoringStates.removeValue(forKey: id)
+            state.touches.removeValue(forKey: id)
+            state.touchBases.removeValue(forKey: id)
             state.temperatureChanges.removeAll { $0.leadID == id }
             state.transitions.removeAll { $0.leadID == id }
             return true
@@ -382,10 +384,17 @@ struct MemoryEventStore: EventStore {
 struct MemoryScoreStore: ScoreStore {
     let context: MemoryContext
 
-    func save(_ scores: [Score], states: [[UInt8]?], basis: [Date?]?) async throws -> [TemperatureChange] {
+    func save(
+        _ scores: [Score],
+        states: [[UInt8]?],
+        touches: TouchWrites?,
+        basis: [Date?]?
+    ) async throws -> [TemperatureChange] {
         guard !scores.isEmpty else { return [] }
-        guard states.isEmpty || states.count == scores.count, (basis?.count ?? scores.count) == scores.count else {
-            throw StoreError.invalid("scores, states and bases differ in number")
+        guard states.isEmpty || states.count == scores.count, (basis?.count ?? scores.count) == scores.count,
+            (touches?.updates.count ?? scores.count) == scores.count
+        else {
+            throw StoreError.invalid("scores, states, touches and bases differ in number")
         }
         return try await context.write { state in
             var changes: [TemperatureChange] = []
@@ -398,6 +407,14 @@ struct MemoryScoreStore: ScoreStore {
                 guard state.leads[score.leadID] != nil else { throw StoreError.notFound("lead \(score.leadID)") }
                 state.scores[score.leadID] = score
                 state.scoringStates[score.leadID] = states.isEmpty ? nil : states[index]
+                if let touches {
+                    state.touchBases[score.leadID] = touches.basis
+                    switch touches.updates[index] {
+                    case .append(let added)?: state.touches[score.leadID, default: []] += added
+                    case .replace(let all)?: state.touches[score.leadID] = all
+                    case nil: break
+                    }
+                }
                 guard stored == nil || stored?.temperature != score.temperature || stored?.grade != score.grade else {
                     continue
                 }
@@ -421,11 +438,14 @@ struct MemoryScoreStore: ScoreStore {
         try await context.read { $0.scores[leadID] }
     }
 
-    func scoreTimes(of leadIDs: [Lead.ID]) async throws -> [Lead.ID: Date] {
+    func scoreStamps(of leadIDs: [Lead.ID]) async throws -> [Lead.ID: ScoreStamp] {
         try await context.read { state in
-            var times: [Lead.ID: Date] = [:]
-            for id in leadIDs { times[id] = state.scores[id]?.computedAt }
-            return times
+            var stamps: [Lead.ID: ScoreStamp] = [:]
+            for id in leadIDs {
+                guard let score = state.scores[id] else { continue }
+                stamps[id] = ScoreStamp(computedAt: score.computedAt, touchBasis: state.touchBases[id])
+            }
+            return stamps
         }
     }
 
@@ -437,7 +457,8 @@ struct MemoryScoreStore: ScoreStore {
                 records[id] = ScoringStateRecord(
                     criteriaVersion: score.criteriaVersion,
                     computedAt: score.computedAt,
-                    bytes: bytes
+                    bytes: bytes,
+                    touchBasis: state.touchBases[id]
                 )
             }
             return records
@@ -473,6 +494,7 @@ struct MemoryScoreStore: ScoreStore {
 
     func leadsNotScored(
         under version: CriteriaVersion.Number,
+        touchBasis: String,
         after cursor: Lead.ID?,
         limit: Int
     ) async throws
@@ -481,16 +503,15 @@ struct MemoryScoreStore: ScoreStore {
         try await context.read { state in
             Array(
                 state.leadsInIDOrder.lazy.map(\.id).filter { id in
-                    MemoryState.follows(id, cursor)
-                        && state.scores[id]?.criteriaVersion != version
+                    MemoryState.follows(id, cursor) && !state.isCurrent(id, version: version, touchBasis: touchBasis)
                 }.prefix(limit)
             )
         }
     }
 
-    func countNotScored(under version: CriteriaVersion.Number) async throws -> Int {
+    func countNotScored(under version: CriteriaVersion.Number, touchBasis: String) async throws -> Int {
         try await context.read { state in
-            state.leads.keys.filter { state.scores[$0]?.criteriaVersion != version }.count
+            state.leads.keys.filter { !state.isCurrent($0, version: version, touchBasis: touchBasis) }.count
         }
     }
 }
@@ -730,7 +751,8 @@ struct MemoryReportStore: LeadByLeadReportStore {
                         source: lead.source,
                         firstMoves: reached,
                         temperature: state.scores[lead.id]?.temperature,
-                        events: state.events(of: lead.id)
+                        touches: (state.touches[lead.id] ?? []).sorted(by: DerivedTouch.chronological),
+                        touchBasis: state.touchBases[lead.id]
                     )
                 }
         }

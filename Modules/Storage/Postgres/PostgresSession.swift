@@ -232,6 +232,10 @@ extension PostgresFields {
         try SQLRow(values: [try value(column)]).int(0)
     }
 
+    func double(_ column: Int) throws -> Double {
+        try SQLRow(values: [try value(column)]).double(0)
+    }
+
     func uuid(_ column: Int) throws -> UUID {
         guard type(column) == PostgresBinary.OID.uuid, let bytes = bytes(column), let uuid = UUID(bytes: bytes) else {
             return try SQLRow(values: [try value(column)]).uuid(0)

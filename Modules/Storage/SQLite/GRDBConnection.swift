@@ -183,6 +183,13 @@ struct SQLiteRowReader: SQLRowReader {
         return sqlite3_column_int64(statement, Int32(column))
     }
 
+    func double(_ column: Int) throws -> Double {
+        switch sqlite3_column_type(statement, Int32(column)) {
+        case SQLITE_FLOAT, SQLITE_INTEGER: return sqlite3_column_double(statement, Int32(column))
+        default: throw corrupt(column, "a number")
+        }
+    }
+
     func date(_ column: Int) throws -> Date {
         guard sqlite3_column_type(statement, Int32(column)) == SQLITE_INTEGER else { throw corrupt(column, "a time") }
         return Date(microsecondsSince1970: sqlite3_column_int64(statement, Int32(column)))

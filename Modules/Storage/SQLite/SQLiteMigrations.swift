@@ -187,6 +187,29 @@ package enum SQLiteMigrations {
                 "ALTER TABLE scores ADD COLUMN scoring_state BLOB"
             ]
         ),
+        Migration(
+            name: "0005_touchpoints",
+            statements: [
+                // What attribution keeps of each event (Core's TouchDerivation), written with the event's score:
+                // reports read these instead of every event. A row is a touchpoint when it has a channel, a
+                // conversion (an order) when it has a value. Clustered by lead: a report reads them a lead range at
+                // a time.
+                """
+                CREATE TABLE touchpoints (
+                    lead_id BLOB NOT NULL REFERENCES leads (id) ON DELETE CASCADE,
+                    event_id INTEGER NOT NULL,
+                    at INTEGER NOT NULL,
+                    channel TEXT,
+                    campaign TEXT,
+                    conversion_value REAL,
+                    PRIMARY KEY (lead_id, event_id)
+                ) WITHOUT ROWID
+                """,
+                // The definition (channel rules, conversion event) the lead's touchpoints were derived under. NULL:
+                // never derived (every lead before this migration): the background rescoring derives them.
+                "ALTER TABLE scores ADD COLUMN touch_basis TEXT",
+            ]
+        ),
     ]
 
     static let migrator = Migrator(
