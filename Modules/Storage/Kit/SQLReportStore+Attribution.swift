@@ -15,8 +15,10 @@ extension SQLReportStore {
                 """
             var parameters: [SQLValue] = []
             if let cursor {
-                sql += " WHERE l.id > ?"
-                parameters.append(.uuid(cursor.rawValue))
+                // The cursor on both sides: PostgreSQL merges the two keys, and without it would read every score
+                // before the cursor on every page.
+                sql += " AND s.lead_id > ? WHERE l.id > ?"
+                parameters += [.uuid(cursor.rawValue), .uuid(cursor.rawValue)]
             }
             sql += " ORDER BY l.id LIMIT ?"
             parameters.append(.integer(Int64(limit)))
@@ -72,14 +74,12 @@ extension SQLReportStore {
             }
             for index in leads.indices { leads[index].touches.sort(by: DerivedTouch.chronological) }
             // The values carried by their first moves (a deal's amount), from the few transitions that have one.
-            let ids = leads.map { SQLValue.uuid($0.id.rawValue) }
-            let placeholders = connection.placeholders(ids.count)
             let valued = try connection.query(
                 """
                 SELECT lead_id, to_stage, at, value FROM stage_transitions \
-                WHERE value IS NOT NULL AND lead_id IN (\(placeholders)) ORDER BY at, id
+                WHERE value IS NOT NULL AND lead_id >= ? AND lead_id <= ? ORDER BY at, id
                 """,
-                ids
+                [.uuid(first.rawValue), .uuid(last.rawValue)]
             )
             for row in valued {
                 guard let index = position[Lead.ID(try row.uuid(0))] else { continue }

@@ -205,6 +205,9 @@ package enum SQLiteMigrations {
                     PRIMARY KEY (lead_id, event_id)
                 ) WITHOUT ROWID
                 """,
+                // The few moves that carry a value (a deal's amount), which the same reports read a lead range at a
+                // time: without it, PostgreSQL (whose statistics see almost no value) scanned every move per page.
+                "CREATE INDEX stage_transitions_valued ON stage_transitions (lead_id) WHERE value IS NOT NULL",
                 // The definition (channel rules, conversion event) the lead's touchpoints were derived under. NULL:
                 // never derived (every lead before this migration): the background rescoring derives them.
                 "ALTER TABLE scores ADD COLUMN touch_basis TEXT",
