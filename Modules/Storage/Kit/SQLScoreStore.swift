@@ -31,14 +31,18 @@ struct SQLScoreStore: ScoreStore {
         return try await executor.write { connection in
             // The stored scores of the batch, read in chunks (and locked, on PostgreSQL) before writing.
             var previous: [Lead.ID: (temperature: Temperature?, grade: Grade?, computedAt: Date)] = [:]
+            // Leads whose touches were derived before: only those can have touches to delete.
+            var derived: Set<Lead.ID> = []
             let rows = try connection.query(chunking: scores.map { .uuid($0.leadID.rawValue) }) {
-                "SELECT lead_id, temperature, grade, computed_at FROM scores WHERE lead_id IN (\($0))"
+                "SELECT lead_id, temperature, grade, computed_at, touch_basis FROM scores WHERE lead_id IN (\($0))"
                     + connection.forUpdate
             }
             for row in rows {
-                previous[Lead.ID(try row.uuid(0))] = (
+                let id = Lead.ID(try row.uuid(0))
+                previous[id] = (
                     Temperature(rawValue: try row.string(1)), Grade(rawValue: try row.string(2)), try row.date(3)
                 )
+                if !row.isNull(4) { derived.insert(id) }
             }
             // What to write: the latest score of each lead, unless the stored one is fresher.
             var latest: [Lead.ID: Score] = [:]
@@ -108,7 +112,7 @@ struct SQLScoreStore: ScoreStore {
                     }
                 )
             }
-            try Self.write(writtenTouches, on: connection)
+            try Self.write(writtenTouches, derivedBefore: derived, on: connection)
             for start in stride(from: 0, to: changes.count, by: perStatement) {
                 let chunk = changes[start..<min(start + perStatement, changes.count)]
                 let rows = Array(repeating: "(?, ?, ?, ?, ?, ?, ?)", count: chunk.count).joined(separator: ", ")
@@ -131,9 +135,11 @@ struct SQLScoreStore: ScoreStore {
         }
     }
 
-    /// Applies the touches' updates: a replaced lead's touches are deleted first, then every new touch is inserted.
+    /// Applies the touches' updates: a replaced lead's touches are deleted first (when it has any: its touches were
+    /// derived before, its score having a touch basis), then every new touch is inserted.
     private static func write(
         _ updates: [(leadID: Lead.ID, update: TouchUpdate)],
+        derivedBefore: Set<Lead.ID>,
         on connection: any SQLConnection
     )
         throws
@@ -145,7 +151,7 @@ struct SQLScoreStore: ScoreStore {
             case .append(let touches):
                 rows += touches.map { (leadID, $0) }
             case .replace(let touches):
-                replaced.append(.uuid(leadID.rawValue))
+                if derivedBefore.contains(leadID) { replaced.append(.uuid(leadID.rawValue)) }
                 rows += touches.map { (leadID, $0) }
             }
         }
