@@ -204,7 +204,7 @@ let package = Package(
         ),
         .testTarget(
             name: "CoreTests",
-            dependencies: ["Core", "Domain", "Scoring", "StorageSQLite"],
+            dependencies: ["Attribution", "Core", "Domain", "Scoring", "StorageSQLite"],
             swiftSettings: strict
         ),
         .testTarget(

@@ -124,6 +124,22 @@ public struct AttributionAccumulator: Sendable {
         }
     }
 
+    /// Adds another accumulator's journeys (the same model over other leads).
+    public mutating func merge(_ other: AttributionAccumulator) {
+        seen.formUnion(other.seen)
+        for (channel, got) in other.credit {
+            credit[channel, default: ChannelCredit()].conversions += got.conversions
+            credit[channel, default: ChannelCredit()].value += got.value
+        }
+        for (key, entry) in other.paths {
+            var mine = paths[key] ?? (0, 0, 0)
+            mine.conversions += entry.conversions
+            mine.value += entry.value
+            mine.nulls += entry.nulls
+            paths[key] = mine
+        }
+    }
+
     /// Per channel, by name.
     public func result() -> [AttributedChannel] {
         guard case .markov = model else {

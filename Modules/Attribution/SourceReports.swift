@@ -47,6 +47,19 @@ public struct SourceReport: Sendable {
         }
     }
 
+    /// Adds another part's leads (the same report over other leads).
+    public mutating func merge(_ other: SourceReport) {
+        for (group, entry) in other.counts {
+            var mine = counts[group] ?? Counts()
+            mine.leads += entry.leads
+            mine.mqls += entry.mqls
+            mine.customers += entry.customers
+            mine.hot += entry.hot
+            counts[group] = mine
+        }
+        attribution.merge(other.attribution)
+    }
+
     /// The rows, most leads first; `costs` is what each group cost over the period.
     public func rows(costs: [String: Double]) -> [SourceRow] {
         let attributed = Dictionary(uniqueKeysWithValues: attribution.channels().map { ($0.channel, $0) })
@@ -105,6 +118,16 @@ public struct AttributionTally: Sendable {
         } else {
             accumulator.add(journey)
         }
+    }
+
+    /// Adds another part's journeys (the same model over other leads).
+    public mutating func merge(_ other: AttributionTally) {
+        journeys += other.journeys
+        conversions += other.conversions
+        value += other.value
+        unattributedConversions += other.unattributedConversions
+        unattributedValue += other.unattributedValue
+        accumulator.merge(other.accumulator)
     }
 
     /// Each channel's credit, by name.
@@ -169,6 +192,18 @@ public struct ValueReport: Sendable {
         entry.orders += orders.count
         entry.revenue += orders.reduce(0) { $0 + $1.value }
         entries[key] = entry
+    }
+
+    /// Adds another part's customers (the same report over other leads).
+    public mutating func merge(_ other: ValueReport) {
+        for (key, entry) in other.entries {
+            var mine = entries[key] ?? Entry()
+            mine.customers += entry.customers
+            mine.repeatCustomers += entry.repeatCustomers
+            mine.orders += entry.orders
+            mine.revenue += entry.revenue
+            entries[key] = mine
+        }
     }
 
     /// The rows by cohort, then most customers first.

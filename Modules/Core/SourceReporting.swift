@@ -15,9 +15,13 @@ public struct SourceReporting: Sendable {
     /// Leads read per page.
     static let batchSize = 500
 
-    public init(storage: any Storage, cache: CriteriaCache) {
+    /// The fewest leads read in ranges at the same time (below, one range: small reports keep their sums' order).
+    let partedFrom: Int
+
+    public init(storage: any Storage, cache: CriteriaCache, partedFrom: Int = 20_000) {
         self.storage = storage
         self.cache = cache
+        self.partedFrom = partedFrom
     }
 
     /// Conversions of the period and their value, credited per channel (or campaign) under the request's model.
@@ -25,11 +29,15 @@ public struct SourceReporting: Sendable {
         let period = request.period(now: now)
         let criteria = try await activeCriteria()
         let lookback = criteria.criteria.conversion.lookback
-        var tally = AttributionTally(model: request.model)
-        let pending = try await forEachHistory(criteria) { history in
-            if let journey = history.journey(period: period, lookback: lookback, label: request.label) {
+        let label = request.label
+        let (tally, pending) = try await fold(criteria, into: AttributionTally(model: request.model)) {
+            tally,
+            history in
+            if let journey = history.journey(period: period, lookback: lookback, label: label) {
                 tally.add(journey)
             }
+        } merge: {
+            $0.merge($1)
         }
         return AttributionReport(label: request.label, period: period, tally: tally, touchpointsPending: pending)
     }
@@ -39,13 +47,17 @@ public struct SourceReporting: Sendable {
     public func sources(_ request: SourceReportRequest, now: Date = Date()) async throws -> SourcesReportResult {
         let period = request.period(now: now)
         let criteria = try await activeCriteria()
-        var report = SourceReport(
+        let initial = SourceReport(
             model: request.model,
             label: request.label,
             period: period,
             lookback: criteria.criteria.conversion.lookback
         )
-        let pending = try await forEachHistory(criteria) { report.add($0) }
+        let (report, pending) = try await fold(criteria, into: initial) {
+            $0.add($1)
+        } merge: {
+            $0.merge($1)
+        }
         let (costs, currency) = try await costsByGroup(period: period, label: request.label)
         return SourcesReportResult(
             model: request.model,
@@ -64,12 +76,13 @@ public struct SourceReporting: Sendable {
     public func value(_ request: ValueReportRequest, now: Date = Date()) async throws -> ValueReportResult {
         let period = ReportPeriod(start: request.from, end: request.to ?? now)
         let criteria = try await activeCriteria()
-        var report = ValueReport(period: period)
         let (label, cohort) = (request.label, request.cohort)
-        let pending = try await forEachHistory(criteria) { history in
+        let (report, pending) = try await fold(criteria, into: ValueReport(period: period)) { report, history in
             report.add(history, group: label.map { SourceReport.group(of: history, label: $0) }) { at in
                 cohort?.start(of: at)
             }
+        } merge: {
+            $0.merge($1)
         }
         return ValueReportResult(rows: report.rows(), touchpointsPending: pending)
     }
@@ -82,30 +95,62 @@ public struct SourceReporting: Sendable {
         return (active.criteria, active.touches.basis)
     }
 
-    /// Every stored lead's history, a page of leads at a time; the next page is read while this one is folded.
-    /// Returns how many leads had touches of another basis than the criteria's.
-    private func forEachHistory(
+    /// Every stored lead's history folded into `initial`. From 20,000 leads, the leads are cut into ranges (one per
+    /// processor, up to four) read and folded at the same time, each into its own copy of `initial`, and the copies
+    /// are merged in range order (so the same database gives the same sums). In each range a page of leads is read
+    /// while the previous one is folded. Returns the result and how many leads had touches of another basis than the
+    /// criteria's.
+    private func fold<Accumulator: Sendable>(
         _ active: (criteria: Criteria, touchBasis: String),
-        _ body: (LeadHistory) throws -> Void
-    ) async throws -> Int {
+        into initial: Accumulator,
+        _ add: @escaping @Sendable (inout Accumulator, LeadHistory) -> Void,
+        merge: (inout Accumulator, Accumulator) -> Void
+    ) async throws -> (Accumulator, pending: Int) {
         let (criteria, basis) = active
         let builder = LeadHistoryBuilder(criteria: criteria)
-        var pending = 0
         let reports = storage.reports
         let stages = criteria.funnel.stages
-        @Sendable func page(after cursor: Lead.ID?) async throws -> [AttributionLead] {
-            try await reports.attributionLeads(after: cursor, limit: Self.batchSize, stages: stages)
+        let parts = min(4, max(1, ProcessInfo.processInfo.activeProcessorCount))
+        var boundaries: [Lead.ID] = []
+        if parts > 1, try await storage.leads.count() >= partedFrom {
+            boundaries = try await reports.leadBoundaries(parts: parts)
         }
-        var current = try await page(after: nil)
-        while let last = current.last {
-            async let next = page(after: last.id)
-            for lead in current {
-                if lead.touchBasis != basis { pending += 1 }
-                try body(builder.history(lead))
+        /// The leads after `start` up to `end` (included; `nil`: to the last).
+        @Sendable func range(after start: Lead.ID?, through end: Lead.ID?) async throws -> (Accumulator, Int) {
+            @Sendable func page(after cursor: Lead.ID?) async throws -> [AttributionLead] {
+                try await reports.attributionLeads(after: cursor, limit: Self.batchSize, stages: stages)
             }
-            current = try await next
+            var result = initial
+            var pending = 0
+            var current = try await page(after: start)
+            while let last = current.last {
+                let done = end.map { !last.id.rawValue.precedes($0.rawValue) } ?? false
+                async let next = done ? [] : page(after: last.id)
+                for lead in current {
+                    if let end, end.rawValue.precedes(lead.id.rawValue) { break }
+                    if lead.touchBasis != basis { pending += 1 }
+                    add(&result, builder.history(lead))
+                }
+                current = try await next
+            }
+            return (result, pending)
         }
-        return pending
+        let starts: [Lead.ID?] = [nil] + boundaries.map { Optional($0) }
+        let ends: [Lead.ID?] = boundaries.map { Optional($0) } + [nil]
+        let results = try await withThrowingTaskGroup(of: (Int, Accumulator, Int).self) { group in
+            for (index, (start, end)) in zip(starts, ends).enumerated() {
+                group.addTask {
+                    let (result, pending) = try await range(after: start, through: end)
+                    return (index, result, pending)
+                }
+            }
+            var results: [(Int, Accumulator, Int)] = []
+            for try await result in group { results.append(result) }
+            return results.sorted { $0.0 < $1.0 }
+        }
+        var result = results[0].1
+        for other in results.dropFirst() { merge(&result, other.1) }
+        return (result, results.reduce(0) { $0 + $1.2 })
     }
 
     /// Each group's costs over the period, prorated by day, and their currency. Grouped by campaign, costs without
@@ -309,10 +354,21 @@ public struct ValueReportResult: Sendable, Hashable {
 /// earlier ones).
 struct LeadHistoryBuilder: Sendable {
     let criteria: Criteria
+    /// Where the conversion stage, `opportunity` and `mql` are on the funnel's path (the stages the leads' first
+    /// moves are read for).
+    let conversionStage: Int?
+    let opportunity: Int?
+    let mql: Int?
+
+    init(criteria: Criteria) {
+        self.criteria = criteria
+        let path = criteria.funnel.stages
+        conversionStage = criteria.conversion.stage.flatMap { path.firstIndex(of: $0) }
+        opportunity = path.firstIndex(of: .opportunity)
+        mql = path.firstIndex(of: .mql)
+    }
 
     func history(_ lead: AttributionLead) -> LeadHistory {
-        let conversion = criteria.conversion
-        let path = criteria.funnel.stages
         var touches: [Touchpoint] = []
         var orders: [Attribution.Conversion] = []
         for touch in lead.touches {
@@ -321,13 +377,18 @@ struct LeadHistoryBuilder: Sendable {
                 touches.append(Touchpoint(at: touch.at, channel: channel, campaign: touch.campaign))
             }
         }
-        /// The first time the lead reached `stage`, counting moves to later stages of the path, with that move.
-        func reached(_ stage: Stage) -> StageReach? {
-            guard let index = path.firstIndex(of: stage) else { return nil }
-            return path[index...].compactMap { lead.firstMoves[$0] }.min { $0.at < $1.at }
+        /// The first time the lead reached the stage at `index` of the path, counting moves to later stages of the
+        /// path, with that move.
+        func reached(_ index: Int?) -> StageReach? {
+            guard let index else { return nil }
+            var earliest: StageReach?
+            for move in lead.firstMoves[index...] {
+                if let move, earliest.map({ move.at < $0.at }) ?? true { earliest = move }
+            }
+            return earliest
         }
         var first = orders.first
-        if let stage = conversion.stage, let reach = reached(stage), first.map({ reach.at < $0.at }) ?? true {
+        if let reach = reached(conversionStage), first.map({ reach.at < $0.at }) ?? true {
             first = Attribution.Conversion(at: reach.at, value: reach.value ?? 0)
         }
         if orders.isEmpty, let first { orders = [first] }
@@ -339,8 +400,8 @@ struct LeadHistoryBuilder: Sendable {
             touches: touches,
             conversion: first,
             orders: orders,
-            opportunityAt: reached(.opportunity)?.at,
-            reachedMQL: reached(.mql) != nil,
+            opportunityAt: reached(opportunity)?.at,
+            reachedMQL: reached(mql) != nil,
             isHot: lead.temperature == .hot
         )
     }

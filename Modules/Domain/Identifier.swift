@@ -76,6 +76,14 @@ extension UUID {
         )
     }
 
+    /// Whether this UUID comes before `other` in the order stores keep them in (their bytes, as SQLite's blobs and
+    /// PostgreSQL's `uuid`s compare): the order leads are paged in.
+    public func precedes(_ other: UUID) -> Bool {
+        withUnsafeBytes(of: uuid) { mine in
+            withUnsafeBytes(of: other.uuid) { theirs in mine.lexicographicallyPrecedes(theirs) }
+        }
+    }
+
     /// The 16 bytes of the UUID, in network order.
     public var bytes: [UInt8] {
         withUnsafeBytes(of: uuid) { Array($0) }

@@ -134,6 +134,15 @@ public protocol ReportStore: Sendable {
     /// conversions, oldest first): a page of what attribution and the source and value reports read, without a
     /// single event. An empty page ends the scan.
     func attributionLeads(after cursor: Lead.ID?, limit: Int, stages: [Stage]) async throws -> [AttributionLead]
+    /// Lead ids that cut the leads, in id order, into `parts` ranges of about as many leads each: the last id of each
+    /// range but the last (so fewer than `parts - 1`, or none, are fine: one range). Reports read the ranges at the
+    /// same time, each with ``attributionLeads(after:limit:stages:)`` from the previous range's last id.
+    func leadBoundaries(parts: Int) async throws -> [Lead.ID]
+}
+
+extension ReportStore {
+    /// One range: the leads are read one page after the other.
+    public func leadBoundaries(parts: Int) async throws -> [Lead.ID] { [] }
 }
 
 /// A lead as attribution reads it: when it was created, its own source, how far it went, its temperature, and
@@ -142,8 +151,8 @@ public struct AttributionLead: Sendable, Hashable {
     public var id: Lead.ID
     public var createdAt: Date
     public var source: LeadSource?
-    /// The first move to each stage asked for that the lead made.
-    public var firstMoves: [Stage: StageReach]
+    /// The first move to each stage asked for, in the order asked (`nil`: never moved there).
+    public var firstMoves: [StageReach?]
     /// `nil`: not scored.
     public var temperature: Temperature?
     /// Its touchpoints and conversion events, as derived when they were stored: oldest first (by time, then event).
@@ -155,7 +164,7 @@ public struct AttributionLead: Sendable, Hashable {
         id: Lead.ID,
         createdAt: Date,
         source: LeadSource?,
-        firstMoves: [Stage: StageReach],
+        firstMoves: [StageReach?],
         temperature: Temperature?,
         touches: [DerivedTouch],
         touchBasis: String?

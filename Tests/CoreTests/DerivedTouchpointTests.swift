@@ -1,3 +1,4 @@
+import Attribution
 import Core
 import Domain
 import Foundation
@@ -170,6 +171,45 @@ struct DerivedTouchpointTests {
         )
         #expect(counting.replaced == 5)
         try await Self.expectDerivedFromEvents(world, criteria: channels)
+        await world.close()
+    }
+
+    @Test("reports read in ranges at the same time give what one range gives", arguments: [2, 3])
+    func ranges(seed: UInt64) async throws {
+        let world = try await World()
+        _ = try await world.administration.apply(touchCriteria, author: "t", comment: nil, at: World.now)
+        var random = RandomSource.seeded(seed).generator
+        let emails = (0..<60).map { "r\($0)@x.example" }
+        _ = try await Ingestion(storage: world.storage, cache: CriteriaCache(), clock: .fixed(World.now)).ingest(
+            (0..<400).map {
+                Self.event($0, email: emails.randomElement(using: &random), now: World.now, random: &random)
+            },
+            receivedAt: World.now
+        )
+        let boundaries = try await world.storage.reports.leadBoundaries(parts: 4)
+        #expect(boundaries.count == 3)
+        let whole = SourceReporting(storage: world.storage, cache: CriteriaCache(), partedFrom: .max)
+        let parted = SourceReporting(storage: world.storage, cache: CriteriaCache(), partedFrom: 1)
+        func close(_ a: Double, _ b: Double) -> Bool { abs(a - b) <= 1e-9 * max(1, abs(a)) }
+        for model in [AttributionModel.heuristic(.linear), .markov(order: 1), .heuristic(.wShaped)] {
+            let request = SourceReportRequest(model: model)
+            let (one, many) = (
+                try await whole.attribution(request, now: World.now),
+                try await parted.attribution(request, now: World.now)
+            )
+            #expect(one.journeys == many.journeys && close(one.conversions, many.conversions))
+            #expect(one.channels.map(\.channel) == many.channels.map(\.channel))
+            for (a, b) in zip(one.channels, many.channels) {
+                #expect(close(a.conversions, b.conversions) && close(a.value, b.value), "\(model) \(a.channel)")
+            }
+            let (sources, sourcesParted) = (
+                try await whole.sources(request, now: World.now), try await parted.sources(request, now: World.now)
+            )
+            #expect(sources.rows.map(\.leads) == sourcesParted.rows.map(\.leads))
+            #expect(sources.rows.map(\.customers) == sourcesParted.rows.map(\.customers))
+        }
+        let value = ValueReportRequest(label: .channel)
+        #expect(try await whole.value(value, now: World.now) == parted.value(value, now: World.now))
         await world.close()
     }
 

@@ -237,10 +237,10 @@ enum ReportScenarios {
             try checkEqual(
                 page[0].firstMoves,
                 [
-                    .mql: StageReach(at: Times.at(minutes: 1), value: nil),
-                    .customer: StageReach(at: Times.at(minutes: 2), value: 500),
+                    StageReach(at: Times.at(minutes: 1), value: nil), nil,
+                    StageReach(at: Times.at(minutes: 2), value: 500),
                 ],
-                "first moves to the stages asked for, with the value the first one carried"
+                "first moves to the stages asked for, in their order, with the value the first one carried"
             )
             try checkEqual(page[0].temperature, .cold, "scored")
             try checkEqual(page[0].source, first.source, "its own source")
@@ -254,8 +254,8 @@ enum ReportScenarios {
             try checkEqual(
                 page[1].firstMoves,
                 [
-                    .opportunity: StageReach(at: Times.at(minutes: 5), value: 1_250.5),
-                    .mql: StageReach(at: Times.at(minutes: 6), value: 7),
+                    StageReach(at: Times.at(minutes: 6), value: 7),
+                    StageReach(at: Times.at(minutes: 5), value: 1_250.5), nil,
                 ],
                 "second"
             )
@@ -264,7 +264,7 @@ enum ReportScenarios {
             try checkEqual(page[1].touchBasis, nil, "never derived")
             let rest = try await storage.reports.attributionLeads(after: second.id, limit: 2, stages: stages)
             try checkEqual(rest.map(\.id), [third.id], "the last page")
-            try checkEqual(rest[0].firstMoves, [:], "never moved")
+            try checkEqual(rest[0].firstMoves, [nil, nil, nil], "never moved")
             try checkEqual(rest[0].touches, [touch(2, channel: "email")], "its touch")
             try checkEqual(
                 try await storage.reports.attributionLeads(after: third.id, limit: 2, stages: stages),

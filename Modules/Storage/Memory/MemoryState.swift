@@ -45,7 +45,7 @@ struct MemoryState: Sendable {
     }
 
     static func precedes(_ a: Lead.ID, _ b: Lead.ID) -> Bool {
-        a.rawValue.bytes.lexicographicallyPrecedes(b.rawValue.bytes)
+        a.rawValue.precedes(b.rawValue)
     }
 
     /// Whether `id` comes after `cursor` in id order (every id does when there is no cursor): keyset paging.

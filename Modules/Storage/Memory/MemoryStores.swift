@@ -741,9 +741,8 @@ struct MemoryReportStore: LeadByLeadReportStore {
             state.leadsInIDOrder.lazy.filter { lead in MemoryState.follows(lead.id, cursor) }
                 .prefix(limit).map { lead in
                     let firsts = state.firstMoves(of: lead.id)
-                    var reached: [Stage: StageReach] = [:]
-                    for stage in stages {
-                        if let first = firsts[stage] { reached[stage] = StageReach(at: first.at, value: first.value) }
+                    let reached = stages.map { stage in
+                        firsts[stage].map { StageReach(at: $0.at, value: $0.value) }
                     }
                     return AttributionLead(
                         id: lead.id,
