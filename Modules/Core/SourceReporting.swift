@@ -95,8 +95,8 @@ public struct SourceReporting: Sendable {
         return (active.criteria, active.touches.basis)
     }
 
-    /// Every stored lead's history folded into `initial`. From 20,000 leads, the leads are cut into ranges (one per
-    /// processor, up to four) read and folded at the same time, each into its own copy of `initial`, and the copies
+    /// Every stored lead's history folded into `initial`. From 20,000 leads, the leads are cut into ranges (two per
+    /// processor, up to eight) read and folded at the same time, each into its own copy of `initial`, and the copies
     /// are merged in range order (so the same database gives the same sums). In each range a page of leads is read
     /// while the previous one is folded. Returns the result and how many leads had touches of another basis than the
     /// criteria's.
@@ -110,7 +110,8 @@ public struct SourceReporting: Sendable {
         let builder = LeadHistoryBuilder(criteria: criteria)
         let reports = storage.reports
         let stages = criteria.funnel.stages
-        let parts = min(4, max(1, ProcessInfo.processInfo.activeProcessorCount))
+        // Two ranges a processor: while one range's page is read, another's is folded.
+        let parts = min(8, 2 * max(1, ProcessInfo.processInfo.activeProcessorCount))
         var boundaries: [Lead.ID] = []
         if parts > 1, try await storage.leads.count() >= partedFrom {
             boundaries = try await reports.leadBoundaries(parts: parts)
@@ -370,6 +371,7 @@ struct LeadHistoryBuilder: Sendable {
 
     func history(_ lead: AttributionLead) -> LeadHistory {
         var touches: [Touchpoint] = []
+        touches.reserveCapacity(lead.touches.count)
         var orders: [Attribution.Conversion] = []
         for touch in lead.touches {
             if let value = touch.conversionValue { orders.append(Attribution.Conversion(at: touch.at, value: value)) }

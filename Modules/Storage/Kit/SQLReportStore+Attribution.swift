@@ -76,7 +76,16 @@ extension SQLReportStore {
                     )
                 )
             }
-            for index in leads.indices { leads[index].touches.sort(by: DerivedTouch.chronological) }
+            // Read in event order, which is mostly time order already.
+            for index in leads.indices {
+                let touches = leads[index].touches
+                guard touches.count > 1 else { continue }
+                for position in 1..<touches.count
+                where DerivedTouch.chronological(touches[position], touches[position - 1]) {
+                    leads[index].touches.sort(by: DerivedTouch.chronological)
+                    break
+                }
+            }
             // The values carried by their first moves (a deal's amount), from the few transitions that have one.
             let valued = try connection.query(
                 """
