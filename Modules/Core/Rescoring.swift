@@ -308,10 +308,17 @@ public struct Rescoring: Sendable {
             return (ids, try await events.leadsWithEvents(ids), stamps)
         }
         var saving: Task<RescoreSummary, any Error>?
+        var refreshedAt = 0
         func finishSaving() async throws {
             guard let pending = saving else { return }
             saving = nil
             let saved = try await pending.value
+            // Statistics once the first part is saved (from then on the engine scales them with the table's size),
+            // and again every 200,000 leads.
+            if refreshedAt == 0 || summary.leads - refreshedAt >= 200_000 {
+                try await storage.refreshStatistics()
+                refreshedAt = max(1, summary.leads)
+            }
             summary.leads += saved.leads
             summary.temperatureChanges += saved.temperatureChanges
             summary.stageMoves += saved.stageMoves

@@ -273,8 +273,17 @@ public protocol Storage: Stores {
     /// Applies the pending migrations in order. Refuses a database written by a newer version of Calor.
     @discardableResult
     func migrate() async throws -> [String]
+    /// Brings the engine's planner statistics up to date after many rows were written (a bulk rescore, an import),
+    /// so that its plans stay index probes. PostgreSQL plans from statistics that autovacuum may have taken while a
+    /// table was nearly empty: a nested loop that scans the table once per row then turns a rescore quadratic.
+    func refreshStatistics() async throws
     /// Releases connections. The storage must not be used afterwards.
     func close() async
+}
+
+extension Storage {
+    /// Nothing to refresh: the engine plans without statistics that go stale (SQLite's fixed plans here, memory).
+    public func refreshStatistics() async throws {}
 }
 
 /// Where a database's schema stands compared with this version of Calor.

@@ -64,6 +64,12 @@ public final class PostgresStorage: Storage, DelegatingStores {
         try await PostgresMigrations.migrator.migrate(using: executor, location: location)
     }
 
+    public func refreshStatistics() async throws {
+        try await executor.read { connection in
+            _ = try connection.execute("ANALYZE leads, scores, touchpoints", [])
+        }
+    }
+
     public func close() async {
         await pool.close()
     }
