@@ -301,8 +301,9 @@ struct SQLLeadStore: LeadStore {
 
     func erase(_ id: Lead.ID) async throws -> Bool {
         try await executor.write { connection in
-            // Events, identities, scores and history go with the lead (ON DELETE CASCADE).
-            try connection.execute("DELETE FROM leads WHERE id = ?", [.uuid(id.rawValue)]) == 1
+            // Events, identities, scores and history go with the lead (ON DELETE CASCADE); touchpoints have no key.
+            _ = try connection.execute("DELETE FROM touchpoints WHERE lead_id = ?", [.uuid(id.rawValue)])
+            return try connection.execute("DELETE FROM leads WHERE id = ?", [.uuid(id.rawValue)]) == 1
         }
     }
 }

@@ -193,10 +193,11 @@ package enum SQLiteMigrations {
                 // What attribution keeps of each event (Core's TouchDerivation), written with the event's score:
                 // reports read these instead of every event. A row is a touchpoint when it has a channel, a
                 // conversion (an order) when it has a value. Clustered by lead: a report reads them a lead range at
-                // a time.
+                // a time. No foreign key: a bulk rescore writes millions of rows, and PostgreSQL checks a key with a
+                // query per row; erasing a lead deletes its touchpoints itself.
                 """
                 CREATE TABLE touchpoints (
-                    lead_id BLOB NOT NULL REFERENCES leads (id) ON DELETE CASCADE,
+                    lead_id BLOB NOT NULL,
                     event_id INTEGER NOT NULL,
                     at INTEGER NOT NULL,
                     channel TEXT,
