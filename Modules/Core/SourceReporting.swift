@@ -7,7 +7,7 @@ import Scoring
 /// Attribution, the source report and the value report over the stored leads (SPEC §4). Each reads every lead with
 /// its derived touches (its touchpoints and conversion events, worked out when the events were stored under the
 /// criteria's channel rules and conversion definition: no event is read), a page at a time (memory holds two pages
-/// and the report's sums, never the whole set). Leads whose touches are of an earlier definition, while the
+/// a range of leads read at the same time, and the report's sums, never the whole set). Leads whose touches are of an earlier definition, while the
 /// background rescoring derives them again, count as they are and are counted in `touchpointsPending`.
 public struct SourceReporting: Sendable {
     let storage: any Storage
