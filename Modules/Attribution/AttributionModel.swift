@@ -127,17 +127,10 @@ public struct AttributionAccumulator: Sendable {
     /// Adds another accumulator's journeys (the same model over other leads).
     public mutating func merge(_ other: AttributionAccumulator) {
         seen.formUnion(other.seen)
-        for (channel, got) in other.credit {
-            credit[channel, default: ChannelCredit()].conversions += got.conversions
-            credit[channel, default: ChannelCredit()].value += got.value
+        credit.merge(other.credit) {
+            ChannelCredit(conversions: $0.conversions + $1.conversions, value: $0.value + $1.value)
         }
-        for (key, entry) in other.paths {
-            var mine = paths[key] ?? (0, 0, 0)
-            mine.conversions += entry.conversions
-            mine.value += entry.value
-            mine.nulls += entry.nulls
-            paths[key] = mine
-        }
+        paths.merge(other.paths) { ($0.conversions + $1.conversions, $0.value + $1.value, $0.nulls + $1.nulls) }
     }
 
     /// Per channel, by name.

@@ -16,6 +16,15 @@ public struct SourceReport: Sendable {
         var mqls = 0
         var customers = 0
         var hot = 0
+
+        static func + (a: Counts, b: Counts) -> Counts {
+            Counts(
+                leads: a.leads + b.leads,
+                mqls: a.mqls + b.mqls,
+                customers: a.customers + b.customers,
+                hot: a.hot + b.hot
+            )
+        }
     }
 
     public init(model: AttributionModel, label: AttributionLabel, period: ReportPeriod, lookback: TimeInterval) {
@@ -49,14 +58,7 @@ public struct SourceReport: Sendable {
 
     /// Adds another part's leads (the same report over other leads).
     public mutating func merge(_ other: SourceReport) {
-        for (group, entry) in other.counts {
-            var mine = counts[group] ?? Counts()
-            mine.leads += entry.leads
-            mine.mqls += entry.mqls
-            mine.customers += entry.customers
-            mine.hot += entry.hot
-            counts[group] = mine
-        }
+        counts.merge(other.counts, uniquingKeysWith: +)
         attribution.merge(other.attribution)
     }
 
@@ -174,6 +176,15 @@ public struct ValueReport: Sendable {
         var repeatCustomers = 0
         var orders = 0
         var revenue = 0.0
+
+        static func + (a: Entry, b: Entry) -> Entry {
+            Entry(
+                customers: a.customers + b.customers,
+                repeatCustomers: a.repeatCustomers + b.repeatCustomers,
+                orders: a.orders + b.orders,
+                revenue: a.revenue + b.revenue
+            )
+        }
     }
 
     public init(period: ReportPeriod) {
@@ -196,14 +207,7 @@ public struct ValueReport: Sendable {
 
     /// Adds another part's customers (the same report over other leads).
     public mutating func merge(_ other: ValueReport) {
-        for (key, entry) in other.entries {
-            var mine = entries[key] ?? Entry()
-            mine.customers += entry.customers
-            mine.repeatCustomers += entry.repeatCustomers
-            mine.orders += entry.orders
-            mine.revenue += entry.revenue
-            entries[key] = mine
-        }
+        entries.merge(other.entries, uniquingKeysWith: +)
     }
 
     /// The rows by cohort, then most customers first.

@@ -8,6 +8,8 @@ public struct Rescoring: Sendable {
     /// Leads read at a time by a rescoring, with their events (about 25 MB per 10,000 leads of ten events): large
     /// reads let the store read the events in storage order (``EventStore/leadsWithEvents(_:)``).
     static let readBatchSize = 20_000
+    /// The fewest leads a bulk rescore refreshes the engine's statistics for (``Storage/refreshStatistics()``).
+    static let refreshingFrom = 20_000
 
     let storage: any Storage
     let cache: CriteriaCache
@@ -313,9 +315,9 @@ public struct Rescoring: Sendable {
             guard let pending = saving else { return }
             saving = nil
             let saved = try await pending.value
-            // Statistics once the first part is saved (from then on the engine scales them with the table's size),
-            // and again every 200,000 leads.
-            if refreshedAt == 0 || summary.leads - refreshedAt >= 200_000 {
+            // For a large run, statistics once the first part is saved (from then on the engine scales them with the
+            // table's size), and again every 200,000 leads.
+            if (total ?? 0) >= Self.refreshingFrom, refreshedAt == 0 || summary.leads - refreshedAt >= 200_000 {
                 try await storage.refreshStatistics()
                 refreshedAt = max(1, summary.leads)
             }

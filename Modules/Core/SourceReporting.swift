@@ -112,10 +112,7 @@ public struct SourceReporting: Sendable {
         let stages = criteria.funnel.stages
         // Two ranges a processor: while one range's page is read, another's is folded.
         let parts = min(8, 2 * max(1, ProcessInfo.processInfo.activeProcessorCount))
-        var boundaries: [Lead.ID] = []
-        if parts > 1, try await storage.leads.count() >= partedFrom {
-            boundaries = try await reports.leadBoundaries(parts: parts)
-        }
+        let boundaries = try await reports.leadBoundaries(parts: parts, fewest: partedFrom)
         /// The leads after `start` up to `end` (included; `nil`: to the last).
         @Sendable func range(after start: Lead.ID?, through end: Lead.ID?) async throws -> (Accumulator, Int) {
             @Sendable func page(after cursor: Lead.ID?) async throws -> [AttributionLead] {

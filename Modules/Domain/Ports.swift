@@ -120,6 +120,17 @@ extension ScoreStore {
     public func save(_ scores: [Score], states: [[UInt8]?]) async throws -> [TemperatureChange] {
         try await save(scores, states: states, touches: nil, basis: nil)
     }
+
+    /// What every adapter's ``save(_:states:touches:basis:)`` checks first: states empty or one per score, touches
+    /// and bases (when given) one per score. Throws ``StoreError/invalid(_:)`` otherwise.
+    public func checkShapes(of scores: [Score], states: [[UInt8]?], touches: TouchWrites?, basis: [Date?]?) throws {
+        let count = scores.count
+        guard states.isEmpty || states.count == count, (basis?.count ?? count) == count,
+            (touches?.updates.count ?? count) == count
+        else {
+            throw StoreError.invalid("scores, states, touches and bases differ in number")
+        }
+    }
 }
 
 /// How a save changes the derived touches of the leads it saves scores for: each saved lead's touches are of

@@ -135,14 +135,15 @@ public protocol ReportStore: Sendable {
     /// single event. An empty page ends the scan.
     func attributionLeads(after cursor: Lead.ID?, limit: Int, stages: [Stage]) async throws -> [AttributionLead]
     /// Lead ids that cut the leads, in id order, into `parts` ranges of about as many leads each: the last id of each
-    /// range but the last (so fewer than `parts - 1`, or none, are fine: one range). Reports read the ranges at the
-    /// same time, each with ``attributionLeads(after:limit:stages:)`` from the previous range's last id.
-    func leadBoundaries(parts: Int) async throws -> [Lead.ID]
+    /// range but the last (so fewer than `parts - 1`, or none, are fine: one range); none when there are fewer than
+    /// `fewest` leads. Reports read the ranges at the same time, each with ``attributionLeads(after:limit:stages:)``
+    /// from the previous range's last id.
+    func leadBoundaries(parts: Int, fewest: Int) async throws -> [Lead.ID]
 }
 
 extension ReportStore {
     /// One range: the leads are read one page after the other.
-    public func leadBoundaries(parts: Int) async throws -> [Lead.ID] { [] }
+    public func leadBoundaries(parts: Int, fewest: Int) async throws -> [Lead.ID] { [] }
 }
 
 /// A lead as attribution reads it: when it was created, its own source, how far it went, its temperature, and

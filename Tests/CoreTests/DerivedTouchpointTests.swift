@@ -145,7 +145,7 @@ struct DerivedTouchpointTests {
         let points = touchCriteria.replacingOccurrences(of: "points: 25", with: "points: 26")
         _ = try await world.administration.apply(points, author: "t", comment: nil, at: World.now)
         #expect(try await reporting.attribution(request, now: World.now).touchpointsPending == 0)
-        let counting = CountingTouches(world.storage)
+        let counting = CountingStorage(world.storage)
         #expect(try await Rescoring(storage: counting, logger: world.logger).rescoreStale(at: World.now).leads == 5)
         #expect(counting.replaced == 0 && counting.appended == 0)
 
@@ -186,8 +186,9 @@ struct DerivedTouchpointTests {
             },
             receivedAt: World.now
         )
-        let boundaries = try await world.storage.reports.leadBoundaries(parts: 4)
+        let boundaries = try await world.storage.reports.leadBoundaries(parts: 4, fewest: 1)
         #expect(boundaries.count == 3)
+        #expect(try await world.storage.reports.leadBoundaries(parts: 4, fewest: .max).isEmpty, "fewer leads than that")
         let whole = SourceReporting(storage: world.storage, cache: CriteriaCache(), partedFrom: .max)
         let parted = SourceReporting(storage: world.storage, cache: CriteriaCache(), partedFrom: 1)
         func close(_ a: Double, _ b: Double) -> Bool { abs(a - b) <= 1e-9 * max(1, abs(a)) }
@@ -232,38 +233,10 @@ struct DerivedTouchpointTests {
     }
 }
 
-/// A storage that counts the leads whose derived touches a save replaces or adds to.
-final class CountingTouches: Storage, DelegatingStores {
-    let inner: any Storage
-    let counts = Mutex<(replaced: Int, appended: Int)>((0, 0))
-    var location: String { inner.location }
-    var delegate: any Stores { CountingTouchStores(inner: inner, counts: self) }
-    var replaced: Int { counts.withLock { $0.replaced } }
-    var appended: Int { counts.withLock { $0.appended } }
-
-    init(_ inner: any Storage) {
-        self.inner = inner
-    }
-
-    func unitOfWork<T: Sendable>(_ work: @Sendable (any Stores) async throws -> T) async throws -> T {
-        try await inner.unitOfWork { stores in try await work(CountingTouchStores(inner: stores, counts: self)) }
-    }
-
-    func schemaStatus() async throws -> SchemaStatus { try await inner.schemaStatus() }
-    func migrate() async throws -> [String] { try await inner.migrate() }
-    func close() async {}
-}
-
-struct CountingTouchStores: DelegatingStores {
-    let inner: any Stores
-    let counts: CountingTouches
-    var delegate: any Stores { inner }
-    var scores: any ScoreStore { CountingScores(inner: inner.scores, counts: counts) }
-}
-
+/// Scores that count, through their storage, the leads whose derived touches a save replaces or adds to.
 struct CountingScores: ScoreStore {
     let inner: any ScoreStore
-    let counts: CountingTouches
+    let counts: CountingStorage
 
     func save(
         _ scores: [Score],
@@ -275,8 +248,8 @@ struct CountingScores: ScoreStore {
     {
         for update in touches?.updates ?? [] {
             switch update {
-            case .replace?: counts.counts.withLock { $0.replaced += 1 }
-            case .append?: counts.counts.withLock { $0.appended += 1 }
+            case .replace?: counts.touches.withLock { $0.replaced += 1 }
+            case .append?: counts.touches.withLock { $0.appended += 1 }
             case nil: break
             }
         }

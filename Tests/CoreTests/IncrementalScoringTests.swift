@@ -148,12 +148,16 @@ struct IncrementalScoringTests {
     }
 }
 
-/// A storage that counts, per lead, the reads of all its events (`leadsWithEvents`, `events(of:)`).
+/// A storage that counts, per lead, the reads of all its events (`leadsWithEvents`, `events(of:)`), and the leads
+/// whose derived touches a save replaces or adds to.
 final class CountingStorage: Storage, DelegatingStores {
     let inner: any Storage
     let counts = Mutex<[Lead.ID: Int]>([:])
+    let touches = Mutex<(replaced: Int, appended: Int)>((0, 0))
     var location: String { inner.location }
     var delegate: any Stores { CountingStores(inner: inner, counts: self) }
+    var replaced: Int { touches.withLock { $0.replaced } }
+    var appended: Int { touches.withLock { $0.appended } }
 
     init(_ inner: any Storage) {
         self.inner = inner
@@ -179,6 +183,7 @@ struct CountingStores: DelegatingStores {
     let counts: CountingStorage
     var delegate: any Stores { inner }
     var events: any EventStore { CountingEvents(inner: inner.events, counts: counts) }
+    var scores: any ScoreStore { CountingScores(inner: inner.scores, counts: counts) }
 }
 
 struct CountingEvents: EventStore {

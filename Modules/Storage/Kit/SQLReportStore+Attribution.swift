@@ -106,10 +106,11 @@ extension SQLReportStore {
         }
     }
 
-    func leadBoundaries(parts: Int) async throws -> [Lead.ID] {
+    func leadBoundaries(parts: Int, fewest: Int) async throws -> [Lead.ID] {
         guard parts > 1 else { return [] }
         return try await executor.read { connection in
             let count = try connection.queryOne("SELECT count(*) FROM leads", [])?.int(0) ?? 0
+            guard count >= fewest else { return [] }
             // The id at each cut, walking the key's index (a few tens of milliseconds for a million leads).
             return try (1..<parts).compactMap { part -> Lead.ID? in
                 let offset = count * Int64(part) / Int64(parts) - 1

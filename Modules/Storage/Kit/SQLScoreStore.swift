@@ -14,11 +14,7 @@ struct SQLScoreStore: ScoreStore {
         basis: [Date?]?
     ) async throws -> [TemperatureChange] {
         guard !scores.isEmpty else { return [] }
-        guard states.isEmpty || states.count == scores.count, (basis?.count ?? scores.count) == scores.count,
-            (touches?.updates.count ?? scores.count) == scores.count
-        else {
-            throw StoreError.invalid("scores, states, touches and bases differ in number")
-        }
+        try checkShapes(of: scores, states: states, touches: touches, basis: basis)
         var expected: [Lead.ID: Date?]?
         if let basis {
             expected = [:]

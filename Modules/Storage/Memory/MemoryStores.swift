@@ -391,11 +391,7 @@ struct MemoryScoreStore: ScoreStore {
         basis: [Date?]?
     ) async throws -> [TemperatureChange] {
         guard !scores.isEmpty else { return [] }
-        guard states.isEmpty || states.count == scores.count, (basis?.count ?? scores.count) == scores.count,
-            (touches?.updates.count ?? scores.count) == scores.count
-        else {
-            throw StoreError.invalid("scores, states, touches and bases differ in number")
-        }
+        try checkShapes(of: scores, states: states, touches: touches, basis: basis)
         return try await context.write { state in
             var changes: [TemperatureChange] = []
             for (index, var score) in scores.enumerated() {
