@@ -10,7 +10,7 @@ public protocol LeadStore: Sendable {
     func find(_ id: Lead.ID) async throws -> Lead?
     func find(email: EmailAddress) async throws -> Lead?
     func find(externalID: String) async throws -> Lead?
-    /// These leads, in id order; ids of missing leads are left out.
+    /// These leads, once each, in id order; ids of missing leads are left out.
     func leads(_ ids: [Lead.ID]) async throws -> [Lead]
     /// The ids of the leads after `cursor`, in id order, at most `limit`: every lead, a page at a time.
     func ids(after cursor: Lead.ID?, limit: Int) async throws -> [Lead.ID]
@@ -43,7 +43,21 @@ public protocol IdentityStore: Sendable {
     func link(_ anonymousID: AnonymousID, to leadID: Lead.ID, at time: Date) async throws -> IdentityLinkResult
     /// The lead a visitor is tied to, if any.
     func lead(for anonymousID: AnonymousID) async throws -> Lead.ID?
+    /// The leads these visitors are tied to (visitors tied to none are left out): what a batch of events needs, in
+    /// one read.
+    func leads(for anonymousIDs: [AnonymousID]) async throws -> [AnonymousID: Lead.ID]
     func identities(of leadID: Lead.ID) async throws -> [AnonymousIdentity]
+}
+
+extension IdentityStore {
+    /// One ``lead(for:)`` per visitor: adapters without a batch read.
+    public func leads(for anonymousIDs: [AnonymousID]) async throws -> [AnonymousID: Lead.ID] {
+        var owners: [AnonymousID: Lead.ID] = [:]
+        for anonymousID in Set(anonymousIDs) {
+            if let leadID = try await lead(for: anonymousID) { owners[anonymousID] = leadID }
+        }
+        return owners
+    }
 }
 
 /// Events: idempotent appends, timelines, and the scan that rescoring streams.

@@ -203,5 +203,59 @@ enum EventScenarios {
                 )
             }
         },
+        ContractScenario("batch lookups by email, external id and visitor answer exactly what was asked, at any length")
+        {
+            storage in
+            // Lengths around the chunk's (500) and the lengths adapters may pad a short chunk to (64, 128, 256), asked
+            // with a third of the values unknown and some repeated.
+            var leads: [Lead] = []
+            for index in 0..<600 {
+                let upsert = LeadUpsert(
+                    email: EmailAddress("batch\(index)@example.com"),
+                    externalID: "crm-\(index)"
+                )!
+                leads.append(try await storage.leads.upsert(upsert, at: Times.base).lead)
+            }
+            for index in stride(from: 0, to: 600, by: 2) {
+                _ = try await storage.identities.link(
+                    AnonymousID("visitor-\(index)"),
+                    to: leads[index].id,
+                    at: Times.base
+                )
+            }
+            for count in [1, 33, 64, 65, 129, 300, 501, 777] {
+                let asked = (0..<count).map { ($0 * 7) % 900 } + [0, 0]
+                let emails = try await storage.leads.ids(byEmail: asked.map { EmailAddress("batch\($0)@example.com")! })
+                let external = try await storage.leads.ids(byExternalID: asked.map { "crm-\($0)" })
+                let visitors = try await storage.identities.leads(for: asked.map { AnonymousID("visitor-\($0)") })
+                let known = Set(asked.filter { $0 < 600 })
+                try checkEqual(
+                    Dictionary(uniqueKeysWithValues: emails.map { ($0.key.rawValue, $0.value) }),
+                    Dictionary(uniqueKeysWithValues: known.map { ("batch\($0)@example.com", leads[$0].id) }),
+                    "\(count) emails"
+                )
+                try checkEqual(
+                    external,
+                    Dictionary(uniqueKeysWithValues: known.map { ("crm-\($0)", leads[$0].id) }),
+                    "\(count) external ids"
+                )
+                try checkEqual(
+                    Dictionary(uniqueKeysWithValues: visitors.map { ($0.key.rawValue, $0.value) }),
+                    Dictionary(
+                        uniqueKeysWithValues: known.filter { $0 % 2 == 0 }.map { ("visitor-\($0)", leads[$0].id) }
+                    ),
+                    "\(count) visitors"
+                )
+                let ids = asked.map { $0 < 600 ? leads[$0].id : Lead.ID.generate() }
+                let read = try await storage.leads.leads(ids)
+                try checkEqual(
+                    read.map(\.id),
+                    known.map { leads[$0].id }.sorted { $0.rawValue.precedes($1.rawValue) },
+                    "\(count) leads by id, once each, in id order"
+                )
+                let locked = try await storage.unitOfWork { stores in try await stores.leads.lock(ids) }
+                try checkEqual(locked.map(\.id), read.map(\.id), "\(count) leads locked, once each, in id order")
+            }
+        },
     ]
 }

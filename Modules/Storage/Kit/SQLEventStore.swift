@@ -191,7 +191,7 @@ struct SQLEventStore: EventStore {
         places.sort { $0.event < $1.event }
         var slots = [Event?](repeating: nil, count: places.count)
         var next = 0
-        try connection.scan(
+        try connection.forEachRow(
             chunking: places.map { .integer($0.event) },
             { "SELECT \(Columns.event) FROM events e WHERE e.id IN (\($0)) ORDER BY e.id" },
             { row in

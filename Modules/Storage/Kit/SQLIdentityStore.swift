@@ -45,6 +45,20 @@ struct SQLIdentityStore: IdentityStore {
         }
     }
 
+    func leads(for anonymousIDs: [AnonymousID]) async throws -> [AnonymousID: Lead.ID] {
+        let values = Set(anonymousIDs).map { SQLValue.text($0.rawValue) }
+        guard !values.isEmpty else { return [:] }
+        return try await executor.read { connection in
+            var owners: [AnonymousID: Lead.ID] = [:]
+            try connection.forEachRow(
+                chunking: values,
+                { "SELECT anonymous_id, lead_id FROM identities WHERE anonymous_id IN (\($0))" },
+                { row in owners[AnonymousID(try row.string(0))] = Lead.ID(try row.uuid(1)) }
+            )
+            return owners
+        }
+    }
+
     func identities(of leadID: Lead.ID) async throws -> [AnonymousIdentity] {
         try await executor.read { connection in
             try connection.query(

@@ -137,12 +137,12 @@ struct SQLLeadStore: LeadStore {
     static func leads(_ ids: [Lead.ID], on connection: any SQLConnection) throws -> [Lead] {
         var leads: [Lead] = []
         leads.reserveCapacity(ids.count)
-        try connection.scan(
-            chunking: ids.map { .uuid($0.rawValue) },
+        try connection.forEachRow(
+            chunking: Set(ids).map { .uuid($0.rawValue) },
             { "SELECT \(Columns.lead) FROM leads l WHERE l.id IN (\($0))" },
             { leads.append(try $0.lead()) }
         )
-        leads.sort { $0.id.rawValue.bytes.lexicographicallyPrecedes($1.id.rawValue.bytes) }
+        leads.sort { $0.id.rawValue.precedes($1.id.rawValue) }
         return leads
     }
 
@@ -165,9 +165,11 @@ struct SQLLeadStore: LeadStore {
         guard !values.isEmpty else { return [:] }
         return try await executor.read { connection in
             var ids: [EmailAddress: Lead.ID] = [:]
-            for row in try connection.query(chunking: values, { "SELECT email, id FROM leads WHERE email IN (\($0))" })
-            {
-                if let email = EmailAddress(try row.string(0)) { ids[email] = Lead.ID(try row.uuid(1)) }
+            ids.reserveCapacity(values.count)
+            // Read in place; the stored addresses were normalised when they were stored.
+            try connection.forEachRow(chunking: values, { "SELECT email, id FROM leads WHERE email IN (\($0))" }) {
+                row in
+                ids[EmailAddress(normalised: try row.string(0))] = Lead.ID(try row.uuid(1))
             }
             return ids
         }
@@ -178,13 +180,12 @@ struct SQLLeadStore: LeadStore {
         guard !values.isEmpty else { return [:] }
         return try await executor.read { connection in
             var ids: [String: Lead.ID] = [:]
-            for row in try connection.query(
+            ids.reserveCapacity(values.count)
+            try connection.forEachRow(
                 chunking: values,
-                {
-                    "SELECT external_id, id FROM leads WHERE external_id IN (\($0))"
-                }
+                { "SELECT external_id, id FROM leads WHERE external_id IN (\($0))" }
             ) {
-                ids[try row.string(0)] = Lead.ID(try row.uuid(1))
+                row in ids[try row.string(0)] = Lead.ID(try row.uuid(1))
             }
             return ids
         }
@@ -192,12 +193,17 @@ struct SQLLeadStore: LeadStore {
 
     func lock(_ ids: [Lead.ID]) async throws -> [Lead] {
         guard !ids.isEmpty else { return [] }
-        let sorted = Set(ids).sorted { $0.rawValue.bytes.lexicographicallyPrecedes($1.rawValue.bytes) }
+        let sorted = Set(ids).sorted { $0.rawValue.precedes($1.rawValue) }
         return try await executor.write { connection in
             // Chunks in order, each locking its rows in order: the whole set is locked in id order.
-            try connection.query(chunking: sorted.map { .uuid($0.rawValue) }) {
-                "SELECT \(Columns.lead) FROM leads l WHERE l.id IN (\($0)) ORDER BY l.id\(connection.forUpdate)"
-            }.map { try $0.lead() }
+            var leads: [Lead] = []
+            leads.reserveCapacity(sorted.count)
+            try connection.forEachRow(
+                chunking: sorted.map { .uuid($0.rawValue) },
+                { "SELECT \(Columns.lead) FROM leads l WHERE l.id IN (\($0)) ORDER BY l.id\(connection.forUpdate)" },
+                { leads.append(try $0.lead()) }
+            )
+            return leads
         }
     }
 

@@ -21,47 +21,49 @@ struct SQLScoreStore: ScoreStore {
             for (score, time) in zip(scores, basis) { expected?[score.leadID] = .some(time?.truncatedToMicroseconds) }
         }
         let required = expected
-        var byLead: [Lead.ID: [UInt8]] = [:]
-        for (score, state) in zip(scores, states) { byLead[score.leadID] = state }
-        let stateOf = byLead
         return try await executor.write { connection in
             // The stored scores of the batch, read in chunks (and locked, on PostgreSQL) before writing.
             var previous: [Lead.ID: (temperature: Temperature?, grade: Grade?, computedAt: Date)] = [:]
+            previous.reserveCapacity(scores.count)
             // Leads whose touches were derived before: only those can have touches to delete.
             var derived: Set<Lead.ID> = []
-            let rows = try connection.query(chunking: scores.map { .uuid($0.leadID.rawValue) }) {
-                "SELECT lead_id, temperature, grade, computed_at, touch_basis FROM scores WHERE lead_id IN (\($0))"
-                    + connection.forUpdate
-            }
-            for row in rows {
-                let id = Lead.ID(try row.uuid(0))
-                previous[id] = (
-                    Temperature(rawValue: try row.string(1)), Grade(rawValue: try row.string(2)), try row.date(3)
-                )
-                if !row.isNull(4) { derived.insert(id) }
-            }
-            // What to write: the latest score of each lead, unless the stored one is fresher.
-            var latest: [Lead.ID: Score] = [:]
-            for score in scores {
+            try connection.forEachRow(
+                chunking: scores.map { .uuid($0.leadID.rawValue) },
+                {
+                    "SELECT lead_id, temperature, grade, computed_at, touch_basis FROM scores WHERE lead_id IN (\($0))"
+                        + connection.forUpdate
+                },
+                { row in
+                    let id = Lead.ID(try row.uuid(0))
+                    previous[id] = (
+                        Temperature(rawValue: try row.string(1)), Grade(rawValue: try row.string(2)), try row.date(3)
+                    )
+                    if !row.isNull(4) { derived.insert(id) }
+                }
+            )
+            // What to write: the latest score of each lead, unless the stored one is fresher (by index: comparing
+            // scores compares their explanations).
+            var latest: [Lead.ID: Int] = [:]
+            latest.reserveCapacity(scores.count)
+            for (index, score) in scores.enumerated() {
                 if let stored = previous[score.leadID], stored.computedAt > score.computedAt.truncatedToMicroseconds {
                     continue
                 }
                 if let required, let wanted = required[score.leadID], previous[score.leadID]?.computedAt != wanted {
                     continue
                 }
-                if let other = latest[score.leadID], other.computedAt > score.computedAt { continue }
-                latest[score.leadID] = score
+                if let other = latest[score.leadID], scores[other].computedAt > score.computedAt { continue }
+                latest[score.leadID] = index
             }
-            var seen: Set<Lead.ID> = []
             var writtenTouches: [(leadID: Lead.ID, update: TouchUpdate)] = []
-            var written: [Score] = []
-            for (index, score) in scores.enumerated()
-            where latest[score.leadID] == score && seen.insert(score.leadID).inserted {
-                written.append(score)
-                if let update = touches?.updates[index] { writtenTouches.append((score.leadID, update)) }
+            var written: [Int] = []
+            written.reserveCapacity(latest.count)
+            for index in scores.indices where latest[scores[index].leadID] == index {
+                written.append(index)
+                if let update = touches?.updates[index] { writtenTouches.append((scores[index].leadID, update)) }
             }
             var changes: [TemperatureChange] = []
-            for score in written {
+            for score in written.lazy.map({ scores[$0] }) {
                 let stored = previous[score.leadID]
                 guard stored == nil || stored?.temperature != score.temperature || stored?.grade != score.grade else {
                     continue
@@ -78,17 +80,14 @@ struct SQLScoreStore: ScoreStore {
                     )
                 )
             }
-            // Multi-row statements: a rescoring saves scores by the million, and one statement a row is one round
-            // trip a row on PostgreSQL.
-            let perStatement = connection.dialect == .sqlite ? 1 : Self.rowsPerStatement
-            for start in stride(from: 0, to: written.count, by: perStatement) {
-                let chunk = written[start..<min(start + perStatement, written.count)]
-                let rows = Array(repeating: "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", count: chunk.count)
-                    .joined(separator: ", ")
-                try connection.execute(
+            try connection.executeRows(
+                written,
+                rowsPerStatement: Self.rowsPerStatement,
+                { count in
                     """
                     INSERT INTO scores (lead_id, criteria_version, fit, engagement, total, temperature, grade, \
-                    disqualified, decaying, computed_at, explanation, scoring_state, touch_basis) VALUES \(rows) \
+                    disqualified, decaying, computed_at, explanation, scoring_state, touch_basis) VALUES \
+                    \(connection.valueRows(count, columns: 13)) \
                     ON CONFLICT (lead_id) DO UPDATE SET criteria_version = excluded.criteria_version, \
                     fit = excluded.fit, engagement = excluded.engagement, total = excluded.total, \
                     temperature = excluded.temperature, grade = excluded.grade, \
@@ -96,37 +95,38 @@ struct SQLScoreStore: ScoreStore {
                     computed_at = excluded.computed_at, explanation = excluded.explanation, \
                     scoring_state = excluded.scoring_state, \
                     touch_basis = COALESCE(excluded.touch_basis, scores.touch_basis)
-                    """,
-                    chunk.flatMap { score -> [SQLValue] in
-                        [
-                            .uuid(score.leadID.rawValue), .integer(score.criteriaVersion.rawValue), .real(score.fit),
-                            .real(score.engagement), .real(score.total), .text(score.temperature.rawValue),
-                            .text(score.grade.rawValue), .bool(score.disqualified), .bool(score.decaying),
-                            .timestamp(score.computedAt), .json(Explanation.encode(score.explanation) as String),
-                            stateOf[score.leadID].map(SQLValue.bytes) ?? .null, .text(touches?.basis),
-                        ]
-                    }
-                )
-            }
+                    """
+                },
+                { index in
+                    let score = scores[index]
+                    return [
+                        .uuid(score.leadID.rawValue), .integer(score.criteriaVersion.rawValue), .real(score.fit),
+                        .real(score.engagement), .real(score.total), .text(score.temperature.rawValue),
+                        .text(score.grade.rawValue), .bool(score.disqualified), .bool(score.decaying),
+                        .timestamp(score.computedAt), .json(Explanation.encode(score.explanation) as String),
+                        (states.isEmpty ? nil : states[index]).map(SQLValue.bytes) ?? .null, .text(touches?.basis),
+                    ]
+                }
+            )
             try Self.write(writtenTouches, derivedBefore: derived, on: connection)
-            for start in stride(from: 0, to: changes.count, by: perStatement) {
-                let chunk = changes[start..<min(start + perStatement, changes.count)]
-                let rows = Array(repeating: "(?, ?, ?, ?, ?, ?, ?)", count: chunk.count).joined(separator: ", ")
-                try connection.execute(
+            try connection.executeRows(
+                changes,
+                rowsPerStatement: Self.rowsPerStatement,
+                { count in
                     """
                     INSERT INTO temperature_changes (lead_id, from_temperature, to_temperature, from_grade, to_grade, \
-                    criteria_version, at) VALUES \(rows)
-                    """,
-                    chunk.flatMap { change -> [SQLValue] in
-                        [
-                            .uuid(change.leadID.rawValue), .text(change.fromTemperature?.rawValue),
-                            .text(change.toTemperature.rawValue), .text(change.fromGrade?.rawValue),
-                            .text(change.toGrade.rawValue), .integer(change.criteriaVersion.rawValue),
-                            .timestamp(change.at),
-                        ]
-                    }
-                )
-            }
+                    criteria_version, at) VALUES \(connection.valueRows(count, columns: 7))
+                    """
+                },
+                { change in
+                    [
+                        .uuid(change.leadID.rawValue), .text(change.fromTemperature?.rawValue),
+                        .text(change.toTemperature.rawValue), .text(change.fromGrade?.rawValue),
+                        .text(change.toGrade.rawValue), .integer(change.criteriaVersion.rawValue),
+                        .timestamp(change.at),
+                    ]
+                }
+            )
             return changes
         }
     }
@@ -154,20 +154,20 @@ struct SQLScoreStore: ScoreStore {
         if !replaced.isEmpty {
             try connection.execute(chunking: replaced) { "DELETE FROM touchpoints WHERE lead_id IN (\($0))" }
         }
-        let perStatement = connection.dialect == .sqlite ? 1 : rowsPerStatement
-        for start in stride(from: 0, to: rows.count, by: perStatement) {
-            let chunk = rows[start..<min(start + perStatement, rows.count)]
-            try connection.execute(
+        try connection.executeRows(
+            rows,
+            rowsPerStatement: rowsPerStatement,
+            { count in
                 "INSERT INTO touchpoints (lead_id, event_id, at, channel, campaign, conversion_value) VALUES "
-                    + Array(repeating: "(?, ?, ?, ?, ?, ?)", count: chunk.count).joined(separator: ", "),
-                chunk.flatMap { leadID, touch -> [SQLValue] in
-                    [
-                        .uuid(leadID.rawValue), .integer(touch.eventID.rawValue), .timestamp(touch.at),
-                        .text(touch.channel), .text(touch.campaign), touch.conversionValue.map(SQLValue.real) ?? .null,
-                    ]
-                }
-            )
-        }
+                    + connection.valueRows(count, columns: 6)
+            },
+            { leadID, touch in
+                [
+                    .uuid(leadID.rawValue), .integer(touch.eventID.rawValue), .timestamp(touch.at),
+                    .text(touch.channel), .text(touch.campaign), touch.conversionValue.map(SQLValue.real) ?? .null,
+                ]
+            }
+        )
     }
 
     func scoringStates(of leadIDs: [Lead.ID]) async throws -> [Lead.ID: ScoringStateRecord] {
@@ -194,7 +194,7 @@ struct SQLScoreStore: ScoreStore {
         guard !leadIDs.isEmpty else { return [:] }
         return try await executor.read { connection in
             var stamps: [Lead.ID: ScoreStamp] = [:]
-            try connection.scan(
+            try connection.forEachRow(
                 chunking: leadIDs.map { .uuid($0.rawValue) },
                 { "SELECT lead_id, computed_at, touch_basis FROM scores WHERE lead_id IN (\($0))" },
                 { row in

@@ -37,6 +37,21 @@ struct PostgresSession: SQLConnection {
         return rows
     }
 
+    /// One statement, its whole result read in place.
+    func forEachRow(
+        _ sql: String,
+        _ parameters: [SQLValue],
+        _ body: (any SQLRowReader) throws -> Void
+    ) throws {
+        let result = try run(sql, parameters)
+        defer { PQclear(result) }
+        var reader = PostgresRowReader(result: result, row: 0)
+        for row in 0..<PQntuples(result) {
+            reader.row = row
+            try body(reader)
+        }
+    }
+
     /// Through a cursor, 10,000 rows a fetch, inside the current transaction or a read-only one of its own. The next
     /// batch is asked for before this one is handed over, so that the server produces it meanwhile. Parameters are
     /// bound: this suits the many short scans of chunked reads (``stream(_:_:_:)``, through a binary COPY, suits one
@@ -101,6 +116,13 @@ struct PostgresSession: SQLConnection {
         let result = try run(sql, parameters)
         defer { PQclear(result) }
         return Int(String(cString: PQcmdTuples(result))) ?? 0
+    }
+
+    @discardableResult
+    func executeRepeatedly(_ sql: String, count: Int, _ parameters: (Int) -> [SQLValue]) throws -> Int {
+        var changed = 0
+        for index in 0..<count { changed += try execute(sql, parameters(index)) }
+        return changed
     }
 
     func insertReturningID(_ sql: String, _ parameters: [SQLValue]) throws -> Int64? {

@@ -34,6 +34,15 @@ struct GRDBConnection: SQLConnection {
     }
 
     /// A scan: SQLite holds no result either way.
+    func forEachRow(
+        _ sql: String,
+        _ parameters: [SQLValue],
+        _ body: (any SQLRowReader) throws -> Void
+    ) throws {
+        try scan(sql, parameters, body)
+    }
+
+    /// A scan: SQLite holds no result either way.
     func stream(
         _ sql: String,
         _ parameters: [SQLValue],
@@ -48,6 +57,26 @@ struct GRDBConnection: SQLConnection {
         return database.changesCount
     }
 
+    @discardableResult
+    func executeRepeatedly(_ sql: String, count: Int, _ parameters: (Int) -> [SQLValue]) throws -> Int {
+        guard count > 0 else { return 0 }
+        var changed = 0
+        do {
+            let first = parameters(0)
+            let prepared = try statement(sql, parameterCount: first.count)
+            defer { withExtendedLifetime(prepared) {} }
+            for index in 0..<count {
+                try run(prepared.sqliteStatement, index == 0 ? first : parameters(index)) { _ in }
+                changed += database.changesCount
+            }
+        } catch let error as StoreError {
+            throw error
+        } catch {
+            throw storeError(error, location: location)
+        }
+        return changed
+    }
+
     func insertReturningID(_ sql: String, _ parameters: [SQLValue]) throws -> Int64? {
         // SQLite's own counters: no result row to build, the cheapest way to learn what an insert did.
         try execute(sql, parameters) == 1 ? database.lastInsertedRowID : nil
@@ -59,32 +88,36 @@ struct GRDBConnection: SQLConnection {
         do {
             // The GRDB statement owns (and finalizes) the SQLite one: it lives until the end of the call.
             let prepared = try statement(sql, parameterCount: parameters.count)
-            defer { withExtendedLifetime(prepared) {} }
-            let statement = prepared.sqliteStatement
-            sqlite3_reset(statement)
-            // Leave the statement reset (no read left open) and without values that point to freed memory.
-            defer {
-                sqlite3_reset(statement)
-                sqlite3_clear_bindings(statement)
-            }
-            guard Int(sqlite3_bind_parameter_count(statement)) == parameters.count else {
-                throw DatabaseError(resultCode: .SQLITE_MISUSE, message: "wrong number of statement arguments")
-            }
-            for (offset, value) in parameters.enumerated() {
-                let code = Self.bind(value, to: statement, at: Int32(offset + 1))
-                guard code == SQLITE_OK else { throw failure(code) }
-            }
-            while true {
-                switch sqlite3_step(statement) {
-                case SQLITE_DONE: return
-                case SQLITE_ROW: try row(statement)
-                case let code: throw failure(code)
-                }
-            }
+            try withExtendedLifetime(prepared) { try run(prepared.sqliteStatement, parameters, row) }
         } catch let error as StoreError {
             throw error
         } catch {
             throw storeError(error, location: location)
+        }
+    }
+
+    /// ``run(_:_:_:)`` with a prepared statement, which the caller keeps alive; throws SQLite's errors as they are.
+    private func run(_ statement: OpaquePointer, _ parameters: [SQLValue], _ row: (OpaquePointer) throws -> Void) throws
+    {
+        sqlite3_reset(statement)
+        // Leave the statement reset (no read left open) and without values that point to freed memory.
+        defer {
+            sqlite3_reset(statement)
+            sqlite3_clear_bindings(statement)
+        }
+        guard Int(sqlite3_bind_parameter_count(statement)) == parameters.count else {
+            throw DatabaseError(resultCode: .SQLITE_MISUSE, message: "wrong number of statement arguments")
+        }
+        for (offset, value) in parameters.enumerated() {
+            let code = Self.bind(value, to: statement, at: Int32(offset + 1))
+            guard code == SQLITE_OK else { throw failure(code) }
+        }
+        while true {
+            switch sqlite3_step(statement) {
+            case SQLITE_DONE: return
+            case SQLITE_ROW: try row(statement)
+            case let code: throw failure(code)
+            }
         }
     }
 
@@ -118,12 +151,12 @@ struct GRDBConnection: SQLConnection {
         }
     }
 
-    /// Statements with few parameters are prepared once and kept, and so are full chunks of `IN (…)` lists (one text
-    /// per query, whatever the data). Other long ones (a read's last chunk, multi-row inserts, whose text changes with
-    /// their length) are prepared each time, so that the cache does not grow with every length seen (it did: hundreds
-    /// of megabytes under load). Parsing a 500-value list each time cost a twentieth of a bulk rescore.
+    /// Statements with few parameters are prepared once and kept, and so are chunks of `IN (…)` lists (padded to a
+    /// few lengths: a few texts per query, whatever the data). Other long ones (multi-row inserts, whose text changes
+    /// with their length) are prepared each time, so that the cache does not grow with every length seen (it did:
+    /// hundreds of megabytes under load). Parsing a 500-value list each time cost a twentieth of a bulk rescore.
     private func statement(_ sql: String, parameterCount: Int) throws -> Statement {
-        parameterCount <= 32 || parameterCount == SQLChunk.size
+        SQLChunk.isReusable(parameterCount: parameterCount)
             ? try database.cachedStatement(sql: sql) : try database.makeStatement(sql: sql)
     }
 }
