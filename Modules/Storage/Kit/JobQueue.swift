@@ -24,15 +24,23 @@ package final class JobQueue<Connection>: @unchecked Sendable {
     private var jobs: [Job] = []
     private var state = State.open
     private let closedError: any Error
+    /// Set once, in `init`.
+    private var taskExecutor: JobQueueExecutor<Connection>!
+    /// The thread in ``serve(_:)`` and its connection, while it serves.
+    private var server: (thread: pthread_t, connection: Connection)?
 
     /// - Parameter closedError: what jobs submitted after ``close()`` throw.
     package init(closedError: any Error = StoreError.unavailable("the connection is closed")) {
         self.closedError = closedError
+        taskExecutor = JobQueueExecutor(queue: self)
     }
 
     /// Runs `body` on the serving thread with its connection and returns its result.
+    /// Called from the serving thread itself (a task running on ``executor``), runs `body` at once: no job, no
+    /// suspension.
     package func submit<T: Sendable>(_ body: @escaping @Sendable (Connection) throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
+        if let connection = servingConnection() { return try body(connection) }
+        return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
             condition.lock()
             defer { condition.unlock() }
             guard case .open = state else {
@@ -52,6 +60,14 @@ package final class JobQueue<Connection>: @unchecked Sendable {
     /// Serves jobs on the calling thread until ``finish(commit:)`` (returns its `commit`) or ``close()`` (returns
     /// false). Blocks the calling thread meanwhile: call it only from a thread made for blocking work.
     package func serve(_ connection: Connection) -> Bool {
+        condition.lock()
+        server = (pthread_self(), connection)
+        condition.unlock()
+        defer {
+            condition.lock()
+            server = nil
+            condition.unlock()
+        }
         while true {
             condition.lock()
             while jobs.isEmpty, case .open = state {
@@ -70,6 +86,32 @@ package final class JobQueue<Connection>: @unchecked Sendable {
             return outcome
         }
     }
+
+    /// The connection, when the calling thread is the one serving it.
+    private func servingConnection() -> Connection? {
+        condition.lock()
+        defer { condition.unlock() }
+        guard let server, pthread_equal(server.thread, pthread_self()) != 0 else { return nil }
+        return server.connection
+    }
+
+    /// Runs a task's job on the serving thread, or hands it back when the queue no longer serves.
+    fileprivate func enqueue(_ run: @escaping (Connection) -> Void, otherwise: @escaping (any Error) -> Void) {
+        condition.lock()
+        defer { condition.unlock() }
+        guard case .open = state else {
+            otherwise(closedError)
+            return
+        }
+        jobs.append(Job(run: run, cancel: otherwise))
+        condition.signal()
+    }
+
+    /// An executor that runs tasks on the serving thread, between its jobs: a unit of work run with it as its task
+    /// executor (`withTaskExecutorPreference`) calls its connection without a thread switch (``submit(_:)`` runs
+    /// inline), where each statement used to be two switches (to the writer and back), which under load cost more
+    /// than the statements.
+    package var executor: any TaskExecutor { taskExecutor }
 
     /// Lets ``serve(_:)`` return `commit` once the jobs already submitted have run.
     package func finish(commit: Bool) {
@@ -112,5 +154,29 @@ package final class BlockingThread: Sendable {
     /// Ends the thread once the jobs submitted so far have run.
     package func stop() {
         queue.finish(commit: false)
+    }
+}
+
+/// ``JobQueue/executor``: jobs of tasks that prefer it run on the thread serving the queue; once the queue stops
+/// serving, they run on the global executor (a task never waits for a queue that is gone).
+private final class JobQueueExecutor<Connection>: TaskExecutor, @unchecked Sendable {
+    // @unchecked: `queue` is set once and is itself safe to share. Weak: the queue owns its executor.
+    weak var queue: JobQueue<Connection>?
+
+    init(queue: JobQueue<Connection>) {
+        self.queue = queue
+    }
+
+    func enqueue(_ job: consuming ExecutorJob) {
+        let job = UnownedJob(job)
+        guard let queue else {
+            globalConcurrentExecutor.enqueue(ExecutorJob(job))
+            return
+        }
+        let executor = asUnownedTaskExecutor()
+        queue.enqueue(
+            { _ in job.runSynchronously(on: executor) },
+            otherwise: { _ in globalConcurrentExecutor.enqueue(ExecutorJob(job)) }
+        )
     }
 }

@@ -65,7 +65,10 @@ public final class SQLiteStorage: Storage, DelegatingStores {
         }
         let result: T
         do {
-            result = try await work(SQLStores(executor: TransactionExecutor(jobs: jobs, location: path)))
+            // The unit runs on the writer's thread, between its statements: a statement costs no thread switch.
+            result = try await withTaskExecutorPreference(jobs.executor) {
+                try await work(SQLStores(executor: TransactionExecutor(jobs: jobs, location: path)))
+            }
         } catch {
             jobs.finish(commit: false)
             _ = try? await writer.value
