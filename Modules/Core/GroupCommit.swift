@@ -21,7 +21,7 @@ public actor GroupCommit {
     private var draining = false
 
     private struct Waiter {
-        let items: [IngestItem]
+        let items: [StorableItem]
         let receivedAt: Date
         let continuation: CheckedContinuation<[IngestOutcome], any Error>
     }
@@ -41,8 +41,15 @@ public actor GroupCommit {
     /// Ingests the items, with whatever other requests are waiting; returns their outcomes in order. `receivedAt` is
     /// when the request arrived (now when not given): a group is stored as received when its first request arrived,
     /// so that a time the request corrected with its arrival (Segment's `sentAt`) matches the stored one.
-    public func ingest(_ items: [IngestItem], receivedAt: Date? = nil) async throws -> [IngestOutcome] {
+    ///
+    /// The items are checked on the caller's task, before they join a group: a unit of work holds SQLite's single
+    /// writer, and what can be done without it is done outside it.
+    public nonisolated func ingest(_ items: [IngestItem], receivedAt: Date? = nil) async throws -> [IngestOutcome] {
         let receivedAt = receivedAt ?? clock.now()
+        return try await StorableItem.answering(items) { try await enqueue($0, receivedAt: receivedAt) }
+    }
+
+    private func enqueue(_ items: [StorableItem], receivedAt: Date) async throws -> [IngestOutcome] {
         guard !items.isEmpty else { return [] }
         guard waitingItems == 0 || waitingItems + items.count <= maximumWaitingItems else {
             throw IngestionOverloaded()

@@ -26,24 +26,23 @@ public struct Ingestion: Sendable {
     /// Stores the items in order, in one unit of work, and rescores the leads they touched. Returns one outcome per
     /// item, in the same order.
     public func ingest(_ items: [IngestItem], receivedAt: Date) async throws -> [IngestOutcome] {
+        try await StorableItem.answering(items) { try await ingest($0, receivedAt: receivedAt) }
+    }
+
+    /// ``ingest(_:receivedAt:)`` for items already checked (``StorableItem/check(_:)``): checks cost nothing inside
+    /// the unit of work, which holds SQLite's single writer.
+    public func ingest(_ items: [StorableItem], receivedAt: Date) async throws -> [IngestOutcome] {
         guard !items.isEmpty else { return [] }
         // At the precision times are stored with: an event stamped "now" must not read back later than now.
         let receivedAt = receivedAt.truncatedToMicroseconds
         let (cache, clock, random) = (self.cache, self.clock, self.random)
         return try await storage.unitOfWork { stores in
             var batch = Batch(stores: stores, receivedAt: receivedAt, random: random)
-            try await batch.resolveKnownLeads(of: items)
+            try await batch.resolveKnownLeads(of: items.map(\.item))
             var outcomes: [IngestOutcome?] = Array(repeating: nil, count: items.count)
             var pending: [(index: Int, event: NewEvent)] = []
-            for (index, item) in items.enumerated() {
+            for (index, item) in items.lazy.map(\.item).enumerated() {
                 do {
-                    if let field = item.fieldHoldingNUL() {
-                        throw IngestRejection(
-                            reason: .invalidText,
-                            detail: "\(field.pointer) contains the NUL character (U+0000), which Calor cannot store",
-                            fields: [field]
-                        )
-                    }
                     switch item {
                     case .event(let event):
                         pending.append((index, try await batch.prepare(event)))
@@ -63,8 +62,11 @@ public struct Ingestion: Sendable {
             // take shared locks on their leads, and two batches that then each wanted a lead the other had shared
             // would deadlock.
             var leads = batch.touched
-            for (_, event) in pending {
-                if let leadID = try await batch.owner(of: event) { leads.insert(leadID) }
+            for index in pending.indices {
+                // A visitor's event goes in as its lead's (tied before, or by an item of this batch).
+                guard let leadID = try await batch.owner(of: pending[index].event) else { continue }
+                pending[index].event.leadID = leadID
+                leads.insert(leadID)
             }
             let locked = try await stores.leads.lock(Array(leads))
             let scoredAt = Self.timeAfterLocking(receivedAt, clock: clock)
@@ -103,13 +105,7 @@ public struct Ingestion: Sendable {
         _ identity: IncomingIdentity,
         at time: Date
     ) async throws -> (lead: ScoredLead, created: Bool) {
-        if let field = IngestItem.identify(identity).fieldHoldingNUL() {
-            throw IngestRejection(
-                reason: .invalidText,
-                detail: "\(field.pointer) contains the NUL character (U+0000), which Calor cannot store",
-                fields: [field]
-            )
-        }
+        _ = try StorableItem.check(.identify(identity)).get()
         let time = time.truncatedToMicroseconds
         let (cache, clock, random) = (self.cache, self.clock, self.random)
         return try await storage.unitOfWork { stores in
@@ -137,6 +133,41 @@ extension Ingestion {
     /// waiting: two servers then lost each other's events). Never earlier than `received`, the events' default time.
     static func timeAfterLocking(_ received: Date, clock: WallClock) -> Date {
         max(received, clock.now().truncatedToMicroseconds)
+    }
+}
+
+/// An item that every backend can store: checked before its unit of work.
+public struct StorableItem: Sendable, Hashable {
+    public let item: IngestItem
+
+    /// The item, or why it cannot be stored (text holding U+0000).
+    public static func check(_ item: IngestItem) -> Result<StorableItem, IngestRejection> {
+        if let field = item.fieldHoldingNUL() {
+            return .failure(
+                IngestRejection(
+                    reason: .invalidText,
+                    detail: "\(field.pointer) contains the NUL character (U+0000), which Calor cannot store",
+                    fields: [field]
+                )
+            )
+        }
+        return .success(StorableItem(item: item))
+    }
+
+    /// Checks the items, has `ingest` take those that pass, and answers every item in order: those that failed
+    /// with their rejection.
+    static func answering(
+        _ items: [IngestItem],
+        _ ingest: ([StorableItem]) async throws -> [IngestOutcome]
+    ) async throws -> [IngestOutcome] {
+        let checked = items.map(check)
+        var stored = try await ingest(checked.compactMap { try? $0.get() }).makeIterator()
+        return checked.map { result in
+            switch result {
+            case .success: stored.next()!
+            case .failure(let rejection): .rejected(rejection)
+            }
+        }
     }
 }
 
@@ -284,24 +315,32 @@ private struct Batch {
         self.receivedAt = receivedAt
     }
 
-    /// Finds the leads the items name by email or external id, two queries for the whole batch.
+    /// Finds the leads the items name by email or external id, and the leads their visitors are tied to: three
+    /// queries for the whole batch.
     mutating func resolveKnownLeads(of items: [IngestItem]) async throws {
         var emails: [EmailAddress] = []
         var externalIDs: [String] = []
+        var visitors: [AnonymousID] = []
         for item in items {
             switch item {
             case .event(let event):
                 if case .email(let email)? = event.lead { emails.append(email) }
                 if case .externalID(let externalID)? = event.lead { externalIDs.append(externalID) }
-            case .link(_, .email(let email)): emails.append(email)
-            case .link(_, .externalID(let externalID)): externalIDs.append(externalID)
-            case .identify, .link: break
+                if let anonymousID = event.anonymousID { visitors.append(anonymousID) }
+            case .identify(let identity):
+                if let anonymousID = identity.anonymousID { visitors.append(anonymousID) }
+            case .link(let anonymousID, let reference):
+                visitors.append(anonymousID)
+                if case .email(let email) = reference { emails.append(email) }
+                if case .externalID(let externalID) = reference { externalIDs.append(externalID) }
             }
         }
         for (email, id) in try await stores.leads.ids(byEmail: emails) { resolved[.email(email)] = id }
         for (externalID, id) in try await stores.leads.ids(byExternalID: externalIDs) {
             resolved[.externalID(externalID)] = id
         }
+        let owners = try await stores.identities.leads(for: visitors)
+        for anonymousID in visitors { self.owners[anonymousID] = .some(owners[anonymousID]) }
     }
 
     /// The lead a reference names, creating it for an email or external id that names none.

@@ -9,6 +9,9 @@ struct DomainValueTests {
         arguments: [
             ("  Ana@Acme.Example ", "ana@acme.example", "acme.example"),
             ("BOB@EXAMPLE.COM", "bob@example.com", "example.com"),
+            ("ana@acme.example", "ana@acme.example", "acme.example"),
+            ("\u{A0}Zoë@Acme.Example\u{2003}", "zoë@acme.example", "acme.example"),
+            ("\tana@acme.example\n", "ana@acme.example", "acme.example"),
         ]
     )
     func emails(_ raw: String, _ normalised: String, _ domain: String) throws {
@@ -17,7 +20,13 @@ struct DomainValueTests {
         #expect(email.domain == domain)
     }
 
-    @Test("malformed email addresses are refused", arguments: ["", "ana", "@acme.example", "ana@", "a b@c.d", "a@b@c"])
+    @Test(
+        "malformed email addresses are refused",
+        arguments: [
+            "", "ana", "@acme.example", "ana@", "a b@c.d", "a@b@c", "a\u{2003}b@c.d", "a\tb@c.d", "ä@",
+            "a@" + String(repeating: "b", count: 319),
+        ]
+    )
     func badEmails(_ raw: String) {
         #expect(EmailAddress(raw) == nil)
     }
