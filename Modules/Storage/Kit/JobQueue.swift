@@ -151,6 +151,9 @@ package final class BlockingThread: Sendable {
         try await queue.submit { _ in try body() }
     }
 
+    /// Runs tasks that prefer it on the thread, between its jobs (``JobQueue/executor``).
+    package var executor: any TaskExecutor { queue.executor }
+
     /// Ends the thread once the jobs submitted so far have run.
     package func stop() {
         queue.finish(commit: false)

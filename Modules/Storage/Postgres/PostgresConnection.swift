@@ -24,6 +24,9 @@ final class PostgresConnection: @unchecked Sendable {
         }
     }
 
+    /// Runs tasks that prefer it on the connection's thread: their calls to ``run(_:)`` run inline.
+    var executor: any TaskExecutor { thread.executor }
+
     /// Rolls back a transaction left open by a failed caller, so that the next one starts clean.
     func rollbackIfInTransaction() async {
         _ = try? await thread.run { [self] in

@@ -42,10 +42,13 @@ public final class PostgresStorage: Storage, DelegatingStores {
         while true {
             do {
                 return try await pool.withConnection { connection in
-                    try await connection.run { session in _ = try session.command("BEGIN") }
-                    let value = try await work(SQLStores(executor: ConnectionExecutor(connection: connection)))
-                    try await connection.run { session in try session.commit() }
-                    return value
+                    // The unit runs on the connection's thread: a statement costs no thread switch.
+                    try await withTaskExecutorPreference(connection.executor) {
+                        try await connection.run { session in _ = try session.command("BEGIN") }
+                        let value = try await work(SQLStores(executor: ConnectionExecutor(connection: connection)))
+                        try await connection.run { session in try session.commit() }
+                        return value
+                    }
                 }
             } catch let error as StoreError where error.kind == .contention && attempt < Self.attempts {
                 // The transaction was rolled back; wait a little (growing, jittered) so that the other one finishes.

@@ -18,8 +18,13 @@ public struct SQLiteConfiguration: Sendable, Hashable {
     public var writerCacheSizeKiB: Int
     /// Page cache of each reader connection, in KiB. Default 65,536 (64 MiB, allocated only as pages are used).
     public var readerCacheSizeKiB: Int
-    /// WAL pages written before SQLite checkpoints them into the main file. Default 20,000 (about 80 MiB).
+    /// WAL pages written before the writer itself checkpoints them into the main file, when the background
+    /// checkpoints fell behind. Default 20,000 (about 80 MiB).
     public var walAutocheckpointPages: Int
+    /// How often a connection of its own copies the WAL's committed pages into the main file (a passive checkpoint),
+    /// beside the writer, which then seldom has to: a checkpoint in the writer stalled every write for its duration
+    /// (tens of milliseconds). `nil`: only the writer checkpoints. Default 200 ms.
+    public var backgroundCheckpointInterval: Duration?
     public var synchronous: Synchronous
 
     public init(
@@ -29,6 +34,7 @@ public struct SQLiteConfiguration: Sendable, Hashable {
         writerCacheSizeKiB: Int = 262_144,
         readerCacheSizeKiB: Int = 65_536,
         walAutocheckpointPages: Int = 20_000,
+        backgroundCheckpointInterval: Duration? = .milliseconds(200),
         synchronous: Synchronous = .normal
     ) {
         self.path = path
@@ -37,6 +43,7 @@ public struct SQLiteConfiguration: Sendable, Hashable {
         self.writerCacheSizeKiB = writerCacheSizeKiB
         self.readerCacheSizeKiB = readerCacheSizeKiB
         self.walAutocheckpointPages = walAutocheckpointPages
+        self.backgroundCheckpointInterval = backgroundCheckpointInterval
         self.synchronous = synchronous
     }
 }

@@ -9,6 +9,8 @@ public final class SQLiteStorage: Storage, DelegatingStores {
     private let pool: DatabasePool
     private let stores: SQLStores
     private let executor: PoolExecutor
+    /// The background checkpoints (``SQLiteConfiguration/backgroundCheckpointInterval``).
+    private let checkpoints: Task<Void, Never>?
 
     /// Opens (and creates when absent) the database file. Does not migrate: call ``migrate()``.
     ///
@@ -40,6 +42,35 @@ public final class SQLiteStorage: Storage, DelegatingStores {
         self.location = location
         executor = PoolExecutor(pool: pool, location: configuration.path)
         stores = SQLStores(executor: executor)
+        checkpoints = try configuration.backgroundCheckpointInterval.map {
+            try Self.checkpointing(configuration.path, every: $0)
+        }
+    }
+
+    deinit {
+        checkpoints?.cancel()
+    }
+
+    /// A task that checkpoints the WAL passively every `interval` on a connection of its own: it copies committed
+    /// pages while the writer goes on (it never waits for a lock, nor makes anyone wait), and once it has copied them
+    /// all the next write starts the WAL over, so the writer's own checkpoint (a stall of every write) seldom comes.
+    private static func checkpointing(_ path: String, every interval: Duration) throws -> Task<Void, Never> {
+        var grdb = Configuration()
+        grdb.label = "calor-checkpoints"
+        let connection: DatabaseQueue
+        do {
+            connection = try DatabaseQueue(path: path, configuration: grdb)
+        } catch {
+            throw storeError(error, location: path)
+        }
+        return Task.detached(priority: .utility) {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: interval)
+                // Busy (the writer checkpoints itself) or failing: the next round, or the writer, does it.
+                _ = try? await connection.writeWithoutTransaction { try $0.checkpoint(.passive) }
+            }
+            try? connection.close()
+        }
     }
 
     /// The ports, each call its own transaction.
@@ -89,6 +120,8 @@ public final class SQLiteStorage: Storage, DelegatingStores {
     }
 
     public func close() async {
+        checkpoints?.cancel()
+        await checkpoints?.value
         try? pool.close()
     }
 }
