@@ -21,16 +21,32 @@ struct KeyAuthenticator: Sendable {
     /// The key in the request's `Authorization` header, if it has one.
     static func presentedKey(in request: Request) -> String? {
         guard let header = request.headers[.authorization] else { return nil }
-        if header.count > 7, header.prefix(7).lowercased() == "bearer " {
-            return header.dropFirst(7).trimmingCharacters(in: .whitespaces)
+        // Compared as bytes and trimmed in Swift: Foundation's case and whitespace functions on Linux took 2% of a
+        // single event's time.
+        if let key = Self.credentials(in: header, scheme: "bearer ") {
+            return key
         }
-        if header.count > 6, header.prefix(6).lowercased() == "basic ",
-            let data = Data(base64Encoded: String(header.dropFirst(6)).trimmingCharacters(in: .whitespaces)),
+        if let encoded = Self.credentials(in: header, scheme: "basic "),
+            let data = Data(base64Encoded: encoded),
             let credentials = String(data: data, encoding: .utf8)
         {
             return String(credentials.prefix { $0 != ":" })
         }
         return ""
+    }
+
+    /// What follows `scheme` (lower-case, with its space; matched in any case) in the header, trimmed; `nil` when the
+    /// header has another scheme or nothing after it.
+    private static func credentials(in header: String, scheme: String) -> String? {
+        let bytes = header.utf8
+        guard bytes.count > scheme.utf8.count,
+            zip(bytes, scheme.utf8).allSatisfy({ byte, expected in byte | 0x20 == expected })
+        else { return nil }
+        let isBlank = { (byte: UInt8) in byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") }
+        let rest = bytes.dropFirst(scheme.utf8.count)
+        guard let first = rest.firstIndex(where: { !isBlank($0) }), let last = rest.lastIndex(where: { !isBlank($0) })
+        else { return "" }
+        return String(decoding: rest[first...last], as: UTF8.self)
     }
 
     /// The live key `presented` names, allowed `scope`; throws 401 or 403 problems otherwise.

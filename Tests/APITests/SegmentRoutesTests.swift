@@ -74,6 +74,30 @@ struct SegmentRoutesTests {
         }
     }
 
+    @Test("the key is read from Bearer or Basic in any case and with blanks around it, and only the key")
+    func keyForms() async throws {
+        try await APIHarness.with { harness, client in
+            let key = harness.keys[.ingest]!
+            let basic = "Basic " + Data((key + ":").utf8).base64EncodedString()
+            let cases: [(String, HTTPResponse.Status)] = [
+                ("Bearer \(key)", .ok), ("bearer  \(key)\t", .ok), ("BEARER \(key)", .ok), (basic, .ok),
+                ("basic  " + Data(key.utf8).base64EncodedString() + " ", .ok), ("Bearer \(key) extra", .unauthorized),
+                ("Token \(key)", .unauthorized), ("Bearer ", .unauthorized), ("Bearer\(key)", .unauthorized),
+            ]
+            for (header, status) in cases {
+                let answer = try await client.send(
+                    .post,
+                    "/v1/track",
+                    key: nil,
+                    harness: harness,
+                    headers: [.authorization: header],
+                    json: ["event": "Signed Up", "anonymousId": "v1"]
+                )
+                #expect(answer.status == status, "\(header)")
+            }
+        }
+    }
+
     @Test("identify ties the visitor to the lead; alias ties another visitor; group sets company attributes")
     func identifyAliasGroup() async throws {
         try await APIHarness.with { harness, client in
