@@ -1,4 +1,5 @@
 import API
+import AppSupport
 import Core
 import Domain
 import Foundation
@@ -17,13 +18,32 @@ struct ScoringMaintenance: Service {
     let metrics: CalorMetrics
     let logger: Logger
 
+    /// How often to look for stale leads although the criteria did not change (a scan of every lead): a safety net.
+    let recheckInterval: Duration = .seconds(300)
+
     func run() async throws {
         await cancelWhenGracefulShutdown {
             var nextSweep = ContinuousClock.now
+            // The definition under which a pass last found nothing stale, and when: until it changes (a criteria
+            // change, here or on another server) or a lead without a score appears (written by another process),
+            // polls skip the scan, which on 300,000 leads took a core for a few hundred milliseconds every poll.
+            var clean: (definition: ScoreDefinition, at: ContinuousClock.Instant)?
             while !Task.isCancelled {
                 do {
-                    let stale = try await rescoring.rescoreStale(at: Date(), progress: progress())
-                    if stale.leads == 0 { metrics.rescoreProgress(done: 0, total: 0, newlyDone: 0) }
+                    let staleness = try await rescoring.staleness()
+                    let nothingStale = clean.map {
+                        $0.definition == staleness.definition && staleness.unscored == 0
+                            && ContinuousClock.now - $0.at < recheckInterval
+                    }
+                    if nothingStale != true {
+                        let stale = try await rescoring.rescoreStale(at: Date(), progress: progress())
+                        if stale.leads == 0 {
+                            metrics.rescoreProgress(done: 0, total: 0, newlyDone: 0)
+                            clean = staleness.definition.map { ($0, ContinuousClock.now) }
+                        } else {
+                            clean = nil
+                        }
+                    }
                     if ContinuousClock.now >= nextSweep {
                         _ = try await rescoring.rescoreDecaying(at: Date(), progress: progress())
                         nextSweep = ContinuousClock.now + decayInterval
@@ -48,6 +68,9 @@ struct ScoringMaintenance: Service {
                 return progress.done - last
             }
             metrics.rescoreProgress(done: progress.done, total: progress.total, newlyDone: newlyDone)
+            // Each part is freed on another thread than the one that read it: without this, glibc's per-thread arenas
+            // keep it, and the server's memory grows by a rescore's worth.
+            Memory.releaseFree()
         }
     }
 }

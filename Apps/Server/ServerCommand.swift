@@ -101,7 +101,8 @@ struct ServerCommand: AsyncParsableCommand {
             services: [
                 StorageService(storage: storage),
                 ScoringMaintenance(
-                    rescoring: Rescoring(storage: storage, cache: cache, logger: logger),
+                    // Smaller reads than the CLI's: the server rescores while it serves, and must stay small.
+                    rescoring: Rescoring(storage: storage, cache: cache, logger: logger, readBatchSize: 5_000),
                     decayInterval: configuration.decayInterval,
                     pollInterval: configuration.rescorePoll,
                     metrics: metrics,

@@ -5,20 +5,30 @@ import Scoring
 
 /// Scoring leads and keeping their scores current.
 public struct Rescoring: Sendable {
-    /// Leads read at a time by a rescoring, with their events (about 25 MB per 10,000 leads of ten events): large
-    /// reads let the store read the events in storage order (``EventStore/leadsWithEvents(_:)``).
-    static let readBatchSize = 20_000
+    /// Leads read at a time by a bulk rescoring (the CLI's), with their events (about 25 MB per 10,000 leads of ten
+    /// events, and two reads are in memory at once): large reads let the store read the events in storage order
+    /// (``EventStore/leadsWithEvents(_:)``).
+    public static let defaultReadBatchSize = 20_000
     /// The fewest leads a bulk rescore refreshes the engine's statistics for (``Storage/refreshStatistics()``).
     static let refreshingFrom = 20_000
 
     let storage: any Storage
     let cache: CriteriaCache
     let logger: Logger
+    /// Leads a bulk rescoring reads at a time with their events: speed against memory (the server, which must stay
+    /// small while it serves, reads fewer than the CLI).
+    let readBatchSize: Int
 
-    public init(storage: any Storage, cache: CriteriaCache = CriteriaCache(), logger: Logger) {
+    public init(
+        storage: any Storage,
+        cache: CriteriaCache = CriteriaCache(),
+        logger: Logger,
+        readBatchSize: Int = Rescoring.defaultReadBatchSize
+    ) {
         self.storage = storage
         self.cache = cache
         self.logger = logger
+        self.readBatchSize = max(1, readBatchSize)
     }
 
     /// Rescores one lead inside a unit of work (after its attributes changed): locks it, scores it under the active
@@ -195,6 +205,19 @@ public struct Rescoring: Sendable {
         return recorded.count + (try await rescoreAndMove(rescore, in: stores, cache: cache, at: time).moves.count)
     }
 
+    /// A cheap look at what a pass of ``rescoreStale(at:batchSize:progress:)`` could find: what a current score is
+    /// of (the active criteria version and touch basis; `nil` while no criteria are active) and whether every lead
+    /// has a score (two counts). While the definition stays the same and every lead has a score, scores go stale
+    /// only through writes that rescore them anyway: a background loop can skip the pass (a scan of every lead).
+    public func staleness() async throws -> Staleness {
+        guard let active = try await cache.active(in: storage) else { return Staleness(definition: nil, unscored: 0) }
+        let (leads, scores) = (try await storage.leads.count(), try await storage.scores.count())
+        return Staleness(
+            definition: ScoreDefinition(version: active.version.number, touchBasis: active.touches.basis),
+            unscored: max(0, leads - scores)
+        )
+    }
+
     /// Rescores every lead whose score is not of the active version (or that has none), `batchSize` leads at a
     /// time: memory holds one batch. Resumable: run again after an interruption, it continues with the leads not yet
     /// rescored.
@@ -213,7 +236,7 @@ public struct Rescoring: Sendable {
                 under: version,
                 touchBasis: touchBasis,
                 after: cursor,
-                limit: Self.readBatchSize
+                limit: readBatchSize
             )
         }
     }
@@ -237,7 +260,7 @@ public struct Rescoring: Sendable {
             derivingAllTouches: true,
             progress: progress
         ) { cursor in
-            try await leads.ids(after: cursor, limit: Self.readBatchSize)
+            try await leads.ids(after: cursor, limit: readBatchSize)
         }
     }
 
@@ -424,6 +447,19 @@ struct ScoredFromState: Sendable {
     var candidate: FunnelAutomation.Candidate {
         FunnelAutomation.Candidate(lead: lead, result: result, latestEvents: state.latestFunnelEvents)
     }
+}
+
+/// The criteria version and touch basis a score is of.
+public struct ScoreDefinition: Sendable, Hashable {
+    public var version: CriteriaVersion.Number
+    public var touchBasis: String
+}
+
+/// ``Rescoring/staleness()``.
+public struct Staleness: Sendable, Hashable {
+    public var definition: ScoreDefinition?
+    /// Leads without a score, by the counts.
+    public var unscored: Int
 }
 
 /// How far a rescoring has got.

@@ -121,6 +121,9 @@ public protocol ScoreStore: Sendable {
         -> [Lead.ID]
     /// How many leads ``leadsNotScored(under:touchBasis:after:limit:)`` finds (rescoring progress).
     func countNotScored(under version: CriteriaVersion.Number, touchBasis: String) async throws -> Int
+    /// How many scores are stored (one a lead at most): compared with the leads' count, a cheap sign that some lead
+    /// has none.
+    func count() async throws -> Int
 }
 
 extension ScoreStore {

@@ -282,4 +282,7 @@ struct CountingScores: ScoreStore {
     func countNotScored(under version: CriteriaVersion.Number, touchBasis: String) async throws -> Int {
         try await inner.countNotScored(under: version, touchBasis: touchBasis)
     }
+    func count() async throws -> Int {
+        try await inner.count()
+    }
 }

@@ -33,6 +33,8 @@ enum RecordScenarios {
                 "decaying"
             )
             let unscored = try await storage.lead(email: "unscored@example.com")
+            try checkEqual(try await storage.scores.count(), 1, "one score for two leads")
+            try checkEqual(try await storage.leads.count(), 2, "two leads")
             let (v1, v2) = (CriteriaVersion.Number(1), CriteriaVersion.Number(2))
             try checkEqual(
                 try await storage.scores.countNotScored(under: v1, touchBasis: "t1"),

@@ -297,6 +297,12 @@ struct SQLScoreStore: ScoreStore {
         }
     }
 
+    func count() async throws -> Int {
+        try await executor.read { connection in
+            Int(try connection.queryOne("SELECT count(*) FROM scores", [])?.int(0) ?? 0)
+        }
+    }
+
     func countNotScored(under version: CriteriaVersion.Number, touchBasis: String) async throws -> Int {
         try await executor.read { connection in
             Int(

@@ -505,6 +505,10 @@ struct MemoryScoreStore: ScoreStore {
         }
     }
 
+    func count() async throws -> Int {
+        try await context.read { state in state.scores.count }
+    }
+
     func countNotScored(under version: CriteriaVersion.Number, touchBasis: String) async throws -> Int {
         try await context.read { state in
             state.leads.keys.filter { !state.isCurrent($0, version: version, touchBasis: touchBasis) }.count
