@@ -36,7 +36,8 @@ package final class JobQueue<Connection>: @unchecked Sendable {
     }
 
     /// Runs `body` on the serving thread with its connection and returns its result.
-    /// Called from the serving thread itself (a task running on ``executor``), runs `body` at once: no job, no
+    ///
+    /// Called from the serving thread itself (a task running on ``executor``), it runs `body` at once: no job, no
     /// suspension.
     package func submit<T: Sendable>(_ body: @escaping @Sendable (Connection) throws -> T) async throws -> T {
         if let connection = servingConnection() { return try body(connection) }
