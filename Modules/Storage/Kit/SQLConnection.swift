@@ -98,8 +98,8 @@ extension SQLRowReader {
 
 /// How many values an `IN (…)` list of a chunked read holds.
 package enum SQLChunk {
-    /// Full chunks all have this many values: adapters may keep their statements prepared (one text per query), while
-    /// the last, shorter chunk of a read is prepared once.
+    /// Full chunks all have this many values, and shorter ones are padded to one of ``paddedSizes``: adapters may keep
+    /// their statements prepared (a few texts per query).
     package static let size = 500
     /// The lengths a chunk of more than 32 values is padded to (by repeating its last value, which changes nothing
     /// in an `IN (…)` list): a handful of statement texts per query, which adapters keep prepared, instead of one per
