@@ -94,24 +94,38 @@ extension JSONValue {
 
     /// Appends a number's JSON text: integral values without a fraction, non-finite ones as `null`.
     public static func writeNumber(_ value: Double, to output: inout String) {
+        var bytes: [UInt8] = []
+        writeNumber(value, to: &bytes)
+        output += String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// ``writeNumber(_:to:)-(_,String)`` as UTF-8 bytes, for writers that build their text as bytes (a score's
+    /// explanation, saved with every write that scores a lead).
+    public static func writeNumber(_ value: Double, to output: inout [UInt8]) {
         guard value.isFinite else {
-            output += "null"
+            output += "null".utf8
             return
         }
         if value == value.rounded(), abs(value) < 9_007_199_254_740_992 {
-            output += String(Int64(value))
+            if value < 0 { output.append(UInt8(ascii: "-")) }
+            writeDigits(Int64(value).magnitude, to: &output)
         } else if let hundredths = hundredths(value) {
             // Scores and points are whole cents: written from the integer, without the general conversion.
             let magnitude = hundredths.magnitude
-            if value < 0 { output += "-" }
-            output += String(magnitude / 100)
-            output += "."
+            if value < 0 { output.append(UInt8(ascii: "-")) }
+            writeDigits(magnitude / 100, to: &output)
+            output.append(UInt8(ascii: "."))
             let fraction = magnitude % 100
-            output += String(fraction / 10)
-            if fraction % 10 != 0 { output += String(fraction % 10) }
+            output.append(UInt8(ascii: "0") + UInt8(fraction / 10))
+            if fraction % 10 != 0 { output.append(UInt8(ascii: "0") + UInt8(fraction % 10)) }
         } else {
-            output += "\(value)"
+            output += "\(value)".utf8
         }
+    }
+
+    private static func writeDigits(_ value: UInt64, to output: inout [UInt8]) {
+        if value >= 10 { writeDigits(value / 10, to: &output) }
+        output.append(UInt8(ascii: "0") + UInt8(value % 10))
     }
 
     /// The value in hundredths when it is the double nearest to a decimal of at most two places (below 10^13): then
@@ -120,6 +134,19 @@ extension JSONValue {
         guard abs(value) < 10_000_000_000_000 else { return nil }
         let scaled = (value * 100).rounded()
         return Double(Int64(scaled)) / 100 == value ? Int64(scaled) : nil
+    }
+
+    /// ``writeString(_:to:)-(_,String)`` as UTF-8 bytes.
+    public static func writeString(_ value: String, to output: inout [UInt8]) {
+        if !value.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+            output.append(UInt8(ascii: "\""))
+            output += value.utf8
+            output.append(UInt8(ascii: "\""))
+            return
+        }
+        var text = ""
+        writeString(value, to: &text)
+        output += text.utf8
     }
 
     /// Appends a string's JSON text, quoted and escaped.

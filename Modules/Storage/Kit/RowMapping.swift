@@ -84,60 +84,17 @@ package enum Explanation {
             bytes += #"{"kind":""#.utf8
             bytes += item.kind.rawValue.utf8
             bytes += #"","points":"#.utf8
-            if let cents = wholeCents(item.points) {
-                append(cents, to: &bytes)
-            } else {
-                var text = ""
-                JSONValue.writeNumber(item.points, to: &text)
-                bytes += text.utf8
-            }
+            JSONValue.writeNumber(item.points, to: &bytes)
             bytes += #","rule":"#.utf8
-            if item.rule.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
-                var text = ""
-                JSONValue.writeString(item.rule, to: &text)
-                bytes += text.utf8
-            } else {
-                bytes.append(UInt8(ascii: "\""))
-                bytes += item.rule.utf8
-                bytes.append(UInt8(ascii: "\""))
-            }
+            JSONValue.writeString(item.rule, to: &bytes)
             if let events = item.events {
                 bytes += #","events":"#.utf8
-                append(Int64(events) * 100, to: &bytes)
+                JSONValue.writeNumber(Double(events), to: &bytes)
             }
             bytes.append(UInt8(ascii: "}"))
         }
         bytes.append(UInt8(ascii: "]"))
         return String(decoding: bytes, as: UTF8.self)
-    }
-
-    /// The points in hundredths when they are a whole number of cents below 10^13 (as scores' points are): then
-    /// their JSON text is the integer's digits with the point put back, which ``append(_:to:)`` writes.
-    private static func wholeCents(_ value: Double) -> Int64? {
-        guard value.isFinite, abs(value) < 10_000_000_000_000 else { return nil }
-        let scaled = (value * 100).rounded()
-        return Double(Int64(scaled)) / 100 == value ? Int64(scaled) : nil
-    }
-
-    /// Writes `cents / 100` as JSON's shortest text: `12`, `12.5`, `12.25`, `-0.5`.
-    private static func append(_ cents: Int64, to bytes: inout [UInt8]) {
-        if cents < 0 { bytes.append(UInt8(ascii: "-")) }
-        let magnitude = cents.magnitude
-        appendDigits(magnitude / 100, to: &bytes)
-        let fraction = magnitude % 100
-        guard fraction != 0 else { return }
-        bytes.append(UInt8(ascii: "."))
-        bytes.append(UInt8(ascii: "0") + UInt8(fraction / 10))
-        if fraction % 10 != 0 { bytes.append(UInt8(ascii: "0") + UInt8(fraction % 10)) }
-    }
-
-    private static func appendDigits(_ value: UInt64, to bytes: inout [UInt8]) {
-        guard value >= 10 else {
-            bytes.append(UInt8(ascii: "0") + UInt8(value))
-            return
-        }
-        appendDigits(value / 10, to: &bytes)
-        bytes.append(UInt8(ascii: "0") + UInt8(value % 10))
     }
 
     package static func decode(_ value: JSONValue) throws -> [ExplanationItem] {
