@@ -29,6 +29,7 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
     ],
     targets: [
         // The pure centre.
@@ -107,6 +108,19 @@ let package = Package(
             swiftSettings: strict
         ),
 
+        // Webhook delivery over HTTP.
+        .target(
+            name: "WebhookHTTP",
+            dependencies: [
+                "Core",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            path: "Modules/WebhookHTTP",
+            swiftSettings: strict
+        ),
+
         // Composition shared by the apps: which adapters exist and how a database URL picks one.
         // glibc's allocator, for giving freed memory back after a batch of work.
         .systemLibrary(name: "CMalloc", path: "Modules/CMalloc"),
@@ -123,7 +137,7 @@ let package = Package(
         .executableTarget(
             name: "CalorServer",
             dependencies: [
-                "AppSupport", "API", "Core", "Domain", "Scoring",
+                "AppSupport", "API", "Core", "Domain", "Scoring", "WebhookHTTP",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),

@@ -7,6 +7,7 @@ import Foundation
 import Hummingbird
 import Logging
 import ServiceLifecycle
+import WebhookHTTP
 
 @main
 struct ServerCommand: AsyncParsableCommand {
@@ -92,6 +93,17 @@ struct ServerCommand: AsyncParsableCommand {
         }
         let cache = CriteriaCache()
         let metrics = CalorMetrics()
+        let transport = HTTPWebhookTransport(connectionsPerHost: configuration.api.webhooks.maxInFlight)
+        let delivery = WebhookDeliveryService(
+            worker: DeliveryWorker(
+                storage: storage,
+                notifiers: [StandardWebhooksNotifier(), SlackNotifier()],
+                transport: transport,
+                settings: configuration.api.webhooks,
+                logger: logger
+            ),
+            transport: transport
+        )
         let application = buildApplication(
             storage: storage,
             configuration: configuration.http,
@@ -108,6 +120,7 @@ struct ServerCommand: AsyncParsableCommand {
                     metrics: metrics,
                     logger: logger
                 ),
+                delivery,
             ],
             logger: logger
         )

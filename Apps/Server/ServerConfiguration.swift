@@ -1,5 +1,6 @@
 import API
 import AppSupport
+import Core
 import Foundation
 import Logging
 import Scoring
@@ -25,6 +26,7 @@ import Yams
 /// | `shutdown_timeout` | — | `CALOR_SHUTDOWN_TIMEOUT` | `10s`: how long SIGTERM waits for requests in flight | no |
 /// | `cors_origins` | — | `CALOR_CORS_ORIGINS` (comma-separated) | any origin | no |
 /// | `event_names` | — | — | none: a map of Segment track event names to event types | no |
+/// | `webhooks` | — | — | a mapping: `retry_schedule`, `timeout`, `allow_private_targets`, `max_in_flight`, `poll_interval`, `disable_after`, `rotation_overlap` (docs/webhooks.md) | no |
 struct ServerConfiguration {
     var database: DatabaseTarget
     var http: HTTPConfiguration
@@ -45,7 +47,7 @@ struct ServerConfiguration {
     static let fileKeys: Set<String> = [
         "database", "host", "port", "log_level", "log_format", "db_max_connections", "migrate", "decay_interval",
         "rescore_poll", "max_body_bytes", "max_batch_items", "shutdown_timeout", "cors_origins", "event_names",
-        "sqlite_cache_mib",
+        "sqlite_cache_mib", "webhooks",
     ]
 
     /// The settings from the flags given (`nil` when absent), the environment, and the file the flag or the environment
@@ -141,6 +143,65 @@ struct ServerConfiguration {
             }
             api.eventNames = map
         }
+        if let webhooks = file["webhooks"] {
+            guard let settings = webhooks as? [String: Any] else {
+                throw ConfigurationError("'webhooks' in the configuration file must be a mapping")
+            }
+            api.webhooks = try Self.deliverySettings(settings)
+        }
+    }
+
+    static let webhookKeys: Set<String> = [
+        "retry_schedule", "timeout", "allow_private_targets", "max_in_flight", "poll_interval", "disable_after",
+        "rotation_overlap",
+    ]
+
+    /// The `webhooks:` section: how webhooks are delivered (SPEC §8).
+    static func deliverySettings(_ values: [String: Any]) throws -> DeliverySettings {
+        let unknown = values.keys.filter { !webhookKeys.contains($0) }.sorted()
+        guard unknown.isEmpty else {
+            throw ConfigurationError(
+                "unknown key\(unknown.count == 1 ? "" : "s") under 'webhooks': \(unknown.joined(separator: ", ")) "
+                    + "(known: \(webhookKeys.sorted().joined(separator: ", ")))"
+            )
+        }
+        func duration(_ value: Any, _ key: String, positive: Bool = true) throws -> Duration {
+            guard let text = (value as? String) ?? (value as? Int).map({ "\($0)s" }),
+                let seconds = DeliverySettings.durationSeconds(text), !positive || seconds > 0
+            else {
+                throw ConfigurationError(
+                    "webhooks.\(key) must be a duration such as 500ms, 5s, 30m, 2h or 5d, not '\(value)'"
+                )
+            }
+            return .milliseconds(Int64((seconds * 1_000).rounded()))
+        }
+        var settings = DeliverySettings()
+        if let value = values["retry_schedule"] {
+            guard let list = value as? [Any] else {
+                throw ConfigurationError("webhooks.retry_schedule must be a list of durations, such as [1s, 1s, 2s]")
+            }
+            guard list.count <= 50 else { throw ConfigurationError("webhooks.retry_schedule has more than 50 retries") }
+            settings.retrySchedule = try list.map { try duration($0, "retry_schedule", positive: false) }
+        }
+        if let value = values["timeout"] { settings.timeout = try duration(value, "timeout") }
+        if let value = values["poll_interval"] { settings.pollInterval = try duration(value, "poll_interval") }
+        if let value = values["disable_after"] { settings.disableAfter = try duration(value, "disable_after") }
+        if let value = values["rotation_overlap"] {
+            settings.rotationOverlap = try duration(value, "rotation_overlap", positive: false)
+        }
+        if let value = values["allow_private_targets"] {
+            guard let allowed = value as? Bool else {
+                throw ConfigurationError("webhooks.allow_private_targets must be true or false")
+            }
+            settings.allowPrivateTargets = allowed
+        }
+        if let value = values["max_in_flight"] {
+            guard let count = value as? Int, (1...256).contains(count) else {
+                throw ConfigurationError("webhooks.max_in_flight must be a whole number from 1 to 256")
+            }
+            settings.maxInFlight = count
+        }
+        return settings
     }
 
     /// The file's keys and values; empty when no file is named. Unknown keys are refused.

@@ -1,3 +1,5 @@
+public import Core
+
 /// Limits and mappings of the HTTP API.
 ///
 /// | key | default | meaning |
@@ -6,6 +8,7 @@
 /// | `maximumBatchItems` | 1000 | most events (or Segment messages) in one batch (413 beyond) |
 /// | `eventNames` | none | Segment track event names mapped to event types; the rest become lower snake case |
 /// | `corsOrigins` | any | origins a web page may send events from (ingestion routes only) |
+/// | `webhooks` | ``DeliverySettings`` | how webhooks are delivered, and which targets they may have |
 public struct APIConfiguration: Sendable, Hashable {
     public var maximumBodyBytes: Int
     public var maximumBatchItems: Int
@@ -13,6 +16,8 @@ public struct APIConfiguration: Sendable, Hashable {
     public var eventNames: [String: String]
     /// `nil`: any origin.
     public var corsOrigins: [String]?
+    /// How webhooks are delivered, and which targets they may have (`webhooks.*` in the server's configuration).
+    public var webhooks = DeliverySettings()
 
     public init(
         maximumBodyBytes: Int = 5 * 1024 * 1024,

@@ -25,7 +25,7 @@ public struct HTTPConfiguration: Sendable, Hashable {
 /// | `POST /v1/events`, `PUT /v1/leads`, the Segment-compatible `/v1/track`, … `/v1/batch` | ingest |
 /// | `GET /v1/leads…`, `GET /v1/reports/…` | read (a sales key may read too) |
 /// | `POST /v1/leads/{id}/stage` | sales |
-/// | `/v1/criteria…` | admin |
+/// | `/v1/criteria…`, `/v1/webhooks…` | admin |
 ///
 /// An admin key may call every route.
 public func buildRouter(
@@ -99,6 +99,14 @@ public func buildRouter(
     CriteriaController(
         storage: storage,
         administration: CriteriaAdministration(storage: storage, logger: logger),
+        configuration: configuration
+    ).addRoutes(to: admin)
+    WebhooksController(
+        administration: WebhookAdministration(
+            storage: storage,
+            policy: TargetPolicy(allowPrivateTargets: configuration.webhooks.allowPrivateTargets),
+            rotationOverlap: configuration.webhooks.rotationOverlap
+        ),
         configuration: configuration
     ).addRoutes(to: admin)
     routes.record(router)

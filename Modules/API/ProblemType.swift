@@ -11,6 +11,8 @@ public enum ProblemType: Sendable, Hashable {
     case invalidText
     case invalidCriteria
     case invalidStageMove
+    case invalidWebhook
+    case forbiddenTarget
     case reportUnavailable
     case unauthorized
     case forbidden
@@ -51,6 +53,8 @@ public enum ProblemType: Sendable, Hashable {
         case .invalidText: "invalid-text"
         case .invalidCriteria: "invalid-criteria"
         case .invalidStageMove: "invalid-stage-move"
+        case .invalidWebhook: "invalid-webhook"
+        case .forbiddenTarget: "forbidden-target"
         case .reportUnavailable: "report-unavailable"
         case .unauthorized: "unauthorized"
         case .forbidden: "forbidden"
@@ -81,6 +85,8 @@ public enum ProblemType: Sendable, Hashable {
         case .invalidText: "Invalid input"
         case .invalidCriteria: "Invalid criteria"
         case .invalidStageMove: "Invalid stage move"
+        case .invalidWebhook: "Invalid webhook"
+        case .forbiddenTarget: "Webhook target not allowed"
         case .reportUnavailable: "Report unavailable"
         case .unauthorized: "Unauthorized"
         case .forbidden: "Forbidden"
@@ -105,7 +111,8 @@ public enum ProblemType: Sendable, Hashable {
     public var status: HTTPResponse.Status {
         switch self {
         case .malformedJSON, .malformedBody, .invalidRequest, .invalidEvent, .invalidText: .badRequest
-        case .invalidCriteria, .invalidStageMove, .reportUnavailable: .unprocessableContent
+        case .invalidCriteria, .invalidStageMove, .invalidWebhook, .forbiddenTarget, .reportUnavailable:
+            .unprocessableContent
         case .unauthorized: .unauthorized
         case .forbidden: .forbidden
         case .notFound, .leadNotFound: .notFound

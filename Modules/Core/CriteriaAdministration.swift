@@ -93,6 +93,7 @@ public struct CriteriaAdministration: Sendable {
             try await stores.audit.append(
                 NewAuditEntry(at: time, actor: author, action: action, subject: "\(version.number)", details: details)
             )
+            try await stores.outbox.enqueue([Outbox.criteriaActivated(version, actor: author, action: action)])
             return version
         }
         logger.info(

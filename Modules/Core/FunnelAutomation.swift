@@ -84,14 +84,17 @@ enum FunnelAutomation {
         )
     }
 
-    /// Records the moves (and sets each lead's stage); the caller holds the leads' locks.
+    /// Records the moves (and sets each lead's stage) with their messages, the leads shown with `scores`; the caller
+    /// holds the leads' locks.
     @discardableResult
     static func record(
         _ moves: [(lead: Lead, move: FunnelMove)],
+        scores: [Lead.ID: Score],
         in stores: any Stores,
         at time: Date
     ) async throws -> [StageTransition] {
-        try await stores.stages.record(
+        guard !moves.isEmpty else { return [] }
+        let transitions = try await stores.stages.record(
             moves.map { lead, move in
                 NewStageTransition(
                     leadID: lead.id,
@@ -102,5 +105,13 @@ enum FunnelAutomation {
                 )
             }
         )
+        try await stores.outbox.enqueue(
+            Outbox.stageMessages(
+                transitions,
+                leads: Dictionary(moves.map { ($0.lead.id, $0.lead) }) { _, last in last },
+                scores: scores
+            )
+        )
+        return transitions
     }
 }

@@ -93,7 +93,8 @@ public struct Ingestion: Sendable {
                 cache: cache,
                 at: scoredAt,
                 newEvents: stored,
-                rebuild: batch.rebuild
+                rebuild: batch.rebuild,
+                cause: .events
             )
             return outcomes.map { $0! }
         }
@@ -118,7 +119,8 @@ public struct Ingestion: Sendable {
                 in: stores,
                 cache: cache,
                 at: scoredAt,
-                rebuild: batch.rebuild
+                rebuild: batch.rebuild,
+                cause: .attributes
             )
             let score = try await stores.scores.score(of: upserted.lead.id)
             return (ScoredLead(lead: upserted.lead, score: score), upserted.created)

@@ -41,7 +41,7 @@ public struct Rescoring: Sendable {
         at time: Date
     ) async throws -> [TemperatureChange] {
         guard try await stores.leads.lock(leadID) != nil else { throw StoreError.notFound("lead \(leadID)") }
-        return try await rescoreLeads([leadID], in: stores, cache: cache, at: time)
+        return try await rescoreLeads([leadID], in: stores, cache: cache, at: time, cause: .attributes)
     }
 
     /// Rescores these leads inside a unit of work, then moves those the funnel's automation rules move (SPEC §3) in
@@ -59,7 +59,8 @@ public struct Rescoring: Sendable {
         cache: CriteriaCache,
         at time: Date,
         newEvents: [Lead.ID: [Event]] = [:],
-        rebuild: Set<Lead.ID> = []
+        rebuild: Set<Lead.ID> = [],
+        cause: Outbox.Cause = .rescore
     ) async throws -> [TemperatureChange] {
         try await rescoreAndMove(
             try await stores.leads.leads(ids),
@@ -67,19 +68,21 @@ public struct Rescoring: Sendable {
             cache: cache,
             at: time,
             newEvents: newEvents,
-            rebuild: rebuild
+            rebuild: rebuild,
+            cause: cause
         ).changes
     }
 
-    /// ``rescoreLeads(_:in:cache:at:newEvents:rebuild:)`` for leads the caller has locked and read (as the lock
-    /// returned them), returning the stage transitions too.
+    /// ``rescoreLeads(_:in:cache:at:newEvents:rebuild:cause:)`` for leads the caller has locked and read (as the lock
+    /// returned them), returning the stage transitions too. Writes the messages of the changes to the outbox.
     static func rescoreAndMove(
         _ leads: [Lead],
         in stores: any Stores,
         cache: CriteriaCache,
         at time: Date,
         newEvents: [Lead.ID: [Event]] = [:],
-        rebuild: Set<Lead.ID> = []
+        rebuild: Set<Lead.ID> = [],
+        cause: Outbox.Cause
     ) async throws -> (changes: [TemperatureChange], moves: [StageTransition]) {
         guard !leads.isEmpty, let active = try await cache.active(in: stores) else { return ([], []) }
         let records = try await stores.scores.scoringStates(of: leads.map(\.id))
@@ -96,8 +99,9 @@ public struct Rescoring: Sendable {
                 scored.append(scoreInFull(item, active: active, at: time, derivingTouches: true))
             }
         }
+        let scores = scored.map { $0.result.score(for: $0.lead.id, version: active.version.number, computedAt: time) }
         let changes = try await stores.scores.save(
-            scored.map { $0.result.score(for: $0.lead.id, version: active.version.number, computedAt: time) },
+            scores,
             states: scored.map { $0.state.encoded() },
             touches: TouchWrites(basis: active.touches.basis, updates: scored.map(\.touches)),
             basis: nil
@@ -108,7 +112,18 @@ public struct Rescoring: Sendable {
             stages: stores.stages,
             events: stores.events
         )
-        return (changes, try await FunnelAutomation.record(moves, in: stores, at: time))
+        let byLead = Dictionary(scores.map { ($0.leadID, $0) }) { _, last in last }
+        if changes.contains(where: { $0.fromTemperature != $0.toTemperature }) {
+            try await stores.outbox.enqueue(
+                Outbox.temperatureMessages(
+                    changes,
+                    leads: Dictionary(scored.map { ($0.lead.id, $0.lead) }) { _, last in last },
+                    scores: byLead,
+                    cause: cause
+                )
+            )
+        }
+        return (changes, try await FunnelAutomation.record(moves, scores: byLead, in: stores, at: time))
     }
 
     /// Scores the leads from their stored states, with `newEvents` folded in (and their touches derived, to be
@@ -200,9 +215,10 @@ public struct Rescoring: Sendable {
                 changed.append(lead.id)
             }
         }
-        let recorded = try await FunnelAutomation.record(unchanged, in: stores, at: time)
+        let recorded = try await FunnelAutomation.record(unchanged, scores: scores, in: stores, at: time)
         let rescore = changed.compactMap { current[$0] }
-        return recorded.count + (try await rescoreAndMove(rescore, in: stores, cache: cache, at: time).moves.count)
+        return recorded.count
+            + (try await rescoreAndMove(rescore, in: stores, cache: cache, at: time, cause: .rescore).moves.count)
     }
 
     /// A cheap look at what a pass of ``rescoreStale(at:batchSize:progress:)`` could find: what a current score is
@@ -230,8 +246,14 @@ public struct Rescoring: Sendable {
         let (version, touchBasis) = (active.version.number, active.touches.basis)
         let total = try await storage.scores.countNotScored(under: version, touchBasis: touchBasis)
         let scores = storage.scores
-        return try await run(total: total, active: active, at: time, batchSize: batchSize, progress: progress) {
-            cursor in
+        return try await run(
+            total: total,
+            active: active,
+            at: time,
+            batchSize: batchSize,
+            cause: .criteria,
+            progress: progress
+        ) { cursor in
             try await scores.leadsNotScored(
                 under: version,
                 touchBasis: touchBasis,
@@ -258,6 +280,7 @@ public struct Rescoring: Sendable {
             at: time,
             batchSize: batchSize,
             derivingAllTouches: true,
+            cause: .rescore,
             progress: progress
         ) { cursor in
             try await leads.ids(after: cursor, limit: readBatchSize)
@@ -297,7 +320,15 @@ public struct Rescoring: Sendable {
                     basis.append(stamps[item.lead.id]?.computedAt)
                 }
             }
-            let saved = try await Self.save(scored, basis: basis, active: active, at: time, in: storage, cache: cache)
+            let saved = try await Self.save(
+                scored,
+                basis: basis,
+                active: active,
+                at: time,
+                in: storage,
+                cache: cache,
+                cause: .decay
+            )
             summary.leads += saved.leads
             summary.temperatureChanges += saved.temperatureChanges
             summary.stageMoves += saved.stageMoves
@@ -313,6 +344,7 @@ public struct Rescoring: Sendable {
         at time: Date,
         batchSize: Int,
         derivingAllTouches: Bool = false,
+        cause: Outbox.Cause,
         progress: (@Sendable (RescoreProgress) -> Void)?,
         next: @escaping @Sendable (Lead.ID?) async throws -> [Lead.ID]
     ) async throws -> RescoreSummary {
@@ -375,7 +407,8 @@ public struct Rescoring: Sendable {
                             active: active,
                             at: time,
                             in: storage,
-                            cache: cache
+                            cache: cache,
+                            cause: cause
                         )
                     }
                 }
@@ -410,15 +443,37 @@ public struct Rescoring: Sendable {
         active: ActiveCriteria,
         at time: Date,
         in storage: any Storage,
-        cache: CriteriaCache
+        cache: CriteriaCache,
+        cause: Outbox.Cause
     ) async throws -> RescoreSummary {
         var summary = RescoreSummary()
-        let changes = try await storage.scores.save(
-            scored.map { $0.result.score(for: $0.lead.id, version: active.version.number, computedAt: time) },
-            states: scored.map { $0.state.encoded() },
-            touches: TouchWrites(basis: active.touches.basis, updates: scored.map(\.touches)),
-            basis: basis
-        )
+        let scores = scored.map { $0.result.score(for: $0.lead.id, version: active.version.number, computedAt: time) }
+        let states = scored.map { $0.state.encoded() }
+        let touches = TouchWrites(basis: active.touches.basis, updates: scored.map(\.touches))
+        // The scores and the messages of the temperatures they change, in one unit of work.
+        let changes = try await storage.unitOfWork { stores in
+            let changes = try await stores.scores.save(scores, states: states, touches: touches, basis: basis)
+            if changes.contains(where: { $0.fromTemperature != $0.toTemperature }) {
+                let changed = Set(changes.map(\.leadID))
+                try await stores.outbox.enqueue(
+                    Outbox.temperatureMessages(
+                        changes,
+                        leads: Dictionary(
+                            scored.lazy.filter { changed.contains($0.lead.id) }.map { ($0.lead.id, $0.lead) }
+                        ) {
+                            _,
+                            last in last
+                        },
+                        scores: Dictionary(scores.lazy.filter { changed.contains($0.leadID) }.map { ($0.leadID, $0) }) {
+                            _,
+                            last in last
+                        },
+                        cause: cause
+                    )
+                )
+            }
+            return changes
+        }
         let movers = try await FunnelAutomation.moves(
             for: scored.map(\.candidate),
             funnel: active.criteria.funnel,

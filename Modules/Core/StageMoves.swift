@@ -59,6 +59,13 @@ public struct StageMoves: Sendable {
                     details: details
                 )
             )
+            try await stores.outbox.enqueue(
+                Outbox.stageMessages(
+                    [transition],
+                    leads: [leadID: lead],
+                    scores: try await stores.scores.scores(of: [leadID])
+                )
+            )
             lead.stage = stage
             lead.updatedAt = time
             return StageMoveResult(lead: lead, transition: transition)

@@ -206,3 +206,48 @@ extension Int64 {
         return (self % divisor != 0 && (self < 0) != (divisor < 0)) ? quotient - 1 : quotient
     }
 }
+
+extension WireFormat {
+    /// An endpoint as listings show it: never its secret (`withSecret` only where it was just made: created, rotated).
+    public static func webhookEndpoint(_ endpoint: WebhookEndpoint, withSecret: Bool = false) -> JSONValue {
+        var object: JSONObject = [
+            "id": .string(endpoint.id.description),
+            "url": .string(endpoint.url),
+            "kind": .string(endpoint.kind),
+            "events": .array(endpoint.filters.map { .string($0.description) }),
+            "description": endpoint.description.map { .string($0) } ?? .null,
+            "enabled": .bool(endpoint.enabled),
+            "disabled_reason": endpoint.disabledReason.map { .string($0) } ?? .null,
+            "failing_since": endpoint.failingSince.map { .string(time($0)) } ?? .null,
+            "previous_secret_until": endpoint.previousSecretExpiresAt.map { .string(time($0)) } ?? .null,
+            "created_at": .string(time(endpoint.createdAt)),
+            "updated_at": .string(time(endpoint.updatedAt)),
+        ]
+        if withSecret { object["secret"] = .string(endpoint.secret) }
+        return .object(object)
+    }
+
+    public static func webhookDelivery(_ delivery: WebhookDelivery) -> JSONValue {
+        .object([
+            "id": .string(delivery.id.description),
+            "endpoint_id": .string(delivery.endpointID.description),
+            "message_id": .string(delivery.messageID),
+            "type": .string(delivery.type.rawValue),
+            "lead_id": delivery.leadID.map { .string($0.description) } ?? .null,
+            "status": .string(delivery.status.rawValue),
+            "attempts": .number(Double(delivery.attempts)),
+            "next_attempt_at": delivery.nextAttemptAt.map { .string(time($0)) } ?? .null,
+            "created_at": .string(time(delivery.createdAt)),
+            "log": .array(
+                delivery.log.map { attempt in
+                    .object([
+                        "at": .string(time(attempt.at)),
+                        "status_code": attempt.statusCode.map { .number(Double($0)) } ?? .null,
+                        "duration_ms": .number(Double(attempt.durationMilliseconds)),
+                        "error": attempt.error.map { .string($0) } ?? .null,
+                    ])
+                }
+            ),
+        ])
+    }
+}

@@ -263,6 +263,8 @@ public protocol Stores: Sendable {
     var costs: any CostStore { get }
     var keys: any KeyStore { get }
     var audit: any AuditLog { get }
+    var outbox: any OutboxStore { get }
+    var webhooks: any WebhookStore { get }
 }
 
 /// A `Stores` that forwards each port to another one: adapters keep their ports in one value (used both on its own
@@ -283,6 +285,8 @@ extension DelegatingStores {
     public var costs: any CostStore { delegate.costs }
     public var keys: any KeyStore { delegate.keys }
     public var audit: any AuditLog { delegate.audit }
+    public var outbox: any OutboxStore { delegate.outbox }
+    public var webhooks: any WebhookStore { delegate.webhooks }
 }
 
 /// A storage backend: the ports, units of work, and the schema's life.

@@ -6,7 +6,8 @@ import Testing
 struct ProblemTypeTests {
     static let kinds: [ProblemType] = [
         .malformedJSON, .malformedBody, .invalidRequest, .invalidEvent, .invalidText, .invalidCriteria,
-        .invalidStageMove, .reportUnavailable, .unauthorized, .forbidden, .notFound, .leadNotFound, .methodNotAllowed,
+        .invalidStageMove, .invalidWebhook, .forbiddenTarget, .reportUnavailable, .unauthorized, .forbidden, .notFound,
+        .leadNotFound, .methodNotAllowed,
         .conflict, .identityConflict, .bodyTooLarge, .batchTooLarge, .unsupportedMediaType, .unsupportedEncoding,
         .notReady, .unavailable, .contention, .overloaded, .internalError,
     ]

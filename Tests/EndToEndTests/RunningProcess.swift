@@ -16,7 +16,8 @@ final class RunningProcess: Sendable {
     private let process: Process
     private let output = OutputBuffer()
 
-    /// Starts `binary` (`calor` or `calor-server`); when `user` is given (and the tests run as root), as that user.
+    /// Starts `binary` (`calor` or `calor-server`, or any program by its absolute path); when `user` is given (and the
+    /// tests run as root), as that user.
     init(
         _ binary: String,
         _ arguments: [String],
@@ -25,7 +26,7 @@ final class RunningProcess: Sendable {
         user: String? = nil
     ) throws {
         let process = Process()
-        let path = Self.binaryFolder.appendingPathComponent(binary).path
+        let path = binary.hasPrefix("/") ? binary : Self.binaryFolder.appendingPathComponent(binary).path
         if let user {
             process.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
             process.arguments = ["--reuid=\(user)", "--regid=\(user)", "--clear-groups", path] + arguments

@@ -17,6 +17,8 @@ final class ServerHarness: Sendable {
     let scratch: Scratch
     let database: String
     let keys: [APIKey.Scope: String]
+    /// The configuration file the server is started with, if any.
+    let config: String?
     nonisolated(unsafe) var server: RunningProcess
     nonisolated(unsafe) var address: String
 
@@ -32,7 +34,8 @@ final class ServerHarness: Sendable {
         """
 
     /// `nil` when the backend is PostgreSQL and no test server is configured (Scripts/test always configures one).
-    static func start(_ backend: Backend) async throws -> ServerHarness? {
+    /// `configuration`: the text of a configuration file to start the server with.
+    static func start(_ backend: Backend, configuration: String? = nil) async throws -> ServerHarness? {
         let scratch = try Scratch()
         let database: String
         switch backend {
@@ -55,28 +58,42 @@ final class ServerHarness: Sendable {
             )
             keys[scope] = try JSONValue(parsing: output)["key"]?.stringValue
         }
-        let (server, address) = try await launch(database: database)
-        return ServerHarness(scratch: scratch, database: database, keys: keys, server: server, address: address)
+        var config: String?
+        if let configuration {
+            config = scratch.path("calor.yaml")
+            try configuration.write(toFile: config!, atomically: true, encoding: .utf8)
+        }
+        let (server, address) = try await launch(database: database, config: config)
+        return ServerHarness(
+            scratch: scratch,
+            database: database,
+            keys: keys,
+            config: config,
+            server: server,
+            address: address
+        )
     }
 
     private init(
         scratch: Scratch,
         database: String,
         keys: [APIKey.Scope: String],
+        config: String?,
         server: RunningProcess,
         address: String
     ) {
         self.scratch = scratch
         self.database = database
         self.keys = keys
+        self.config = config
         self.server = server
         self.address = address
     }
 
-    static func launch(database: String) async throws -> (RunningProcess, String) {
+    static func launch(database: String, config: String? = nil) async throws -> (RunningProcess, String) {
         let server = try RunningProcess(
             "calor-server",
-            ["--port", "0", "--database", database],
+            ["--port", "0", "--database", database] + (config.map { ["--config", $0] } ?? []),
             environment: ["CALOR_RESCORE_POLL": "200ms"]
         )
         let address = try await server.waitFor(#"http\.address=(http://127\.0\.0\.1:\d+)"#)
@@ -87,7 +104,7 @@ final class ServerHarness: Sendable {
     func killAndRestart() async throws {
         server.signal(SIGKILL)
         _ = try await server.exitCode()
-        (server, address) = try await Self.launch(database: database)
+        (server, address) = try await Self.launch(database: database, config: config)
     }
 
     func stop() async throws {

@@ -6,6 +6,7 @@ public enum StorageContract {
     /// Every scenario, each independent of the others.
     public static let scenarios: [ContractScenario] =
         LeadScenarios.all + EventScenarios.all + UnitOfWorkScenarios.all + RecordScenarios.all + ReportScenarios.all
+        + WebhookScenarios.all
 }
 
 /// Fixed times: scenarios never read the clock for what they assert.

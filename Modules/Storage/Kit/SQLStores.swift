@@ -12,6 +12,8 @@ package struct SQLStores: Stores {
     package let costs: any CostStore
     package let keys: any KeyStore
     package let audit: any AuditLog
+    package let outbox: any OutboxStore
+    package let webhooks: any WebhookStore
 
     package init(executor: any SQLExecutor) {
         leads = SQLLeadStore(executor: executor)
@@ -24,5 +26,7 @@ package struct SQLStores: Stores {
         costs = SQLCostStore(executor: executor)
         keys = SQLKeyStore(executor: executor)
         audit = SQLAuditLog(executor: executor)
+        outbox = SQLOutboxStore(executor: executor)
+        webhooks = SQLWebhookStore(executor: executor)
     }
 }

@@ -30,6 +30,20 @@ struct MemoryState: Sendable {
     var costs: [CostKey: ChannelCost] = [:]
     var keys: [APIKey] = []
     var audit: [AuditEntry] = []
+    /// Oldest first.
+    var endpoints: [WebhookEndpoint] = []
+    var messages: [String: OutboxMessage] = [:]
+    /// By id (ids ascending: the order made).
+    var deliveries: [Int64: MemoryDelivery] = [:]
+    var lastDeliveryID: Int64 = 0
+
+    /// A delivery with its lease and the state its listing shows.
+    struct MemoryDelivery: Sendable {
+        var delivery: WebhookDelivery
+        var leasedUntil: Date?
+        var leaseOwner: String?
+        var lastFailed = false
+    }
 
     /// What makes a cost replace another: its channel, campaign and period.
     struct CostKey: Hashable {

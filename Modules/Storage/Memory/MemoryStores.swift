@@ -13,6 +13,8 @@ struct MemoryStores: Stores {
     let costs: any CostStore
     let keys: any KeyStore
     let audit: any AuditLog
+    let outbox: any OutboxStore
+    let webhooks: any WebhookStore
 
     init(context: MemoryContext) {
         leads = MemoryLeadStore(context: context)
@@ -25,6 +27,8 @@ struct MemoryStores: Stores {
         costs = MemoryCostStore(context: context)
         keys = MemoryKeyStore(context: context)
         audit = MemoryAuditLog(context: context)
+        outbox = MemoryOutboxStore(context: context)
+        webhooks = MemoryWebhookStore(context: context)
     }
 }
 

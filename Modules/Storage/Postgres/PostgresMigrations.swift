@@ -212,6 +212,77 @@ package enum PostgresMigrations {
                 "ALTER TABLE scores ADD COLUMN touch_basis text",
             ]
         ),
+        Migration(
+            name: "0006_webhooks",
+            statements: [
+                """
+                CREATE TABLE webhook_endpoints (
+                    id uuid PRIMARY KEY,
+                    url text NOT NULL,
+                    kind text NOT NULL,
+                    filters text NOT NULL,
+                    description text,
+                    secret text NOT NULL,
+                    previous_secret text,
+                    previous_secret_expires_at timestamptz,
+                    enabled boolean NOT NULL,
+                    disabled_reason text,
+                    failing_since timestamptz,
+                    created_at timestamptz NOT NULL,
+                    updated_at timestamptz NOT NULL
+                )
+                """,
+                // The outbox: one row per message, written in the unit of work of the change it tells.
+                """
+                CREATE TABLE outbox_messages (
+                    id text PRIMARY KEY,
+                    type text NOT NULL,
+                    lead_id uuid,
+                    target text,
+                    payload bytea NOT NULL,
+                    created_at timestamptz NOT NULL
+                )
+                """,
+                "CREATE INDEX outbox_messages_lead ON outbox_messages (lead_id) WHERE lead_id IS NOT NULL",
+                """
+                CREATE TABLE webhook_deliveries (
+                    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                    endpoint_id uuid NOT NULL REFERENCES webhook_endpoints (id) ON DELETE CASCADE,
+                    message_id text NOT NULL REFERENCES outbox_messages (id) ON DELETE CASCADE,
+                    lead_id uuid,
+                    status text NOT NULL,
+                    attempts integer NOT NULL,
+                    next_attempt_at timestamptz,
+                    leased_until timestamptz,
+                    lease_owner text,
+                    last_failed boolean NOT NULL DEFAULT false,
+                    created_at timestamptz NOT NULL
+                )
+                """,
+                // What the worker reads: an endpoint's pending deliveries, and a lead's earlier pending ones.
+                """
+                CREATE INDEX webhook_deliveries_pending ON webhook_deliveries (endpoint_id, next_attempt_at) \
+                WHERE status = 'pending'
+                """,
+                """
+                CREATE INDEX webhook_deliveries_lead_order ON webhook_deliveries (endpoint_id, lead_id, id) \
+                WHERE status = 'pending'
+                """,
+                "CREATE INDEX webhook_deliveries_endpoint ON webhook_deliveries (endpoint_id, id)",
+                "CREATE INDEX webhook_deliveries_message ON webhook_deliveries (message_id)",
+                """
+                CREATE TABLE webhook_attempts (
+                    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                    delivery_id bigint NOT NULL REFERENCES webhook_deliveries (id) ON DELETE CASCADE,
+                    at timestamptz NOT NULL,
+                    status_code integer,
+                    duration_ms integer NOT NULL,
+                    error text
+                )
+                """,
+                "CREATE INDEX webhook_attempts_delivery ON webhook_attempts (delivery_id)",
+            ]
+        ),
     ]
 
     static let migrator = Migrator(

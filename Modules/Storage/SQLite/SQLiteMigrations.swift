@@ -214,6 +214,77 @@ package enum SQLiteMigrations {
                 "ALTER TABLE scores ADD COLUMN touch_basis TEXT",
             ]
         ),
+        Migration(
+            name: "0006_webhooks",
+            statements: [
+                """
+                CREATE TABLE webhook_endpoints (
+                    id BLOB PRIMARY KEY NOT NULL,
+                    url TEXT NOT NULL,
+                    kind TEXT NOT NULL,
+                    filters TEXT NOT NULL,
+                    description TEXT,
+                    secret TEXT NOT NULL,
+                    previous_secret TEXT,
+                    previous_secret_expires_at INTEGER,
+                    enabled INTEGER NOT NULL,
+                    disabled_reason TEXT,
+                    failing_since INTEGER,
+                    created_at INTEGER NOT NULL,
+                    updated_at INTEGER NOT NULL
+                )
+                """,
+                // The outbox: one row per message, written in the unit of work of the change it tells.
+                """
+                CREATE TABLE outbox_messages (
+                    id TEXT PRIMARY KEY NOT NULL,
+                    type TEXT NOT NULL,
+                    lead_id BLOB,
+                    target TEXT,
+                    payload BLOB NOT NULL,
+                    created_at INTEGER NOT NULL
+                )
+                """,
+                "CREATE INDEX outbox_messages_lead ON outbox_messages (lead_id) WHERE lead_id IS NOT NULL",
+                """
+                CREATE TABLE webhook_deliveries (
+                    id INTEGER PRIMARY KEY,
+                    endpoint_id BLOB NOT NULL REFERENCES webhook_endpoints (id) ON DELETE CASCADE,
+                    message_id TEXT NOT NULL REFERENCES outbox_messages (id) ON DELETE CASCADE,
+                    lead_id BLOB,
+                    status TEXT NOT NULL,
+                    attempts INTEGER NOT NULL,
+                    next_attempt_at INTEGER,
+                    leased_until INTEGER,
+                    lease_owner TEXT,
+                    last_failed INTEGER NOT NULL DEFAULT 0,
+                    created_at INTEGER NOT NULL
+                )
+                """,
+                // What the worker reads: an endpoint's pending deliveries, and a lead's earlier pending ones.
+                """
+                CREATE INDEX webhook_deliveries_pending ON webhook_deliveries (endpoint_id, next_attempt_at) \
+                WHERE status = 'pending'
+                """,
+                """
+                CREATE INDEX webhook_deliveries_lead_order ON webhook_deliveries (endpoint_id, lead_id, id) \
+                WHERE status = 'pending'
+                """,
+                "CREATE INDEX webhook_deliveries_endpoint ON webhook_deliveries (endpoint_id, id)",
+                "CREATE INDEX webhook_deliveries_message ON webhook_deliveries (message_id)",
+                """
+                CREATE TABLE webhook_attempts (
+                    id INTEGER PRIMARY KEY,
+                    delivery_id INTEGER NOT NULL REFERENCES webhook_deliveries (id) ON DELETE CASCADE,
+                    at INTEGER NOT NULL,
+                    status_code INTEGER,
+                    duration_ms INTEGER NOT NULL,
+                    error TEXT
+                )
+                """,
+                "CREATE INDEX webhook_attempts_delivery ON webhook_attempts (delivery_id)",
+            ]
+        ),
     ]
 
     static let migrator = Migrator(
