@@ -168,13 +168,18 @@ final class RouteTable: Sendable {
         }
     }
 
-    /// The methods a path answers (captures such as `{id}` match any segment); `nil` for an unknown path.
+    /// The methods a path answers (captures such as `{id}` match any segment; a constant segment wins over a capture,
+    /// as in the router: `/v1/webhooks/deliveries` is not `/v1/webhooks/{id}`); `nil` for an unknown path.
     func methods(forPath path: String) -> [String]? {
         let segments = path.split(separator: "/")
         return routes.withLock { routes in
-            routes.first { route in
+            routes.filter { route in
                 route.template.count == segments.count
                     && zip(route.template, segments).allSatisfy { $0.first == "{" || $0 == $1 }
+            }.min { first, second in
+                // The first capture comes later in the more specific template.
+                let captures = { (template: [Substring]) in template.map { $0.first == "{" } }
+                return captures(first.template).lexicographicallyPrecedes(captures(second.template)) { !$0 && $1 }
             }?.methods
         }
     }
