@@ -23,7 +23,8 @@ struct WebhookRoutesTests {
                 key: .admin,
                 harness: harness,
                 json: [
-                    "url": "http://127.0.0.1:9999/hook", "events": "lead.temperature_changed:hot,lead.stage_changed:sql",
+                    "url": "http://127.0.0.1:9999/hook",
+                    "events": "lead.temperature_changed:hot,lead.stage_changed:sql",
                     "description": "sales",
                 ]
             )
@@ -68,7 +69,9 @@ struct WebhookRoutesTests {
             #expect(stored.previousSecret == secret && stored.secret == newSecret)
 
             let audit = try await harness.storage.audit.recent(limit: 10).map(\.action)
-            #expect(audit.prefix(4) == ["webhook.rotate_secret", "webhook.enable", "webhook.disable", "webhook.create"])
+            #expect(
+                audit.prefix(4) == ["webhook.rotate_secret", "webhook.enable", "webhook.disable", "webhook.create"]
+            )
             let auditText = try await harness.storage.audit.recent(limit: 10).map { "\($0.details)" }.joined()
             #expect(!auditText.contains(secret) && !auditText.contains(newSecret))
 
@@ -84,10 +87,16 @@ struct WebhookRoutesTests {
         try await APIHarness.with { harness, client in
             let cases: [(JSONValue, String, String)] = [
                 (["url": "http://127.0.0.1/hook", "events": ["lead.temperature_changed"]], "forbidden-target", "/url"),
-                (["url": "http://169.254.169.254/latest", "events": ["lead.temperature_changed"]], "forbidden-target", "/url"),
+                (
+                    ["url": "http://169.254.169.254/latest", "events": ["lead.temperature_changed"]],
+                    "forbidden-target", "/url"
+                ),
                 (["url": "ftp://example.com/x", "events": ["lead.temperature_changed"]], "invalid-webhook", ""),
                 (["url": "https://93.184.216.34/x", "events": ["lead.created"]], "invalid-webhook", ""),
-                (["url": "https://93.184.216.34/x", "events": ["lead.temperature_changed"], "kind": "teams"], "invalid-webhook", ""),
+                (
+                    ["url": "https://93.184.216.34/x", "events": ["lead.temperature_changed"], "kind": "teams"],
+                    "invalid-webhook", ""
+                ),
                 (["url": "https://93.184.216.34/x"], "invalid-request", "/events"),
                 (["url": "https://93.184.216.34/x", "events": [], "secret": "mine"], "invalid-request", "/secret"),
             ]

@@ -119,6 +119,16 @@ struct WebhooksServerTests {
         #expect(createdB.status == 201, "\(createdB.text)")
         let endpointB = try #require(createdB.json["id"]?.stringValue)
 
+        // A Slack-compatible endpoint for sales alerts.
+        let slack = try await Receiver.start(python: python, in: scratch, name: "slack")
+        let createdSlack = try await harness.send(
+            "POST",
+            "/v1/webhooks",
+            key: .admin,
+            json: ["url": .string(slack.url), "events": "lead.temperature_changed:hot", "kind": "slack"]
+        )
+        #expect(createdSlack.status == 201, "\(createdSlack.text)")
+
         // Five leads made hot: fit 30 (warm), then a quote request (+40: hot).
         var leads: [String: String] = [:]
         for index in 0..<5 {
@@ -195,6 +205,20 @@ struct WebhooksServerTests {
         // In order per lead: buyer0's hot message before its move to sql.
         let buyer0 = messages.filter { $0["email"] == "buyer0@acme.example" }.map { $0["to"]?.stringValue ?? "" }
         #expect(buyer0.firstIndex(of: "hot")! < buyer0.firstIndex(of: "sql")!, "\(buyer0)")
+
+        // Slack got one text per hot lead: who, what, why; unsigned.
+        #expect(
+            try await Self.eventually {
+                (try? String(contentsOfFile: slack.log, encoding: .utf8))?.split(separator: "\n").count == 5
+            }
+        )
+        let texts = try String(contentsOfFile: slack.log, encoding: .utf8).split(separator: "\n").map { line in
+            let entry = try JSONValue(parsing: String(line))
+            #expect(entry["headers"]?["webhook-signature"] == nil)
+            return try JSONValue(parsing: entry["body"]?.stringValue ?? "")["text"]?.stringValue ?? ""
+        }
+        #expect(texts.allSatisfy { $0.contains("@acme.example") && $0.contains("is now hot (was warm), score 70") })
+        #expect(texts.allSatisfy { $0.contains("Top reasons: quote (+40), big (+30)") }, "\(texts)")
 
         // The delivery log shows the failed attempts.
         let log = try await harness.send("GET", "/v1/webhooks/deliveries?endpoint=\(endpointA)&limit=500", key: .admin)
@@ -281,8 +305,70 @@ struct WebhooksServerTests {
             }
         )
 
+        for process in [receiver.process, gone.process, slack.process] { process.signal(SIGTERM) }
+        try await harness.stop()
+    }
+
+    @Test("two servers on one PostgreSQL deliver every message once, never attempting one twice at once")
+    func twoServers() async throws {
+        guard let python = ProcessInfo.processInfo.environment["CALOR_TEST_PYTHON"] else {
+            #expect(ProcessInfo.processInfo.environment["CI"] != "true", "CALOR_TEST_PYTHON is not set")
+            return
+        }
+        guard let harness = try await ServerHarness.start(.postgres, configuration: Self.configuration) else { return }
+        let (second, secondAddress) = try await ServerHarness.launch(database: harness.database, config: harness.config)
+        let receiver = try await Receiver.start(
+            python: python,
+            in: harness.scratch,
+            name: "shared",
+            arguments: ["--delay", "0.05"]
+        )
+        let created = try await harness.send(
+            "POST",
+            "/v1/webhooks",
+            key: .admin,
+            json: ["url": .string(receiver.url), "events": ["lead.temperature_changed:hot"]]
+        )
+        let secret = try #require(created.json["secret"]?.stringValue, "\(created.text)")
+        let count = 40
+        for index in 0..<count {
+            let address = index.isMultiple(of: 2) ? harness.address : secondAddress
+            let answer = try await harness.send(
+                "POST",
+                "/v1/events",
+                key: .ingest,
+                json: [
+                    "batch": [
+                        [
+                            "type": "demo_requested", "message_id": .string("demo-\(index)"),
+                            "lead": ["email": .string("pair\(index)@acme.example")],
+                        ],
+                        [
+                            "type": "quote_requested", "message_id": .string("quote-\(index)"),
+                            "lead": ["email": .string("pair\(index)@acme.example")],
+                        ],
+                    ]
+                ],
+                to: address
+            )
+            #expect(answer.status == 200, "\(answer.text)")
+        }
+        #expect(
+            try await Self.eventually {
+                try receiver.verified(python: python, secret: secret).count >= count
+            }
+        )
+        // A little longer: a second attempt of any message would show now.
+        try await Task.sleep(for: .seconds(1))
+        let received = try receiver.verified(python: python, secret: secret)
+        #expect(received.allSatisfy { $0["verified"] == true })
+        let ids = received.compactMap { $0["id"]?.stringValue }
+        #expect(ids.count == count, "\(ids.count) requests for \(Set(ids).count) messages")
+        #expect(Set(ids).count == count)
+        #expect(Set(received.compactMap { $0["email"]?.stringValue }).count == count)
+        second.signal(SIGTERM)
+        #expect(try await second.exitCode() == 0)
         receiver.process.signal(SIGTERM)
-        gone.process.signal(SIGTERM)
         try await harness.stop()
     }
 }

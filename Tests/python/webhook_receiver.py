@@ -1,10 +1,10 @@
 """A webhook receiver for the end-to-end tests, and the check of what it received with the official
 `standardwebhooks` library.
 
-    webhook_receiver.py serve LOG [--port PORT] [--responses 500,429:1,sleep:3,410] [--always STATUS]
+    webhook_receiver.py serve LOG [--port PORT] [--responses 500,429:1,sleep:3,410] [--always STATUS] [--delay S]
         Listens on 127.0.0.1 (PORT, or a free port; printed as `listening on PORT`), answers each request with the next of
         --responses (a status, `STATUS:RETRY_AFTER_SECONDS`, or `sleep:SECONDS` then 200), then with --always (200
-        by default), and appends each request it answered with 2xx to LOG, one JSON object a line: its headers and
+        by default), each after S seconds (0 by default), and appends each request it answered with 2xx to LOG, one JSON object a line: its headers and
         body. Stops by itself after 10 minutes.
     webhook_receiver.py verify LOG SECRET
         Verifies every logged request with standardwebhooks.Webhook(SECRET).verify and prints one JSON object a
@@ -18,7 +18,7 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
-def serve(log_path, port, responses, always):
+def serve(log_path, port, responses, always, delay):
     lock = threading.Lock()
     script = list(responses)
 
@@ -29,6 +29,7 @@ def serve(log_path, port, responses, always):
         def do_POST(self):
             length = int(self.headers.get("content-length", "0"))
             body = self.rfile.read(length)
+            time.sleep(delay)
             with lock:
                 step = script.pop(0) if script else str(always)
             if step.startswith("sleep:"):
@@ -83,7 +84,7 @@ def verify(log_path, secret):
 def main():
     command, log_path = sys.argv[1], sys.argv[2]
     if command == "serve":
-        responses, always, port = [], 200, 0
+        responses, always, port, delay = [], 200, 0, 0.0
         args = sys.argv[3:]
         while args:
             flag, value = args.pop(0), args.pop(0)
@@ -93,7 +94,9 @@ def main():
                 always = int(value)
             elif flag == "--port":
                 port = int(value)
-        serve(log_path, port, responses, always)
+            elif flag == "--delay":
+                delay = float(value)
+        serve(log_path, port, responses, always, delay)
     elif command == "verify":
         verify(log_path, sys.argv[3])
     else:
