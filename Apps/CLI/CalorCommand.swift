@@ -10,6 +10,7 @@ struct CalorCommand: AsyncParsableCommand {
         subcommands: [
             InitCommand.self, MigrateCommand.self, CriteriaCommand.self, RescoreCommand.self, LeadsCommand.self,
             KeysCommand.self, CostsCommand.self, ReportCommand.self, WebhooksCommand.self,
+            AudiencesCommand.self,
         ]
     )
 

@@ -26,6 +26,7 @@ import Yams
 /// | `shutdown_timeout` | — | `CALOR_SHUTDOWN_TIMEOUT` | `10s`: how long SIGTERM waits for requests in flight | no |
 /// | `cors_origins` | — | `CALOR_CORS_ORIGINS` (comma-separated) | any origin | no |
 /// | `event_names` | — | — | none: a map of Segment track event names to event types | no |
+/// | `audiences` | — | — | a map of audience fields (`first_name`, `phone`, `consent`, …) to attribute paths | no |
 /// | `webhooks` | — | — | a mapping: `retry_schedule`, `timeout`, `allow_private_targets`, `max_in_flight`, `poll_interval`, `disable_after`, `rotation_overlap` (docs/webhooks.md) | no |
 struct ServerConfiguration {
     var database: DatabaseTarget
@@ -47,7 +48,7 @@ struct ServerConfiguration {
     static let fileKeys: Set<String> = [
         "database", "host", "port", "log_level", "log_format", "db_max_connections", "migrate", "decay_interval",
         "rescore_poll", "max_body_bytes", "max_batch_items", "shutdown_timeout", "cors_origins", "event_names",
-        "sqlite_cache_mib", "webhooks",
+        "sqlite_cache_mib", "webhooks", "audiences",
     ]
 
     /// The settings from the flags given (`nil` when absent), the environment, and the file the flag or the environment
@@ -148,6 +149,17 @@ struct ServerConfiguration {
                 throw ConfigurationError("'webhooks' in the configuration file must be a mapping")
             }
             api.webhooks = try Self.deliverySettings(settings)
+        }
+        if let audiences = file["audiences"] {
+            guard let map = audiences as? [String: String] else {
+                throw ConfigurationError("'audiences' in the configuration file must map fields to attribute paths")
+            }
+            for (field, attribute) in map where !api.audienceFields.set(field, to: attribute) || attribute.isEmpty {
+                throw ConfigurationError(
+                    "unknown field '\(field)' under 'audiences' (known: "
+                        + AudienceExport.Fields.names.joined(separator: ", ") + ")"
+                )
+            }
         }
     }
 

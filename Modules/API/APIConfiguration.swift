@@ -9,6 +9,7 @@ public import Core
 /// | `eventNames` | none | Segment track event names mapped to event types; the rest become lower snake case |
 /// | `corsOrigins` | any | origins a web page may send events from (ingestion routes only) |
 /// | `webhooks` | ``DeliverySettings`` | how webhooks are delivered, and which targets they may have |
+/// | `audienceFields` | ``AudienceExport/Fields`` | the attributes audiences read names, phone, address and consent from |
 public struct APIConfiguration: Sendable, Hashable {
     public var maximumBodyBytes: Int
     public var maximumBatchItems: Int
@@ -18,6 +19,8 @@ public struct APIConfiguration: Sendable, Hashable {
     public var corsOrigins: [String]?
     /// How webhooks are delivered, and which targets they may have (`webhooks.*` in the server's configuration).
     public var webhooks = DeliverySettings()
+    /// Which lead attributes hold an audience's names, phone and address, and the consent (`audiences:`).
+    public var audienceFields = AudienceExport.Fields()
 
     public init(
         maximumBodyBytes: Int = 5 * 1024 * 1024,

@@ -23,7 +23,7 @@ public struct HTTPConfiguration: Sendable, Hashable {
 /// |---|---|
 /// | `/healthz`, `/readyz`, `/metrics`, `/openapi.yaml` | none |
 /// | `POST /v1/events`, `PUT /v1/leads`, the Segment-compatible `/v1/track`, … `/v1/batch` | ingest |
-/// | `GET /v1/leads…`, `GET /v1/reports/…` | read (a sales key may read too) |
+/// | `GET /v1/leads…`, `GET /v1/reports/…`, `GET /v1/audiences/export` | read (a sales key may read too) |
 /// | `POST /v1/leads/{id}/stage` | sales |
 /// | `/v1/criteria…`, `/v1/webhooks…` | admin |
 ///
@@ -87,6 +87,7 @@ public func buildRouter(
         sources: SourceReporting(storage: storage, cache: cache)
     )
     .addRoutes(to: read)
+    AudiencesController(storage: storage, configuration: configuration).addRoutes(to: read)
     stages.addMoveRoutes(
         to: router.group("v1").add(
             middleware: KeyAuthenticationMiddleware(authenticator: authenticator, scope: .sales)

@@ -117,7 +117,7 @@ struct EventFields: FieldSource {
 
 extension JSONValue {
     /// The value at `a.b.c`, or `nil` when a step is missing or not an object.
-    func value(atPath path: String) -> JSONValue? {
+    public func value(atPath path: String) -> JSONValue? {
         // Most paths are one name: a single lookup, no splitting.
         if !path.utf8.contains(UInt8(ascii: ".")) {
             guard case .object(let members) = self else { return nil }
