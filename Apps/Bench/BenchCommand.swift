@@ -10,7 +10,7 @@ struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "calor-bench",
         abstract: "Calor's benchmarks. Build with -c release; Scripts/bench-* run them.",
-        subcommands: [StorageBench.self, ScoringEngineBench.self, GenerateDatabase.self]
+        subcommands: [StorageBench.self, ScoringEngineBench.self, GenerateDatabase.self, OutboxBacklog.self]
     )
 
     static func main() async {

@@ -313,7 +313,8 @@ public protocol OutboxStore: Sendable {
     func replay(_ messageID: String, to endpoint: WebhookEndpoint.ID?, at time: Date) async throws -> [WebhookDelivery]
 
     /// Claims at most `limit` deliveries of the endpoint that are due at `time`, whose lease (if any) has run out and
-    /// that no earlier pending delivery of the same lead to the same endpoint holds back, oldest first, leasing them
+    /// that no earlier pending delivery of the same lead to the same endpoint holds back, the soonest due first (then the
+    /// oldest), leasing them
     /// to `owner` until `leasedUntil`. Several workers (on one PostgreSQL) never claim one delivery at once.
     func claim(
         endpoint: WebhookEndpoint.ID,

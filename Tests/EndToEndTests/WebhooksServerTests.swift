@@ -129,6 +129,21 @@ struct WebhooksServerTests {
         )
         #expect(createdSlack.status == 201, "\(createdSlack.text)")
 
+        // An endpoint that redirects to the Slack receiver: redirects are not followed, and fail.
+        let redirecting = try await Receiver.start(
+            python: python,
+            in: scratch,
+            name: "redirect",
+            arguments: ["--always", "307", "--location", slack.url]
+        )
+        let createdRedirect = try await harness.send(
+            "POST",
+            "/v1/webhooks",
+            key: .admin,
+            json: ["url": .string(redirecting.url), "events": "lead.temperature_changed:hot"]
+        )
+        let endpointRedirect = try #require(createdRedirect.json["id"]?.stringValue, "\(createdRedirect.text)")
+
         // Five leads made hot: fit 30 (warm), then a quote request (+40: hot).
         var leads: [String: String] = [:]
         for index in 0..<5 {
@@ -220,6 +235,15 @@ struct WebhooksServerTests {
         #expect(texts.allSatisfy { $0.contains("@acme.example") && $0.contains("is now hot (was warm), score 70") })
         #expect(texts.allSatisfy { $0.contains("Top reasons: quote (+40), big (+30)") }, "\(texts)")
 
+        // The redirect was answered, never followed: its deliveries failed with 307, and Slack got no signed message.
+        let redirected = try await harness.send(
+            "GET",
+            "/v1/webhooks/deliveries?endpoint=\(endpointRedirect)",
+            key: .admin
+        )
+        let redirectAttempts = redirected.json["data"]?.arrayValue.flatMap { $0["log"]?.arrayValue ?? [] } ?? []
+        #expect(!redirectAttempts.isEmpty && redirectAttempts.allSatisfy { $0["status_code"] == 307 })
+
         // The delivery log shows the failed attempts.
         let log = try await harness.send("GET", "/v1/webhooks/deliveries?endpoint=\(endpointA)&limit=500", key: .admin)
         #expect(log.status == 200, "\(log.text)")
@@ -305,7 +329,7 @@ struct WebhooksServerTests {
             }
         )
 
-        for process in [receiver.process, gone.process, slack.process] { process.signal(SIGTERM) }
+        for process in [receiver.process, gone.process, slack.process, redirecting.process] { process.signal(SIGTERM) }
         try await harness.stop()
     }
 

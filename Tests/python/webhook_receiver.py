@@ -2,9 +2,10 @@
 `standardwebhooks` library.
 
     webhook_receiver.py serve LOG [--port PORT] [--responses 500,429:1,sleep:3,410] [--always STATUS] [--delay S]
+                                  [--location URL]
         Listens on 127.0.0.1 (PORT, or a free port; printed as `listening on PORT`), answers each request with the next of
         --responses (a status, `STATUS:RETRY_AFTER_SECONDS`, or `sleep:SECONDS` then 200), then with --always (200
-        by default), each after S seconds (0 by default), and appends each request it answered with 2xx to LOG, one JSON object a line: its headers and
+        by default), each after S seconds (0 by default) and with a Location header when given, and appends each request it answered with 2xx to LOG, one JSON object a line: its headers and
         body. Stops by itself after 10 minutes.
     webhook_receiver.py verify LOG SECRET
         Verifies every logged request with standardwebhooks.Webhook(SECRET).verify and prints one JSON object a
@@ -18,7 +19,7 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
-def serve(log_path, port, responses, always, delay):
+def serve(log_path, port, responses, always, delay, location):
     lock = threading.Lock()
     script = list(responses)
 
@@ -40,6 +41,8 @@ def serve(log_path, port, responses, always, delay):
             self.send_response(status)
             if retry_after:
                 self.send_header("Retry-After", retry_after)
+            if location:
+                self.send_header("Location", location)
             self.send_header("Content-Length", "0")
             self.end_headers()
             if 200 <= status < 300:
@@ -84,7 +87,7 @@ def verify(log_path, secret):
 def main():
     command, log_path = sys.argv[1], sys.argv[2]
     if command == "serve":
-        responses, always, port, delay = [], 200, 0, 0.0
+        responses, always, port, delay, location = [], 200, 0, 0.0, None
         args = sys.argv[3:]
         while args:
             flag, value = args.pop(0), args.pop(0)
@@ -96,7 +99,9 @@ def main():
                 port = int(value)
             elif flag == "--delay":
                 delay = float(value)
-        serve(log_path, port, responses, always, delay)
+            elif flag == "--location":
+                location = value
+        serve(log_path, port, responses, always, delay, location)
     elif command == "verify":
         verify(log_path, sys.argv[3])
     else:

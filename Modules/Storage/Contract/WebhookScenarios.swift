@@ -181,12 +181,13 @@ enum WebhookScenarios {
             // The lease of msg_all runs out: it is claimed again.
             try checkEqual(try await claim(storage, webhook, owner: "worker-2", minutes: 10.5).count, 0, "still leased")
             let again = try await claim(storage, webhook, owner: "worker-2", minutes: 21)
-            try checkEqual(again.map(\.message.id), ["msg_a1", "msg_all"], "the retry, and the lost lease")
-            try checkEqual(again[0].delivery.attempts, 1, "one attempt made")
+            // The lost lease was due first (minute 4), the retry at minute 20.
+            try checkEqual(again.map(\.message.id), ["msg_all", "msg_a1"], "the lost lease, and the retry")
+            try checkEqual(again[1].delivery.attempts, 1, "one attempt made")
             try await storage.outbox.finish([
-                result(again[0], owner: "worker-2", status: 200, next: .delivered, endpoint: .healthy, minutes: 21),
+                result(again[1], owner: "worker-2", status: 200, next: .delivered, endpoint: .healthy, minutes: 21),
                 result(
-                    again[1],
+                    again[0],
                     owner: "worker-2",
                     status: 410,
                     next: .failed,

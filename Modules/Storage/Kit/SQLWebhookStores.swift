@@ -275,7 +275,7 @@ struct SQLOutboxStore: OutboxStore {
                 AND (d.leased_until IS NULL OR d.leased_until <= ?) \
                 AND NOT EXISTS (SELECT 1 FROM webhook_deliveries p WHERE p.endpoint_id = d.endpoint_id \
                 AND p.lead_id = d.lead_id AND p.status = 'pending' AND p.id < d.id) \
-                ORDER BY d.id LIMIT ?\(skipLocked)
+                ORDER BY d.next_attempt_at, d.id LIMIT ?\(skipLocked)
                 """,
                 [.uuid(endpoint.rawValue), .timestamp(time), .timestamp(time), .integer(Int64(limit))]
             )

@@ -100,22 +100,31 @@ struct MemoryOutboxStore: OutboxStore {
                 $0.delivery.endpointID == endpoint && $0.delivery.status == .pending
             }.sorted { $0.delivery.id.rawValue < $1.delivery.id.rawValue }
             var heldLeads: Set<Lead.ID> = []
-            var claimed: [ClaimedDelivery] = []
+            var eligible: [MemoryState.MemoryDelivery] = []
             for item in pending {
                 // The first pending delivery of each lead is the only one that may go.
                 if let lead = item.delivery.leadID {
                     guard heldLeads.insert(lead).inserted else { continue }
                 }
-                guard claimed.count < limit, let due = item.delivery.nextAttemptAt, due <= time,
-                    item.leasedUntil.map({ $0 <= time }) ?? true, let message = state.messages[item.delivery.messageID]
+                guard let due = item.delivery.nextAttemptAt, due <= time, item.leasedUntil.map({ $0 <= time }) ?? true,
+                    state.messages[item.delivery.messageID] != nil
                 else { continue }
+                eligible.append(item)
+            }
+            eligible.sort {
+                ($0.delivery.nextAttemptAt!, $0.delivery.id.rawValue) < (
+                    $1.delivery.nextAttemptAt!, $1.delivery.id.rawValue
+                )
+            }
+            var claimed: [ClaimedDelivery] = []
+            for item in eligible.prefix(limit) {
                 let id = item.delivery.id.rawValue
                 state.deliveries[id]?.leasedUntil = leasedUntil.truncatedToMicroseconds
                 state.deliveries[id]?.leaseOwner = owner
                 claimed.append(
                     ClaimedDelivery(
                         delivery: item.delivery,
-                        message: message,
+                        message: state.messages[item.delivery.messageID]!,
                         endpoint: webhook,
                         leasedUntil: leasedUntil.truncatedToMicroseconds
                     )

@@ -259,9 +259,11 @@ package enum PostgresMigrations {
                     created_at timestamptz NOT NULL
                 )
                 """,
-                // What the worker reads: an endpoint's pending deliveries, and a lead's earlier pending ones.
+                // What the worker reads: an endpoint's pending deliveries in the order it claims them (due first; a
+                // claim stops after its few rows instead of sorting every pending one), and a lead's earlier pending
+                // ones.
                 """
-                CREATE INDEX webhook_deliveries_pending ON webhook_deliveries (endpoint_id, next_attempt_at) \
+                CREATE INDEX webhook_deliveries_pending ON webhook_deliveries (endpoint_id, next_attempt_at, id) \
                 WHERE status = 'pending'
                 """,
                 """
