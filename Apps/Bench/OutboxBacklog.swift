@@ -75,7 +75,13 @@ struct OutboxBacklog: AsyncParsableCommand {
                         criteriaVersion: CriteriaVersion.Number(1),
                         at: now.addingTimeInterval(Double(index) / 1_000_000)
                     )
-                    return Outbox.temperatureMessages([change], leads: [id: lead], scores: [id: score], cause: .events)
+                    return Outbox.temperatureMessages(
+                        [change],
+                        leads: [id: lead],
+                        scores: [id: score],
+                        cause: .events,
+                        wanted: [MessageFilter(type: .temperatureChanged)]
+                    )
                 }
                 try await storage.unitOfWork { stores in try await stores.outbox.enqueue(batch) }
                 made += count

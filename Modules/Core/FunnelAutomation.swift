@@ -105,13 +105,17 @@ enum FunnelAutomation {
                 )
             }
         )
-        try await stores.outbox.enqueue(
-            Outbox.stageMessages(
-                transitions,
-                leads: Dictionary(moves.map { ($0.lead.id, $0.lead) }) { _, last in last },
-                scores: scores
+        let wanted = try await Outbox.subscriptions(in: stores)
+        if !wanted.isEmpty {
+            try await stores.outbox.enqueue(
+                Outbox.stageMessages(
+                    transitions,
+                    leads: Dictionary(moves.map { ($0.lead.id, $0.lead) }) { _, last in last },
+                    scores: scores,
+                    wanted: wanted
+                )
             )
-        )
+        }
         return transitions
     }
 }

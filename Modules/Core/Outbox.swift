@@ -22,16 +22,25 @@ public enum Outbox {
         case rescore
     }
 
-    /// One `lead.temperature_changed` message per change of temperature (grade-only changes tell nothing), with the
-    /// lead and its new score. A lead's first score is a change from `null`.
+    /// What the enabled endpoints subscribe to, read in the unit of work; empty when none is (then writers build no
+    /// message: there is no one to tell, and building them costs the write path).
+    public static func subscriptions(in stores: any Stores) async throws -> [MessageFilter] {
+        try await stores.outbox.subscriptions()
+    }
+
+    /// One `lead.temperature_changed` message per change of temperature that some subscription wants (grade-only
+    /// changes tell nothing), with the lead and its new score. A lead's first score is a change from `null`.
     public static func temperatureMessages(
         _ changes: [TemperatureChange],
         leads: [Lead.ID: Lead],
         scores: [Lead.ID: Score],
-        cause: Cause
+        cause: Cause,
+        wanted: [MessageFilter]
     ) -> [NewOutboxMessage] {
         changes.compactMap { change in
-            guard change.fromTemperature != change.toTemperature, let lead = leads[change.leadID] else { return nil }
+            guard change.fromTemperature != change.toTemperature, let lead = leads[change.leadID],
+                wanted.contains(where: { $0.matches(type: .temperatureChanged, target: change.toTemperature.rawValue) })
+            else { return nil }
             let score = scores[change.leadID]
             let body: JSONObject = [
                 "from": change.fromTemperature.map { .string($0.rawValue) } ?? .null,
@@ -53,15 +62,18 @@ public enum Outbox {
         }
     }
 
-    /// One `lead.stage_changed` message per transition, with the lead after it (leads missing from `leads` are left
-    /// out: erased meanwhile).
+    /// One `lead.stage_changed` message per transition that some subscription wants, with the lead after it (leads
+    /// missing from `leads` are left out: erased meanwhile).
     public static func stageMessages(
         _ transitions: [StageTransition],
         leads: [Lead.ID: Lead],
-        scores: [Lead.ID: Score]
+        scores: [Lead.ID: Score],
+        wanted: [MessageFilter]
     ) -> [NewOutboxMessage] {
         transitions.compactMap { transition in
-            guard var lead = leads[transition.leadID] else { return nil }
+            guard var lead = leads[transition.leadID],
+                wanted.contains(where: { $0.matches(type: .stageChanged, target: transition.to.rawValue) })
+            else { return nil }
             lead.stage = transition.to
             var body: JSONObject = [
                 "from": transition.from.map { .string($0.rawValue) } ?? .null,

@@ -114,14 +114,18 @@ public struct Rescoring: Sendable {
         )
         let byLead = Dictionary(scores.map { ($0.leadID, $0) }) { _, last in last }
         if changes.contains(where: { $0.fromTemperature != $0.toTemperature }) {
-            try await stores.outbox.enqueue(
-                Outbox.temperatureMessages(
-                    changes,
-                    leads: Dictionary(scored.map { ($0.lead.id, $0.lead) }) { _, last in last },
-                    scores: byLead,
-                    cause: cause
+            let wanted = try await Outbox.subscriptions(in: stores)
+            if !wanted.isEmpty {
+                try await stores.outbox.enqueue(
+                    Outbox.temperatureMessages(
+                        changes,
+                        leads: Dictionary(scored.map { ($0.lead.id, $0.lead) }) { _, last in last },
+                        scores: byLead,
+                        cause: cause,
+                        wanted: wanted
+                    )
                 )
-            )
+            }
         }
         return (changes, try await FunnelAutomation.record(moves, scores: byLead, in: stores, at: time))
     }
@@ -454,22 +458,16 @@ public struct Rescoring: Sendable {
         let changes = try await storage.unitOfWork { stores in
             let changes = try await stores.scores.save(scores, states: states, touches: touches, basis: basis)
             if changes.contains(where: { $0.fromTemperature != $0.toTemperature }) {
-                let changed = Set(changes.map(\.leadID))
+                let wanted = try await Outbox.subscriptions(in: stores)
+                guard !wanted.isEmpty else { return changes }
+                var leads: [Lead.ID: Lead] = [:]
+                var byLead: [Lead.ID: Score] = [:]
+                for (item, score) in zip(scored, scores) {
+                    leads[item.lead.id] = item.lead
+                    byLead[item.lead.id] = score
+                }
                 try await stores.outbox.enqueue(
-                    Outbox.temperatureMessages(
-                        changes,
-                        leads: Dictionary(
-                            scored.lazy.filter { changed.contains($0.lead.id) }.map { ($0.lead.id, $0.lead) }
-                        ) {
-                            _,
-                            last in last
-                        },
-                        scores: Dictionary(scores.lazy.filter { changed.contains($0.leadID) }.map { ($0.leadID, $0) }) {
-                            _,
-                            last in last
-                        },
-                        cause: cause
-                    )
+                    Outbox.temperatureMessages(changes, leads: leads, scores: byLead, cause: cause, wanted: wanted)
                 )
             }
             return changes

@@ -59,13 +59,17 @@ public struct StageMoves: Sendable {
                     details: details
                 )
             )
-            try await stores.outbox.enqueue(
-                Outbox.stageMessages(
-                    [transition],
-                    leads: [leadID: lead],
-                    scores: try await stores.scores.scores(of: [leadID])
+            let wanted = try await Outbox.subscriptions(in: stores)
+            if !wanted.isEmpty {
+                try await stores.outbox.enqueue(
+                    Outbox.stageMessages(
+                        [transition],
+                        leads: [leadID: lead],
+                        scores: try await stores.scores.scores(of: [leadID]),
+                        wanted: wanted
+                    )
                 )
-            )
+            }
             lead.stage = stage
             lead.updatedAt = time
             return StageMoveResult(lead: lead, transition: transition)

@@ -78,7 +78,11 @@ public struct MessageFilter: Sendable, Hashable, CustomStringConvertible {
     public var description: String { target.map { "\(type.rawValue):\($0)" } ?? type.rawValue }
 
     public func matches(_ message: OutboxMessage) -> Bool {
-        message.type == type && (target == nil || target == message.target)
+        matches(type: message.type, target: message.target)
+    }
+
+    public func matches(type: MessageType, target: String?) -> Bool {
+        self.type == type && (self.target == nil || self.target == target)
     }
 }
 
@@ -304,9 +308,13 @@ public struct DeliveryQuery: Sendable, Hashable {
 
 /// The outbox: messages written with the changes they tell, and their deliveries to endpoints.
 public protocol OutboxStore: Sendable {
-    /// Stores the messages and, for each enabled endpoint subscribed to one, a pending delivery due at once. Call it
-    /// in the unit of work of the change: the message commits with it or not at all.
+    /// Stores the messages and, for each enabled endpoint subscribed to one, a pending delivery due at once; a message
+    /// no enabled endpoint subscribes to is not stored. Call it in the unit of work of the change: the message commits
+    /// with it or not at all.
     func enqueue(_ messages: [NewOutboxMessage]) async throws
+    /// What the enabled endpoints subscribe to, read in the unit of work: writers build (and enqueue) only the messages
+    /// some endpoint wants.
+    func subscriptions() async throws -> [MessageFilter]
     func message(_ id: String) async throws -> OutboxMessage?
     /// New pending deliveries of a stored message, due at `time`: to `endpoint`, or to every endpoint subscribed to
     /// it. Throws ``StoreError/notFound(_:)`` for an unknown message or endpoint.

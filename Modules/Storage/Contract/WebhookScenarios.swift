@@ -106,6 +106,8 @@ enum WebhookScenarios {
             let hotOnly = endpoint(1, filters: [MessageFilter(type: .temperatureChanged, target: "hot")])
             let stages = endpoint(2, filters: [MessageFilter(type: .stageChanged)])
             let disabled = endpoint(3, enabled: false)
+            try await storage.outbox.enqueue([message("msg_nobody", lead: lead.id)])
+            try checkEqual(try await storage.outbox.message("msg_nobody"), nil, "no endpoint: no message")
             for item in [hotOnly, stages, disabled] { try await storage.webhooks.create(item) }
             do {
                 try await storage.unitOfWork { stores in
@@ -122,6 +124,12 @@ enum WebhookScenarios {
                     message("msg_stage", lead: lead.id, type: .stageChanged, target: "sql"),
                 ])
             }
+            try checkEqual(try await storage.outbox.message("msg_warm"), nil, "no subscriber: not stored")
+            try checkEqual(
+                Set(try await storage.outbox.subscriptions()),
+                [MessageFilter(type: .temperatureChanged, target: "hot"), MessageFilter(type: .stageChanged)],
+                "what the enabled endpoints subscribe to"
+            )
             let stored = try await storage.outbox.message("msg_hot")
             try checkEqual(stored, message("msg_hot", lead: lead.id), "stored whole")
             try checkEqual(try await storage.outbox.pendingCount(), 2, "one delivery to each subscriber")

@@ -128,8 +128,19 @@ struct SQLOutboxStore: OutboxStore {
     func enqueue(_ messages: [NewOutboxMessage]) async throws {
         guard !messages.isEmpty else { return }
         try await executor.write { connection -> Void in
+            let endpoints = try Self.enabledEndpoints(on: connection)
+            var deliveries: [(endpoint: WebhookEndpoint.ID, message: NewOutboxMessage)] = []
+            var wanted: [NewOutboxMessage] = []
+            for message in messages {
+                let before = deliveries.count
+                for endpoint in endpoints where endpoint.subscribes(to: message) {
+                    deliveries.append((endpoint.id, message))
+                }
+                if deliveries.count > before { wanted.append(message) }
+            }
+            guard !wanted.isEmpty else { return }
             try connection.executeRows(
-                messages,
+                wanted,
                 rowsPerStatement: 100,
                 { count in
                     "INSERT INTO outbox_messages (\(Self.messageColumns)) VALUES \(connection.valueRows(count, columns: 6))"
@@ -141,14 +152,13 @@ struct SQLOutboxStore: OutboxStore {
                     ]
                 }
             )
-            let endpoints = try Self.enabledEndpoints(on: connection)
-            var deliveries: [(endpoint: WebhookEndpoint.ID, message: NewOutboxMessage)] = []
-            for message in messages {
-                for endpoint in endpoints where endpoint.subscribes(to: message) {
-                    deliveries.append((endpoint.id, message))
-                }
-            }
             try Self.insertDeliveries(deliveries, on: connection)
+        }
+    }
+
+    func subscriptions() async throws -> [MessageFilter] {
+        try await executor.read { connection in
+            try Self.enabledEndpoints(on: connection).flatMap(\.filters)
         }
     }
 

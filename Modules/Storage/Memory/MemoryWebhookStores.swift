@@ -54,12 +54,18 @@ struct MemoryOutboxStore: OutboxStore {
                 }
                 var message = message
                 message.createdAt = message.createdAt.truncatedToMicroseconds
+                let subscribers = state.endpoints.filter { $0.enabled && $0.subscribes(to: message) }
+                guard !subscribers.isEmpty else { continue }
                 state.messages[message.id] = message
-                for endpoint in state.endpoints where endpoint.enabled && endpoint.subscribes(to: message) {
+                for endpoint in subscribers {
                     state.addDelivery(of: message, to: endpoint.id, at: message.createdAt)
                 }
             }
         }
+    }
+
+    func subscriptions() async throws -> [MessageFilter] {
+        try await context.read { state in state.endpoints.filter(\.enabled).flatMap(\.filters) }
     }
 
     func message(_ id: String) async throws -> OutboxMessage? {
