@@ -25,7 +25,7 @@ public struct HTTPConfiguration: Sendable, Hashable {
 /// | `POST /v1/events`, `PUT /v1/leads`, the Segment-compatible `/v1/track`, … `/v1/batch` | ingest |
 /// | `GET /v1/leads…`, `GET /v1/reports/…`, `GET /v1/audiences/export` | read (a sales key may read too) |
 /// | `POST /v1/leads/{id}/stage` | sales |
-/// | `/v1/criteria…`, `/v1/webhooks…` | admin |
+/// | `/v1/criteria…`, `/v1/webhooks…`, `DELETE /v1/leads/{id}` | admin |
 ///
 /// An admin key may call every route.
 public func buildRouter(
@@ -102,6 +102,7 @@ public func buildRouter(
         administration: CriteriaAdministration(storage: storage, logger: logger),
         configuration: configuration
     ).addRoutes(to: admin)
+    leads.addAdminRoutes(to: admin)
     WebhooksController(
         administration: WebhookAdministration(
             storage: storage,

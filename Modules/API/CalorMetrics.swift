@@ -74,6 +74,7 @@ public final class CalorMetrics: Sendable {
             case .accepted: counts["accepted", default: 0] += 1
             case .duplicate: counts["duplicate", default: 0] += 1
             case .rejected: counts["rejected", default: 0] += 1
+            case .suppressed: counts["suppressed", default: 0] += 1
             }
         }
         for (outcome, count) in counts where count > 0 {

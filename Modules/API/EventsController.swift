@@ -52,7 +52,7 @@ struct EventsController {
         }
         let outcome = try await ingest([NativePayload.event(body, pointer: "")], pointers: [""])[0]
         switch outcome {
-        case .accepted, .duplicate:
+        case .accepted, .duplicate, .suppressed:
             var result = Self.result(outcome, index: nil)
             if case .object(var object) = result {
                 object.removeValue(forKey: "index")
@@ -90,6 +90,8 @@ struct EventsController {
         case .rejected(let rejection):
             object["status"] = "rejected"
             object["error"] = Problem(rejection).json
+        case .suppressed:
+            object["status"] = "suppressed"
         }
         return .object(object)
     }

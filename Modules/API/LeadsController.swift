@@ -15,6 +15,26 @@ struct LeadsController {
         }
     }
 
+    /// `DELETE /v1/leads/{id}` (admin): erasure (SPEC §11).
+    func addAdminRoutes(to group: RouterGroup<CalorRequestContext>) {
+        group.delete("/leads/:id") { request, context in
+            try QueryParameters(request.uri.queryParameters).refuseOthers()
+            let id = try Self.leadID(context)
+            do {
+                let summary = try await Erasure(storage: storage)
+                    .erase(id, actor: context.key?.name ?? "unknown", at: Date())
+                return Response.json(
+                    .object([
+                        "id": .string(id.description), "erased": true,
+                        "suppressed_identities": .number(Double(summary.suppressedIdentities)),
+                    ])
+                )
+            } catch StoreError.notFound {
+                throw Problem.notFound("no lead has the id \(id)")
+            }
+        }
+    }
+
     func addReadRoutes(to group: RouterGroup<CalorRequestContext>) {
         group.get("/leads") { request, _ in
             try await list(request)
@@ -37,6 +57,9 @@ struct LeadsController {
             result = try await ingestion.upsertLead(identity, at: Date())
         } catch let rejection as IngestRejection {
             throw Problem(rejection)
+        } catch is IngestSuppressed {
+            // Answered, stored nowhere: the identity was erased.
+            return Response.json(.object(["status": "suppressed"]), status: .ok)
         }
         let status: HTTPResponse.Status = result.created ? .created : .ok
         guard context.key?.allows(.read) == true else {

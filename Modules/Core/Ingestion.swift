@@ -38,10 +38,16 @@ public struct Ingestion: Sendable {
         let (cache, clock, random) = (self.cache, self.clock, self.random)
         return try await storage.unitOfWork { stores in
             var batch = Batch(stores: stores, receivedAt: receivedAt, random: random)
-            try await batch.resolveKnownLeads(of: items.map(\.item))
+            let suppression = try await SuppressionCheck(items.map(\.item), in: stores)
             var outcomes: [IngestOutcome?] = Array(repeating: nil, count: items.count)
+            for (index, item) in items.lazy.map(\.item).enumerated() where suppression.refuses(item) {
+                outcomes[index] = .suppressed
+            }
+            try await batch.resolveKnownLeads(
+                of: items.indices.compactMap { outcomes[$0] == nil ? items[$0].item : nil }
+            )
             var pending: [(index: Int, event: NewEvent)] = []
-            for (index, item) in items.lazy.map(\.item).enumerated() {
+            for (index, item) in items.lazy.map(\.item).enumerated() where outcomes[index] == nil {
                 do {
                     switch item {
                     case .event(let event):
@@ -110,6 +116,9 @@ public struct Ingestion: Sendable {
         let time = time.truncatedToMicroseconds
         let (cache, clock, random) = (self.cache, self.clock, self.random)
         return try await storage.unitOfWork { stores in
+            guard !(try await SuppressionCheck([.identify(identity)], in: stores).refuses(.identify(identity))) else {
+                throw IngestSuppressed()
+            }
             var batch = Batch(stores: stores, receivedAt: time, random: random)
             let upserted = try await batch.identify(identity)
             let locked = try await stores.leads.lock(Array(batch.touched))
@@ -262,6 +271,13 @@ public enum IngestOutcome: Sendable, Hashable {
     case duplicate(event: Event.ID)
     /// Not stored, and why.
     case rejected(IngestRejection)
+    /// Not stored: it names an erased identity (SPEC §11).
+    case suppressed
+}
+
+/// ``Ingestion/upsertLead(_:at:)`` refused the lead: it names an erased identity.
+public struct IngestSuppressed: Error, Sendable, Hashable {
+    public init() {}
 }
 
 /// Why an item was not taken in.

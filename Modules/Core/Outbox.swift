@@ -119,6 +119,26 @@ public enum Outbox {
         return message(.criteriaActivated, lead: nil, score: nil, target: nil, change: change, at: version.createdAt)
     }
 
+    /// The `lead.erased` message: the lead's id, and nothing else about it.
+    public static func erased(_ leadID: Lead.ID, at time: Date) -> NewOutboxMessage {
+        let envelope: JSONValue = [
+            "type": .string(MessageType.erased.rawValue),
+            "timestamp": .string(WireFormat.time(time)),
+            "data": [
+                "lead": ["id": .string(leadID.description)],
+                "change": ["at": .string(WireFormat.time(time)), "reason": "erasure"],
+            ],
+        ]
+        return NewOutboxMessage(
+            id: NewOutboxMessage.newID(at: time),
+            type: .erased,
+            leadID: leadID,
+            target: nil,
+            payload: Array(envelope.jsonText.utf8),
+            createdAt: time
+        )
+    }
+
     /// A message of `type` with its envelope.
     static func message(
         _ type: MessageType,

@@ -265,6 +265,7 @@ public protocol Stores: Sendable {
     var audit: any AuditLog { get }
     var outbox: any OutboxStore { get }
     var webhooks: any WebhookStore { get }
+    var suppressions: any SuppressionStore { get }
 }
 
 /// A `Stores` that forwards each port to another one: adapters keep their ports in one value (used both on its own
@@ -287,6 +288,7 @@ extension DelegatingStores {
     public var audit: any AuditLog { delegate.audit }
     public var outbox: any OutboxStore { delegate.outbox }
     public var webhooks: any WebhookStore { delegate.webhooks }
+    public var suppressions: any SuppressionStore { delegate.suppressions }
 }
 
 /// A storage backend: the ports, units of work, and the schema's life.
@@ -309,6 +311,9 @@ public protocol Storage: Stores {
     /// so that its plans stay index probes. PostgreSQL plans from statistics that autovacuum may have taken while a
     /// table was nearly empty: a nested loop that scans the table once per row then turns a rescore quadratic.
     func refreshStatistics() async throws
+    /// Makes rows deleted before (an erasure) unreadable from the database's files: SQLite truncates its write-ahead
+    /// log after checkpointing it (deleted content is zeroed as it is deleted). PostgreSQL leaves dead rows to vacuum.
+    func scrub() async throws
     /// Releases connections. The storage must not be used afterwards.
     func close() async
 }
@@ -316,6 +321,9 @@ public protocol Storage: Stores {
 extension Storage {
     /// Nothing to refresh: the engine plans without statistics that go stale (SQLite's fixed plans here, memory).
     public func refreshStatistics() async throws {}
+
+    /// Nothing lingers (memory), or the engine's vacuum does it (PostgreSQL).
+    public func scrub() async throws {}
 }
 
 /// Where a database's schema stands compared with this version of Calor.

@@ -354,3 +354,17 @@ public protocol WebhookStore: Sendable {
     /// Removes the endpoint with its deliveries and their attempts. False when there was none.
     func delete(_ id: WebhookEndpoint.ID) async throws -> Bool
 }
+
+/// Identities whose data Calor refuses after an erasure (SPEC §11): keyed hashes only, never the clear values.
+public protocol SuppressionStore: Sendable {
+    /// The key the hashes are made with: the stored one, or `candidate` stored now when there is none yet.
+    func key(orStore candidate: [UInt8]) async throws -> [UInt8]
+    /// Adds these hashes (known ones are left as they are).
+    func suppress(_ hashes: [[UInt8]], at time: Date) async throws
+    /// Removes a hash; false when it was not there.
+    func unsuppress(_ hash: [UInt8]) async throws -> Bool
+    /// Which of these hashes are suppressed.
+    func suppressed(among hashes: [[UInt8]]) async throws -> Set<[UInt8]>
+    /// Whether no identity is suppressed: ingestion then hashes nothing.
+    func isEmpty() async throws -> Bool
+}

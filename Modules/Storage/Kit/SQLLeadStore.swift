@@ -307,8 +307,16 @@ struct SQLLeadStore: LeadStore {
 
     func erase(_ id: Lead.ID) async throws -> Bool {
         try await executor.write { connection in
-            // Events, identities, scores and history go with the lead (ON DELETE CASCADE); touchpoints have no key.
-            _ = try connection.execute("DELETE FROM touchpoints WHERE lead_id = ?", [.uuid(id.rawValue)])
+            // Events, identities, scores and history go with the lead (ON DELETE CASCADE); touchpoints have no key,
+            // and the outbox's copies of the lead (messages, their deliveries and attempts) none either.
+            let lead = SQLValue.uuid(id.rawValue)
+            _ = try connection.execute("DELETE FROM touchpoints WHERE lead_id = ?", [lead])
+            _ = try connection.execute(
+                "DELETE FROM webhook_attempts WHERE delivery_id IN (SELECT id FROM webhook_deliveries WHERE lead_id = ?)",
+                [lead]
+            )
+            _ = try connection.execute("DELETE FROM webhook_deliveries WHERE lead_id = ?", [lead])
+            _ = try connection.execute("DELETE FROM outbox_messages WHERE lead_id = ?", [lead])
             return try connection.execute("DELETE FROM leads WHERE id = ?", [.uuid(id.rawValue)]) == 1
         }
     }

@@ -14,6 +14,7 @@ package struct SQLStores: Stores {
     package let audit: any AuditLog
     package let outbox: any OutboxStore
     package let webhooks: any WebhookStore
+    package let suppressions: any SuppressionStore
 
     package init(executor: any SQLExecutor) {
         leads = SQLLeadStore(executor: executor)
@@ -28,5 +29,6 @@ package struct SQLStores: Stores {
         audit = SQLAuditLog(executor: executor)
         outbox = SQLOutboxStore(executor: executor)
         webhooks = SQLWebhookStore(executor: executor)
+        suppressions = SQLSuppressionStore(executor: executor)
     }
 }

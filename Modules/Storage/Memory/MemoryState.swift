@@ -36,6 +36,8 @@ struct MemoryState: Sendable {
     /// By id (ids ascending: the order made).
     var deliveries: [Int64: MemoryDelivery] = [:]
     var lastDeliveryID: Int64 = 0
+    var suppressionKey: [UInt8]?
+    var suppressions: Set<[UInt8]> = []
 
     /// A delivery with its lease and the state its listing shows.
     struct MemoryDelivery: Sendable {

@@ -15,6 +15,7 @@ struct MemoryStores: Stores {
     let audit: any AuditLog
     let outbox: any OutboxStore
     let webhooks: any WebhookStore
+    let suppressions: any SuppressionStore
 
     init(context: MemoryContext) {
         leads = MemoryLeadStore(context: context)
@@ -29,6 +30,7 @@ struct MemoryStores: Stores {
         audit = MemoryAuditLog(context: context)
         outbox = MemoryOutboxStore(context: context)
         webhooks = MemoryWebhookStore(context: context)
+        suppressions = MemorySuppressionStore(context: context)
     }
 }
 
@@ -190,6 +192,8 @@ struct MemoryLeadStore: LeadStore {
             state.touchBases.removeValue(forKey: id)
             state.temperatureChanges.removeAll { $0.leadID == id }
             state.transitions.removeAll { $0.leadID == id }
+            state.messages = state.messages.filter { $0.value.leadID != id }
+            state.deliveries = state.deliveries.filter { $0.value.delivery.leadID != id }
             return true
         }
     }

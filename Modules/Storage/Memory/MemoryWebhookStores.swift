@@ -272,3 +272,31 @@ extension WebhookEndpoint {
         return copy
     }
 }
+
+struct MemorySuppressionStore: SuppressionStore {
+    let context: MemoryContext
+
+    func key(orStore candidate: [UInt8]) async throws -> [UInt8] {
+        try await context.write { state in
+            if let key = state.suppressionKey { return key }
+            state.suppressionKey = candidate
+            return candidate
+        }
+    }
+
+    func suppress(_ hashes: [[UInt8]], at time: Date) async throws {
+        try await context.write { state in state.suppressions.formUnion(hashes) }
+    }
+
+    func unsuppress(_ hash: [UInt8]) async throws -> Bool {
+        try await context.write { state in state.suppressions.remove(hash) != nil }
+    }
+
+    func suppressed(among hashes: [[UInt8]]) async throws -> Set<[UInt8]> {
+        try await context.read { state in state.suppressions.intersection(hashes) }
+    }
+
+    func isEmpty() async throws -> Bool {
+        try await context.read { state in state.suppressions.isEmpty }
+    }
+}

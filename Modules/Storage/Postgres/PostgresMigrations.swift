@@ -285,6 +285,25 @@ package enum PostgresMigrations {
                 "CREATE INDEX webhook_attempts_delivery ON webhook_attempts (delivery_id)",
             ]
         ),
+        Migration(
+            name: "0007_erasure",
+            statements: [
+                // Erased identities: HMAC-SHA256 of the normalised email, external id or anonymous id under the key in
+                // calor_settings (never the clear values). Later data for them is refused.
+                """
+                CREATE TABLE suppressions (
+                    hash bytea PRIMARY KEY,
+                    created_at timestamptz NOT NULL
+                )
+                """,
+                """
+                CREATE TABLE calor_settings (
+                    name text PRIMARY KEY,
+                    value bytea NOT NULL
+                )
+                """,
+            ]
+        ),
     ]
 
     static let migrator = Migrator(

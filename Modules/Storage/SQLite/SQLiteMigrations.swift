@@ -287,6 +287,25 @@ package enum SQLiteMigrations {
                 "CREATE INDEX webhook_attempts_delivery ON webhook_attempts (delivery_id)",
             ]
         ),
+        Migration(
+            name: "0007_erasure",
+            statements: [
+                // Erased identities: HMAC-SHA256 of the normalised email, external id or anonymous id under the key in
+                // calor_settings (never the clear values). Later data for them is refused.
+                """
+                CREATE TABLE suppressions (
+                    hash BLOB PRIMARY KEY NOT NULL,
+                    created_at INTEGER NOT NULL
+                )
+                """,
+                """
+                CREATE TABLE calor_settings (
+                    name TEXT PRIMARY KEY NOT NULL,
+                    value BLOB NOT NULL
+                )
+                """,
+            ]
+        ),
     ]
 
     static let migrator = Migrator(
