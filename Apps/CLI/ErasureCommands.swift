@@ -66,3 +66,25 @@ struct UnsuppressIdentity: AsyncParsableCommand {
         print("Suppression lifted: data for it is accepted again.")
     }
 }
+
+struct ExportLeadData: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "export-data",
+        abstract: "Print everything Calor holds on a person as one JSON document (an access request)."
+    )
+
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "The lead's id, email or external id.") var lead: String
+
+    func run() async throws {
+        let storage = try await global.openStorage()
+        let reference = lead
+        let document = try await storage.using { storage -> JSONValue? in
+            let lookup = LeadLookup(stores: storage)
+            guard let found = try await lookup.find(reference) else { return nil }
+            return try await lookup.export(found.id, at: Date())
+        }
+        guard let document else { throw CommandFailure("no lead is \(reference)") }
+        print(document.jsonText)
+    }
+}

@@ -7,7 +7,10 @@ struct LeadsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "leads",
         abstract: "List and inspect leads, and move them through the funnel.",
-        subcommands: [ListLeads.self, ShowLead.self, MoveLeadStage.self, EraseLead.self, UnsuppressIdentity.self]
+        subcommands: [
+            ListLeads.self, ShowLead.self, MoveLeadStage.self, EraseLead.self, UnsuppressIdentity.self,
+            ExportLeadData.self,
+        ]
     )
 }
 

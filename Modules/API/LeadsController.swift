@@ -15,8 +15,17 @@ struct LeadsController {
         }
     }
 
-    /// `DELETE /v1/leads/{id}` (admin): erasure (SPEC §11).
+    /// `DELETE /v1/leads/{id}` (erasure) and `GET /v1/leads/{id}/export` (everything held on the person), admin
+    /// scope (SPEC §11).
     func addAdminRoutes(to group: RouterGroup<CalorRequestContext>) {
+        group.get("/leads/:id/export") { request, context in
+            try QueryParameters(request.uri.queryParameters).refuseOthers()
+            let id = try Self.leadID(context)
+            guard let document = try await LeadLookup(stores: storage).export(id, at: Date()) else {
+                throw Problem.notFound("no lead has the id \(id)")
+            }
+            return Response.json(document)
+        }
         group.delete("/leads/:id") { request, context in
             try QueryParameters(request.uri.queryParameters).refuseOthers()
             let id = try Self.leadID(context)

@@ -1,4 +1,5 @@
 public import Domain
+public import Foundation
 
 /// Everything Calor shows about one lead: the lead, its score and why, its temperature and stage histories, the
 /// visitors tied to it, and its latest events. `GET /v1/leads/{id}` and `calor leads show` both answer with it.
@@ -68,5 +69,20 @@ public struct LeadLookup: Sendable {
             identities: try await identities,
             recentEvents: events
         )
+    }
+}
+
+extension LeadLookup {
+    /// Everything Calor holds on the person, as one document (SPEC §11's access request): the lead as
+    /// `GET /v1/leads/{id}` shows it (attributes, score and explanation, temperature and stage histories, anonymous
+    /// ids) and every event, oldest first. `nil` when there is no such lead.
+    public func export(_ id: Lead.ID, at time: Date) async throws -> JSONValue? {
+        guard let details = try await details(of: id) else { return nil }
+        let events = try await stores.events.events(of: id)
+        return .object([
+            "exported_at": .string(WireFormat.time(time)),
+            "lead": WireFormat.leadDetails(details),
+            "events": .array(events.map(WireFormat.event)),
+        ])
     }
 }

@@ -99,6 +99,21 @@ struct ErasureServerTests {
         #expect(someoneElse.status == 201)
         #expect(try Self.databaseHolds([email], harness: harness, backend: backend) == [email], "stored before")
 
+        // An access request: everything held on the person, over HTTP (admin) and from the CLI.
+        let exported = try await harness.send("GET", "/v1/leads/\(id)/export", key: .admin)
+        #expect(exported.status == 200, "\(exported.text)")
+        #expect(exported.json["lead"]?["email"]?.stringValue == email)
+        #expect(exported.json["lead"]?["anonymous_ids"] == [.string(visitor)])
+        #expect(exported.json["lead"]?["stage_history"]?.arrayValue.last?["to"] == "sql")
+        #expect(exported.json["lead"]?["score"]?["explanation"]?.arrayValue.isEmpty == false)
+        #expect(exported.json["events"]?.arrayValue.map { $0["type"] } == ["page_viewed", "quote_requested"])
+        #expect(try await harness.send("GET", "/v1/leads/\(id)/export", key: .read).status == 403)
+        let printed = try JSONValue(
+            parsing: try await ServerHarness.calor(["leads", "export-data", email], database: harness.database)
+        )
+        #expect(printed["lead"]?["id"]?.stringValue == id)
+        #expect(printed["events"]?.arrayValue.count == 2)
+
         // Only an admin erases.
         let refused = try await harness.send("DELETE", "/v1/leads/\(id)", key: .sales)
         #expect(refused.status == 403)
@@ -107,6 +122,7 @@ struct ErasureServerTests {
         #expect(erased.json["suppressed_identities"] == 3)
         let again = try await harness.send("DELETE", "/v1/leads/\(id)", key: .admin)
         #expect(again.status == 404)
+        #expect(try await harness.send("GET", "/v1/leads/\(id)/export", key: .admin).status == 404)
 
         // No trace in any table, nor in the files.
         #expect(try Self.databaseHolds([email, externalID, visitor], harness: harness, backend: backend) == [])

@@ -239,5 +239,42 @@ enum WebhookScenarios {
             try check(try await storage.webhooks.delete(webhook.id), "deleted")
             try checkEqual(try await storage.outbox.deliveries(DeliveryQuery()).count, 0, "with its deliveries")
         },
+        ContractScenario("suppressions keep hashes under one key; erasing a lead removes its outbox copies") {
+            storage in
+            try check(try await storage.suppressions.isEmpty(), "none at first")
+            let key = try await storage.suppressions.key(orStore: [1, 2, 3])
+            try checkEqual(key, [1, 2, 3], "the first key is stored")
+            try checkEqual(try await storage.suppressions.key(orStore: [9]), [1, 2, 3], "and kept")
+            try await storage.suppressions.suppress([[7, 7], [8, 8], [7, 7]], at: Times.base)
+            try await storage.suppressions.suppress([[8, 8]], at: Times.base)
+            try check(!(try await storage.suppressions.isEmpty()), "some now")
+            try checkEqual(
+                try await storage.suppressions.suppressed(among: [[7, 7], [9, 9], [8, 8]]),
+                [[7, 7], [8, 8]],
+                "which are"
+            )
+            try check(try await storage.suppressions.unsuppress([7, 7]), "lifted")
+            try check(!(try await storage.suppressions.unsuppress([7, 7])), "lifted once")
+            try checkEqual(try await storage.suppressions.suppressed(among: [[7, 7], [8, 8]]), [[8, 8]], "one left")
+
+            let (gone, kept) = (
+                try await storage.lead(email: "gone@example.com"), try await storage.lead(email: "kept@example.com")
+            )
+            let webhook = endpoint(1)
+            try await storage.webhooks.create(webhook)
+            try await storage.outbox.enqueue([message("msg_gone", lead: gone.id), message("msg_kept", lead: kept.id)])
+            let claimed = try await claim(storage, webhook)
+            try await storage.outbox.finish(
+                claimed.map { result($0, status: 500, next: .retry(at: Times.at(minutes: 30))) }
+            )
+            try check(try await storage.leads.erase(gone.id), "erased")
+            try checkEqual(try await storage.outbox.message("msg_gone"), nil, "its message")
+            try checkEqual(
+                try await storage.outbox.deliveries(DeliveryQuery()).map(\.messageID),
+                ["msg_kept"],
+                "its deliveries and their attempts"
+            )
+            try check(try await storage.outbox.message("msg_kept") != nil, "the other lead's stay")
+        },
     ]
 }
