@@ -5,6 +5,7 @@
 """
 
 import asyncio
+import signal
 import sys
 
 count = 0
@@ -45,4 +46,7 @@ async def main():
 
 
 if __name__ == "__main__":
+    # A process started from the Swift test runner inherits its blocked signals: unblock those that stop us.
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, [signal.SIGTERM, signal.SIGINT])
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     asyncio.run(main())

@@ -13,6 +13,7 @@
 """
 
 import json
+import signal
 import sys
 import threading
 import time
@@ -109,4 +110,7 @@ def main():
 
 
 if __name__ == "__main__":
+    # A process started from the Swift test runner inherits its blocked signals: unblock those that stop us.
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, [signal.SIGTERM, signal.SIGINT])
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     main()
