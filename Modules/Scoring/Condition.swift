@@ -47,30 +47,31 @@ public enum FieldTest: Sendable, Hashable {
     }
 }
 
-/// A regular expression of a `matches` test, compared case-insensitively.
+/// A regular expression of a `matches` test, compared case-insensitively, in time linear in the text
+/// (``LinearRegex``).
 public struct Pattern: Sendable, Hashable {
     public let source: String
-    private let regex: Box
+    private let regex: LinearRegex
 
-    /// Fails on an invalid expression.
+    /// Fails on an expression ``LinearRegex`` refuses.
     public init?(_ source: String) {
-        guard let regex = try? NSRegularExpression(pattern: source, options: [.caseInsensitive]) else { return nil }
+        guard let regex = try? LinearRegex(source) else { return nil }
         self.source = source
-        self.regex = Box(regex)
+        self.regex = regex
+    }
+
+    /// Throws why the expression is refused.
+    public init(validating source: String) throws(LinearRegex.SyntaxError) {
+        self.source = source
+        regex = try LinearRegex(source)
     }
 
     func matches(_ text: String) -> Bool {
-        regex.value.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)) != nil
+        regex.matches(text)
     }
 
     public static func == (lhs: Pattern, rhs: Pattern) -> Bool { lhs.source == rhs.source }
     public func hash(into hasher: inout Hasher) { hasher.combine(source) }
-
-    private final class Box: @unchecked Sendable {
-        // @unchecked: NSRegularExpression is immutable once made and documented as safe to use from several threads.
-        let value: NSRegularExpression
-        init(_ value: NSRegularExpression) { self.value = value }
-    }
 }
 
 // MARK: - Evaluation

@@ -438,8 +438,11 @@ struct CriteriaReader {
                 (test, expected) = (nil, "a regular expression")
                 break
             }
-            guard let pattern = Pattern(source) else {
-                problem(node.line, rule, "bad regular expression for matches: \(source)")
+            let pattern: Pattern
+            do {
+                pattern = try Pattern(validating: source)
+            } catch {
+                problem(node.line, rule, "bad regular expression for matches: \(source): \(error.message)")
                 return nil
             }
             (test, expected) = (.matches(pattern), "a regular expression")
