@@ -32,7 +32,7 @@ struct WebhooksServerTests {
                 python,
                 [ServerHarness.pythonFile("webhook_receiver.py"), "serve", log, "--port", String(port)] + arguments
             )
-            let bound = try await process.waitFor(#"listening on (\d+)"#, seconds: 30)
+            let bound = try await process.waitFor(#"listening on (\d+)"#, seconds: 120)
             return Receiver(process: process, log: log, url: "http://127.0.0.1:\(bound)/hook")
         }
 
