@@ -121,7 +121,16 @@ struct ServerCommand: AsyncParsableCommand {
                     logger: logger
                 ),
                 delivery,
-            ],
+            ]
+                + (configuration.retention.isEmpty
+                    ? []
+                    : [
+                        RetentionService(
+                            retention: Retention(storage: storage, policy: configuration.retention),
+                            interval: configuration.retentionInterval,
+                            logger: logger
+                        )
+                    ]),
             logger: logger
         )
         // SIGTERM or SIGINT: stop accepting, let requests in flight finish for up to the shutdown timeout, then close

@@ -26,6 +26,7 @@ import Yams
 /// | `shutdown_timeout` | — | `CALOR_SHUTDOWN_TIMEOUT` | `10s`: how long SIGTERM waits for requests in flight | no |
 /// | `cors_origins` | — | `CALOR_CORS_ORIGINS` (comma-separated) | any origin | no |
 /// | `event_names` | — | — | none: a map of Segment track event names to event types | no |
+/// | `retention` | — | — | off: a map of `events`, `anonymous_events`, `delivery_log` to how long they are kept, and the sweep's `interval` (`6h`) | no |
 /// | `audiences` | — | — | a map of audience fields (`first_name`, `phone`, `consent`, …) to attribute paths | no |
 /// | `webhooks` | — | — | a mapping: `retry_schedule`, `timeout`, `allow_private_targets`, `max_in_flight`, `poll_interval`, `disable_after`, `rotation_overlap` (docs/webhooks.md) | no |
 struct ServerConfiguration {
@@ -40,6 +41,8 @@ struct ServerConfiguration {
     var decayInterval: Duration
     var rescorePoll: Duration
     var shutdownTimeout: Duration
+    var retention = RetentionPolicy()
+    var retentionInterval: Duration = .seconds(6 * 3_600)
 
     enum LogFormat: String {
         case text, json
@@ -48,7 +51,7 @@ struct ServerConfiguration {
     static let fileKeys: Set<String> = [
         "database", "host", "port", "log_level", "log_format", "db_max_connections", "migrate", "decay_interval",
         "rescore_poll", "max_body_bytes", "max_batch_items", "shutdown_timeout", "cors_origins", "event_names",
-        "sqlite_cache_mib", "webhooks", "audiences",
+        "sqlite_cache_mib", "webhooks", "audiences", "retention",
     ]
 
     /// The settings from the flags given (`nil` when absent), the environment, and the file the flag or the environment
@@ -149,6 +152,27 @@ struct ServerConfiguration {
                 throw ConfigurationError("'webhooks' in the configuration file must be a mapping")
             }
             api.webhooks = try Self.deliverySettings(settings)
+        }
+        if let retention = file["retention"] {
+            guard let values = retention as? [String: String] else {
+                throw ConfigurationError("'retention' in the configuration file must map kinds of data to durations")
+            }
+            for (key, text) in values {
+                guard let seconds = DeliverySettings.durationSeconds(text), seconds > 0 else {
+                    throw ConfigurationError("retention.\(key) must be a duration such as 30d or 400d, not '\(text)'")
+                }
+                let duration = Duration.milliseconds(Int64(seconds * 1_000))
+                switch key {
+                case "events": self.retention.events = duration
+                case "anonymous_events": self.retention.anonymousEvents = duration
+                case "delivery_log": self.retention.deliveryLog = duration
+                case "interval": retentionInterval = duration
+                default:
+                    throw ConfigurationError(
+                        "unknown key '\(key)' under 'retention' (known: anonymous_events, delivery_log, events, interval)"
+                    )
+                }
+            }
         }
         if let audiences = file["audiences"] {
             guard let map = audiences as? [String: String] else {

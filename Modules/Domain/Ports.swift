@@ -77,6 +77,15 @@ public protocol EventStore: Sendable {
     func scanLeadsWithEvents(batchSize: Int) -> LeadEventsScan
     /// These leads with their events (oldest first), in lead id order; ids of missing leads are skipped.
     func leadsWithEvents(_ ids: [Lead.ID]) async throws -> [LeadWithEvents]
+    /// Retention: among the `limit` events after `cursor` in id (arrival) order, deletes those whose time is before
+    /// `cutoff` (only visitors' events, not yet a lead's, when `anonymousOnly`), with their derived touchpoints, in one
+    /// short transaction. Returns how many it deleted and the last id it looked at (`nil`: no event after `cursor`).
+    func deleteOlder(
+        than cutoff: Date,
+        anonymousOnly: Bool,
+        after cursor: Event.ID?,
+        limit: Int
+    ) async throws -> (deleted: Int, last: Event.ID?)
 }
 
 /// Current scores and the history of temperature and grade changes.

@@ -341,6 +341,9 @@ public protocol OutboxStore: Sendable {
     func deliveries(_ query: DeliveryQuery) async throws -> [WebhookDelivery]
     /// How many deliveries are pending (all endpoints).
     func pendingCount() async throws -> Int
+    /// Retention: deletes up to `limit` finished deliveries (delivered or failed) made before `cutoff`, with their
+    /// attempts, and the messages left without any delivery. Returns how many deliveries it deleted.
+    func deleteFinished(before cutoff: Date, limit: Int) async throws -> Int
 }
 
 /// Webhook endpoints.

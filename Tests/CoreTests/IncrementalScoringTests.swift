@@ -200,6 +200,14 @@ struct CountingEvents: EventStore {
         return try await inner.events(of: leadID)
     }
     func scanLeadsWithEvents(batchSize: Int) -> LeadEventsScan { inner.scanLeadsWithEvents(batchSize: batchSize) }
+    func deleteOlder(
+        than cutoff: Date,
+        anonymousOnly: Bool,
+        after cursor: Event.ID?,
+        limit: Int
+    ) async throws -> (deleted: Int, last: Event.ID?) {
+        try await inner.deleteOlder(than: cutoff, anonymousOnly: anonymousOnly, after: cursor, limit: limit)
+    }
     func leadsWithEvents(_ ids: [Lead.ID]) async throws -> [LeadWithEvents] {
         counts.count(ids)
         return try await inner.leadsWithEvents(ids)

@@ -276,5 +276,61 @@ enum WebhookScenarios {
             )
             try check(try await storage.outbox.message("msg_kept") != nil, "the other lead's stay")
         },
+        ContractScenario("retention deletes old events by batches, visitors' alone when asked, and finished deliveries")
+        { storage in
+            let lead = try await storage.lead(email: "kept@example.com")
+            _ = try await storage.events.append([
+                storage.event("old-lead", lead: lead.id, minutes: 0),
+                storage.event("old-visitor", lead: nil, anonymous: "v1", minutes: 1),
+                storage.event("new-lead", lead: lead.id, minutes: 100),
+                storage.event("new-visitor", lead: nil, anonymous: "v1", minutes: 101),
+            ])
+            let cutoff = Times.at(minutes: 50)
+            // Visitors' only, two at a time: the cursor walks every event.
+            var cursor: Event.ID?
+            var deleted = 0
+            var batches = 0
+            while true {
+                let batch = try await storage.events.deleteOlder(
+                    than: cutoff,
+                    anonymousOnly: true,
+                    after: cursor,
+                    limit: 2
+                )
+                deleted += batch.deleted
+                batches += 1
+                guard let last = batch.last else { break }
+                cursor = last
+            }
+            try checkEqual(deleted, 1, "the old visitor's event")
+            try checkEqual(batches, 3, "two full batches, then none")
+            try checkEqual(try await storage.events.events(of: lead.id).count, 2, "the lead's events stay")
+            let all = try await storage.events.deleteOlder(than: cutoff, anonymousOnly: false, after: nil, limit: 10)
+            try checkEqual(all.deleted, 1, "the lead's old event")
+            try checkEqual(
+                try await storage.events.events(of: lead.id).map(\.messageID.rawValue),
+                ["new-lead"],
+                "the new one stays"
+            )
+
+            let webhook = endpoint(1)
+            try await storage.webhooks.create(webhook)
+            try await storage.outbox.enqueue([
+                message("msg_done", lead: lead.id, minutes: 0), message("msg_waiting", lead: nil, minutes: 1),
+            ])
+            let claimed = try await claim(storage, webhook)
+            try await storage.outbox.finish(
+                claimed.filter { $0.message.id == "msg_done" }.map {
+                    result($0, status: 200, next: .delivered)
+                }
+            )
+            try checkEqual(try await storage.outbox.deleteFinished(before: Times.at(minutes: 60), limit: 10), 1, "one")
+            try checkEqual(try await storage.outbox.message("msg_done"), nil, "its message")
+            try checkEqual(
+                try await storage.outbox.deliveries(DeliveryQuery()).map(\.messageID),
+                ["msg_waiting"],
+                "pending deliveries stay"
+            )
+        },
     ]
 }

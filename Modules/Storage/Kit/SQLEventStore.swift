@@ -156,6 +156,41 @@ struct SQLEventStore: EventStore {
         }
     }
 
+    func deleteOlder(
+        than cutoff: Date,
+        anonymousOnly: Bool,
+        after cursor: Event.ID?,
+        limit: Int
+    ) async throws -> (deleted: Int, last: Event.ID?) {
+        guard limit > 0 else { throw StoreError.invalid("the limit must be positive") }
+        return try await executor.write { connection in
+            // By id, the primary key: no index on time is needed (nor paid for by every insert).
+            var last: Int64?
+            var doomed: [(id: Int64, lead: UUID?)] = []
+            for row in try connection.query(
+                "SELECT id, timestamp, lead_id FROM events WHERE id > ? ORDER BY id LIMIT ?",
+                [.integer(cursor?.rawValue ?? 0), .integer(Int64(limit))]
+            ) {
+                let id = try row.int(0)
+                last = id
+                let lead = try row.optionalUUID(2)
+                if try row.date(1) < cutoff, !anonymousOnly || lead == nil { doomed.append((id, lead)) }
+            }
+            guard !doomed.isEmpty else { return (0, last.map { Event.ID($0) }) }
+            for item in doomed where item.lead != nil {
+                try connection.execute(
+                    "DELETE FROM touchpoints WHERE lead_id = ? AND event_id = ?",
+                    [.uuid(item.lead), .integer(item.id)]
+                )
+            }
+            let deleted = try connection.execute(
+                "DELETE FROM events WHERE id IN (\(connection.placeholders(doomed.count)))",
+                doomed.map { .integer($0.id) }
+            )
+            return (deleted, last.map { Event.ID($0) })
+        }
+    }
+
     func leadsWithEvents(_ ids: [Lead.ID]) async throws -> [LeadWithEvents] {
         guard !ids.isEmpty else { return [] }
         return try await executor.read { connection in

@@ -482,4 +482,33 @@ struct SQLOutboxStore: OutboxStore {
             )
         }
     }
+
+    func deleteFinished(before cutoff: Date, limit: Int) async throws -> Int {
+        guard limit > 0 else { throw StoreError.invalid("the limit must be positive") }
+        return try await executor.write { connection in
+            let rows = try connection.query(
+                """
+                SELECT id, message_id FROM webhook_deliveries WHERE status <> 'pending' AND created_at < ? \
+                ORDER BY id LIMIT ?
+                """,
+                [.timestamp(cutoff), .integer(Int64(limit))]
+            )
+            guard !rows.isEmpty else { return 0 }
+            let ids: [SQLValue] = try rows.map { .integer(try $0.int(0)) }
+            let messages = Set(try rows.map { try $0.string(1) })
+            let list = connection.placeholders(ids.count)
+            try connection.execute("DELETE FROM webhook_attempts WHERE delivery_id IN (\(list))", ids)
+            let deleted = try connection.execute("DELETE FROM webhook_deliveries WHERE id IN (\(list))", ids)
+            for message in messages {
+                try connection.execute(
+                    """
+                    DELETE FROM outbox_messages WHERE id = ? \
+                    AND NOT EXISTS (SELECT 1 FROM webhook_deliveries WHERE message_id = ?)
+                    """,
+                    [.text(message), .text(message)]
+                )
+            }
+            return deleted
+        }
+    }
 }

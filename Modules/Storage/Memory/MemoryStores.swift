@@ -319,6 +319,28 @@ struct MemoryIdentityStore: IdentityStore {
 struct MemoryEventStore: EventStore {
     let context: MemoryContext
 
+    func deleteOlder(
+        than cutoff: Date,
+        anonymousOnly: Bool,
+        after cursor: Event.ID?,
+        limit: Int
+    ) async throws -> (deleted: Int, last: Event.ID?) {
+        guard limit > 0 else { throw StoreError.invalid("the limit must be positive") }
+        return try await context.write { state in
+            let window = state.events.keys.filter { $0 > (cursor?.rawValue ?? 0) }.sorted().prefix(limit)
+            var deleted = 0
+            for id in window {
+                guard let event = state.events[id], event.timestamp < cutoff, !anonymousOnly || event.leadID == nil
+                else { continue }
+                state.events.removeValue(forKey: id)
+                state.eventByMessageID.removeValue(forKey: event.messageID)
+                if let lead = event.leadID { state.touches[lead]?.removeAll { $0.eventID == event.id } }
+                deleted += 1
+            }
+            return (deleted, window.last.map { Event.ID($0) })
+        }
+    }
+
     func append(_ events: [NewEvent]) async throws -> [AppendOutcome] {
         guard !events.isEmpty else { return [] }
         return try await context.write { state in

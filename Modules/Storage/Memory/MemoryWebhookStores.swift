@@ -233,6 +233,21 @@ struct MemoryOutboxStore: OutboxStore {
     func pendingCount() async throws -> Int {
         try await context.read { $0.deliveries.values.filter { $0.delivery.status == .pending }.count }
     }
+
+    func deleteFinished(before cutoff: Date, limit: Int) async throws -> Int {
+        guard limit > 0 else { throw StoreError.invalid("the limit must be positive") }
+        return try await context.write { state in
+            let doomed = state.deliveries.values.filter {
+                $0.delivery.status != .pending && $0.delivery.createdAt < cutoff
+            }.map(\.delivery).sorted { $0.id.rawValue < $1.id.rawValue }.prefix(limit)
+            for delivery in doomed { state.deliveries.removeValue(forKey: delivery.id.rawValue) }
+            let kept = Set(state.deliveries.values.map(\.delivery.messageID))
+            for delivery in doomed where !kept.contains(delivery.messageID) {
+                state.messages.removeValue(forKey: delivery.messageID)
+            }
+            return doomed.count
+        }
+    }
 }
 
 extension MemoryState {
