@@ -100,7 +100,8 @@ struct ServerCommand: AsyncParsableCommand {
                 notifiers: [StandardWebhooksNotifier(), SlackNotifier()],
                 transport: transport,
                 settings: configuration.api.webhooks,
-                logger: logger
+                logger: logger,
+                observe: { metrics.webhookAttempt($0) }
             ),
             transport: transport
         )

@@ -1,4 +1,5 @@
 import Core
+public import Domain
 public import Prometheus
 import Synchronization
 
@@ -87,6 +88,39 @@ public final class CalorMetrics: Sendable {
                 ),
                 labels: [("outcome", outcome)]
             ).increment(by: Int64(count))
+        }
+    }
+
+    /// A webhook attempt's result: counted by outcome (`delivered`, `retry`, `failed`), and whether it disabled its
+    /// endpoint.
+    public func webhookAttempt(_ result: DeliveryResult) {
+        let outcome =
+            switch result.next {
+            case .delivered: "delivered"
+            case .retry: "retry"
+            case .failed: "failed"
+            }
+        registry.makeCounter(
+            descriptor: MetricNameDescriptor(
+                namespace: "calor",
+                subsystem: "webhook",
+                metricName: "attempts",
+                unitName: "total",
+                helpText: "Webhook delivery attempts, by what they led to."
+            ),
+            labels: [("outcome", outcome)]
+        ).increment()
+        if case .disable = result.endpoint {
+            registry.makeCounter(
+                descriptor: MetricNameDescriptor(
+                    namespace: "calor",
+                    subsystem: "webhook",
+                    metricName: "disabling_attempts",
+                    unitName: "total",
+                    helpText:
+                        "Webhook attempts that disabled their endpoint (a 410, days of failures): attempts in flight together count each."
+                )
+            ).increment()
         }
     }
 

@@ -96,6 +96,8 @@ public final class DeliveryWorker: Sendable {
     let clock: WallClock
     let random: RandomSource
     let logger: Logger
+    /// Told of every attempt's result (metrics).
+    let observe: @Sendable (DeliveryResult) -> Void
     /// Who holds the leases this worker takes.
     public let owner: String
     private let lanes = Mutex<Set<WebhookEndpoint.ID>>([])
@@ -108,8 +110,10 @@ public final class DeliveryWorker: Sendable {
         policy: TargetPolicy? = nil,
         clock: WallClock = .system,
         random: RandomSource = .system,
-        logger: Logger
+        logger: Logger,
+        observe: @escaping @Sendable (DeliveryResult) -> Void = { _ in }
     ) {
+        self.observe = observe
         self.storage = storage
         self.notifiers = Dictionary(notifiers.map { ($0.kind, $0) }) { first, _ in first }
         self.transport = transport
@@ -214,6 +218,7 @@ public final class DeliveryWorker: Sendable {
             settings: settings,
             jitter: Double.random(in: 0...1, using: &generator)
         )
+        observe(result)
         if case .disable(let reason) = result.endpoint {
             logger.warning(
                 "webhook endpoint disabled",

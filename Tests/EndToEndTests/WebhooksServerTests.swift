@@ -263,6 +263,12 @@ struct WebhooksServerTests {
             #expect(listed.allSatisfy { $0["log"]?.arrayValue.last?["status_code"] == 410 })
         }
 
+        // /metrics counts the attempts by outcome, and the endpoint the 410 disabled.
+        let metrics = try await harness.send("GET", "/metrics", key: nil)
+        #expect(metrics.text.contains(#"calor_webhook_attempts_total{outcome="delivered"}"#), "\(metrics.text)")
+        #expect(metrics.text.contains(#"calor_webhook_attempts_total{outcome="retry"}"#))
+        #expect(metrics.text.contains("calor_webhook_disabling_attempts_total "))
+
         // kill -9 right after a change is committed; the restarted server delivers it.
         let late = try await harness.send(
             "PUT",
