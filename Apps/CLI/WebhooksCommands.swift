@@ -42,6 +42,13 @@ struct WebhooksCommand: AsyncParsableCommand {
         }
     }
 
+    /// What `enable` and `disable` do.
+    static func setEnabled(_ text: String, _ enabled: Bool, global: GlobalOptions, author: AuthorOption) async throws {
+        let (id, actor) = (try endpointID(text), author.name)
+        _ = try await administer(global) { try await $0.setEnabled(id, enabled, actor: actor, at: Date()) }
+        print("Endpoint \(id) \(enabled ? "enabled" : "disabled").")
+    }
+
     static func endpointID(_ text: String) throws -> WebhookEndpoint.ID {
         guard let id = WebhookEndpoint.ID(string: text) else {
             throw ValidationError("'\(text)' is not an endpoint id")
@@ -164,9 +171,7 @@ struct EnableWebhook: AsyncParsableCommand {
     @OptionGroup var author: AuthorOption
 
     func run() async throws {
-        let (id, actor) = (try WebhooksCommand.endpointID(id), author.name)
-        _ = try await WebhooksCommand.administer(global) { try await $0.setEnabled(id, true, actor: actor, at: Date()) }
-        print("Endpoint \(id) enabled.")
+        try await WebhooksCommand.setEnabled(id, true, global: global, author: author)
     }
 }
 
@@ -181,11 +186,7 @@ struct DisableWebhook: AsyncParsableCommand {
     @OptionGroup var author: AuthorOption
 
     func run() async throws {
-        let (id, actor) = (try WebhooksCommand.endpointID(id), author.name)
-        _ = try await WebhooksCommand.administer(global) {
-            try await $0.setEnabled(id, false, actor: actor, at: Date())
-        }
-        print("Endpoint \(id) disabled.")
+        try await WebhooksCommand.setEnabled(id, false, global: global, author: author)
     }
 }
 

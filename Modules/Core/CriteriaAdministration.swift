@@ -93,7 +93,9 @@ public struct CriteriaAdministration: Sendable {
             try await stores.audit.append(
                 NewAuditEntry(at: time, actor: author, action: action, subject: "\(version.number)", details: details)
             )
-            try await stores.outbox.enqueue([Outbox.criteriaActivated(version, actor: author, action: action)])
+            try await Outbox.publish(in: stores) { _ in
+                [Outbox.criteriaActivated(version, actor: author, action: action)]
+            }
             return version
         }
         logger.info(

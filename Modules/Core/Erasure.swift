@@ -45,9 +45,7 @@ public struct Erasure: Sendable {
                     details: ["suppressed_identities": .number(Double(hashes.count))]
                 )
             )
-            if try await Outbox.subscriptions(in: stores).contains(where: { $0.matches(type: .erased, target: nil) }) {
-                try await stores.outbox.enqueue([Outbox.erased(leadID, at: time)])
-            }
+            try await Outbox.publish(in: stores) { _ in [Outbox.erased(leadID, at: time)] }
             return ErasureSummary(leadID: leadID, suppressedIdentities: hashes.count)
         }
         try await storage.scrub()
@@ -135,26 +133,23 @@ public struct ErasureSummary: Sendable, Hashable {
 /// Checks a batch's identities against the suppressions, in its unit of work: one cheap read when none exists, one
 /// read of the batch's hashes otherwise.
 struct SuppressionCheck {
-    let key: [UInt8]?
-    let suppressed: Set<[UInt8]>
+    /// The positions of the items that name a suppressed identity.
+    let refused: Set<Int>
 
     init(_ items: [IngestItem], in stores: any Stores) async throws {
         guard !(try await stores.suppressions.isEmpty()) else {
-            key = nil
-            suppressed = []
+            refused = []
             return
         }
         let key = try await stores.suppressions.key(orStore: [])
-        self.key = key
-        suppressed = try await stores.suppressions.suppressed(
-            among: items.flatMap { Self.identities(of: $0).map { Erasure.hash($0, key: key) } }
-        )
+        let hashes = items.map { Self.identities(of: $0).map { Erasure.hash($0, key: key) } }
+        let suppressed = try await stores.suppressions.suppressed(among: hashes.flatMap { $0 })
+        refused = Set(hashes.indices.filter { hashes[$0].contains(where: suppressed.contains) })
     }
 
-    /// Whether any identity the item names is suppressed.
-    func refuses(_ item: IngestItem) -> Bool {
-        guard let key, !suppressed.isEmpty else { return false }
-        return Self.identities(of: item).contains { suppressed.contains(Erasure.hash($0, key: key)) }
+    /// Whether the item at this position names a suppressed identity.
+    func refuses(_ index: Int) -> Bool {
+        refused.contains(index)
     }
 
     static func identities(of item: IngestItem) -> [SuppressedIdentity] {

@@ -105,15 +105,12 @@ enum FunnelAutomation {
                 )
             }
         )
-        let wanted = try await Outbox.subscriptions(in: stores)
-        if !wanted.isEmpty {
-            try await stores.outbox.enqueue(
-                Outbox.stageMessages(
-                    transitions,
-                    leads: Dictionary(moves.map { ($0.lead.id, $0.lead) }) { _, last in last },
-                    scores: scores,
-                    wanted: wanted
-                )
+        try await Outbox.publish(in: stores) { wanted in
+            Outbox.stageMessages(
+                transitions,
+                leads: Dictionary(moves.map { ($0.lead.id, $0.lead) }) { _, last in last },
+                scores: scores,
+                wanted: wanted
             )
         }
         return transitions

@@ -40,9 +40,7 @@ public struct Ingestion: Sendable {
             var batch = Batch(stores: stores, receivedAt: receivedAt, random: random)
             let suppression = try await SuppressionCheck(items.map(\.item), in: stores)
             var outcomes: [IngestOutcome?] = Array(repeating: nil, count: items.count)
-            for (index, item) in items.lazy.map(\.item).enumerated() where suppression.refuses(item) {
-                outcomes[index] = .suppressed
-            }
+            for index in suppression.refused { outcomes[index] = .suppressed }
             try await batch.resolveKnownLeads(
                 of: items.indices.compactMap { outcomes[$0] == nil ? items[$0].item : nil }
             )
@@ -116,7 +114,7 @@ public struct Ingestion: Sendable {
         let time = time.truncatedToMicroseconds
         let (cache, clock, random) = (self.cache, self.clock, self.random)
         return try await storage.unitOfWork { stores in
-            guard !(try await SuppressionCheck([.identify(identity)], in: stores).refuses(.identify(identity))) else {
+            guard !(try await SuppressionCheck([.identify(identity)], in: stores).refuses(0)) else {
                 throw IngestSuppressed()
             }
             var batch = Batch(stores: stores, receivedAt: time, random: random)

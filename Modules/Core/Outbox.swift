@@ -22,10 +22,17 @@ public enum Outbox {
         case rescore
     }
 
-    /// What the enabled endpoints subscribe to, read in the unit of work; empty when none is (then writers build no
-    /// message: there is no one to tell, and building them costs the write path).
-    public static func subscriptions(in stores: any Stores) async throws -> [MessageFilter] {
-        try await stores.outbox.subscriptions()
+    /// Enqueues, in the unit of work of `stores`, the messages `build` makes for what the enabled endpoints subscribe
+    /// to, keeping only those some subscription wants. With no subscription, `build` is not called: there is no one
+    /// to tell, and rendering envelopes would cost the write path.
+    public static func publish(
+        in stores: any Stores,
+        _ build: ([MessageFilter]) async throws -> [NewOutboxMessage]
+    ) async throws {
+        let wanted = try await stores.outbox.subscriptions()
+        guard !wanted.isEmpty else { return }
+        let messages = try await build(wanted).filter { message in wanted.contains { $0.matches(message) } }
+        if !messages.isEmpty { try await stores.outbox.enqueue(messages) }
     }
 
     /// One `lead.temperature_changed` message per change of temperature that some subscription wants (grade-only

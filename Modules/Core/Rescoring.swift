@@ -114,16 +114,13 @@ public struct Rescoring: Sendable {
         )
         let byLead = Dictionary(scores.map { ($0.leadID, $0) }) { _, last in last }
         if changes.contains(where: { $0.fromTemperature != $0.toTemperature }) {
-            let wanted = try await Outbox.subscriptions(in: stores)
-            if !wanted.isEmpty {
-                try await stores.outbox.enqueue(
-                    Outbox.temperatureMessages(
-                        changes,
-                        leads: Dictionary(scored.map { ($0.lead.id, $0.lead) }) { _, last in last },
-                        scores: byLead,
-                        cause: cause,
-                        wanted: wanted
-                    )
+            try await Outbox.publish(in: stores) { wanted in
+                Outbox.temperatureMessages(
+                    changes,
+                    leads: Dictionary(scored.map { ($0.lead.id, $0.lead) }) { _, last in last },
+                    scores: byLead,
+                    cause: cause,
+                    wanted: wanted
                 )
             }
         }
@@ -458,17 +455,21 @@ public struct Rescoring: Sendable {
         let changes = try await storage.unitOfWork { stores in
             let changes = try await stores.scores.save(scores, states: states, touches: touches, basis: basis)
             if changes.contains(where: { $0.fromTemperature != $0.toTemperature }) {
-                let wanted = try await Outbox.subscriptions(in: stores)
-                guard !wanted.isEmpty else { return changes }
-                var leads: [Lead.ID: Lead] = [:]
-                var byLead: [Lead.ID: Score] = [:]
-                for (item, score) in zip(scored, scores) {
-                    leads[item.lead.id] = item.lead
-                    byLead[item.lead.id] = score
+                try await Outbox.publish(in: stores) { wanted in
+                    var leads: [Lead.ID: Lead] = [:]
+                    var byLead: [Lead.ID: Score] = [:]
+                    for (item, score) in zip(scored, scores) {
+                        leads[item.lead.id] = item.lead
+                        byLead[item.lead.id] = score
+                    }
+                    return Outbox.temperatureMessages(
+                        changes,
+                        leads: leads,
+                        scores: byLead,
+                        cause: cause,
+                        wanted: wanted
+                    )
                 }
-                try await stores.outbox.enqueue(
-                    Outbox.temperatureMessages(changes, leads: leads, scores: byLead, cause: cause, wanted: wanted)
-                )
             }
             return changes
         }

@@ -59,15 +59,12 @@ public struct StageMoves: Sendable {
                     details: details
                 )
             )
-            let wanted = try await Outbox.subscriptions(in: stores)
-            if !wanted.isEmpty {
-                try await stores.outbox.enqueue(
-                    Outbox.stageMessages(
-                        [transition],
-                        leads: [leadID: lead],
-                        scores: try await stores.scores.scores(of: [leadID]),
-                        wanted: wanted
-                    )
+            try await Outbox.publish(in: stores) { wanted in
+                Outbox.stageMessages(
+                    [transition],
+                    leads: [leadID: lead],
+                    scores: try await stores.scores.scores(of: [leadID]),
+                    wanted: wanted
                 )
             }
             lead.stage = stage
