@@ -182,6 +182,7 @@ let package = Package(
                 "Domain", "Scoring",
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ],
+            exclude: ["Fixtures"],
             swiftSettings: strict
         ),
         .testTarget(

@@ -37,7 +37,7 @@ public func buildRouter(
 ) -> Router<CalorRequestContext> {
     let router = Router(context: CalorRequestContext.self)
     let authenticator = KeyAuthenticator(storage: storage)
-    let ingestion = Ingestion(storage: storage, cache: cache)
+    let ingestion = Ingestion(storage: storage, cache: cache, flagged: metrics.flagged)
     let groupCommit = GroupCommit(ingestion: ingestion, maximumItems: max(2_000, configuration.maximumBatchItems))
     router.add(middleware: RequestIDMiddleware())
     router.add(middleware: MetricsMiddleware(metrics: metrics))

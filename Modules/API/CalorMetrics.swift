@@ -9,7 +9,8 @@ import Synchronization
 /// |---|---|---|
 /// | `calor_http_requests_total` | `method`, `route` (the template, never an id), `status` | requests answered |
 /// | `calor_http_request_duration_seconds` | `method`, `route` | time to answer |
-/// | `calor_events_total` | `outcome` (`accepted`, `duplicate`, `rejected`) | ingested items |
+/// | `calor_events_total` | `outcome` (`accepted`, `duplicate`, `rejected`, `suppressed`) | ingested items |
+/// | `calor_events_flagged_total` | `reason` | new events stored flagged as a bot's or a mail scanner's |
 /// | `calor_rescore_leads_total` | — | leads rescored in the background |
 /// | `calor_rescore_pending_leads` | — | leads still to rescore under the active criteria (at the last pass) |
 public final class CalorMetrics: Sendable {
@@ -87,6 +88,24 @@ public final class CalorMetrics: Sendable {
                     helpText: "Ingested events and Segment messages, by outcome."
                 ),
                 labels: [("outcome", outcome)]
+            ).increment(by: Int64(count))
+        }
+    }
+
+    /// New events stored flagged, by reason (`bot_user_agent`, `bot_ip`, `scanner_click_after_send`,
+    /// `scanner_link_burst`).
+    public func flagged(_ counts: [EventFlag: Int]) {
+        for (flag, count) in counts {
+            registry.makeCounter(
+                descriptor: MetricNameDescriptor(
+                    namespace: "calor",
+                    subsystem: "events",
+                    metricName: "flagged",
+                    unitName: "total",
+                    helpText:
+                        "New events stored flagged as a bot's or a mail scanner's (they score nothing), by reason."
+                ),
+                labels: [("reason", flag.rawValue)]
             ).increment(by: Int64(count))
         }
     }

@@ -18,6 +18,19 @@ public struct ActiveCriteria: Sendable {
     }
 }
 
+extension Filters {
+    /// A lead's events with the flags these filters give them, and the changes from the flags they were stored with.
+    public func reflagged(_ events: [Event]) -> (events: [Event], changes: [EventFlagChange]) {
+        var events = events
+        var changes: [EventFlagChange] = []
+        for (index, flag) in flags(events).enumerated() where events[index].flag != flag {
+            changes.append(EventFlagChange(eventID: events[index].id, flag: flag))
+            events[index].flag = flag
+        }
+        return (events, changes)
+    }
+}
+
 /// Keeps the parsed form of the active criteria, parsing again only when another version becomes active.
 public actor CriteriaCache {
     private var cached: ActiveCriteria?

@@ -134,9 +134,13 @@ public struct CriteriaAdministration: Sendable {
             batch.removeAll(keepingCapacity: true)
         }
         for try await item in storage.events.scanLeadsWithEvents(batchSize: batchSize) {
-            let before = current?.score(lead: item.lead, events: item.events, at: time).temperature
-            let result = proposed.score(lead: item.lead, events: item.events, at: time)
-            batch.append((item, result))
+            // Each version with the events flagged as its own filters flag them.
+            let before = current.map {
+                $0.score(lead: item.lead, events: $0.filters.reflagged(item.events).events, at: time).temperature
+            }
+            let judged = LeadWithEvents(lead: item.lead, events: proposed.filters.reflagged(item.events).events)
+            let result = proposed.score(lead: item.lead, events: judged.events, at: time)
+            batch.append((judged, result))
             if batch.count == batchSize { try await flush() }
             let after = result.temperature
             preview.leads += 1

@@ -51,7 +51,7 @@ enum FunnelAutomation {
         return candidates.compactMap { candidate in
             var latestEvents = candidate.latestEvents
             if let since = heldSince[candidate.lead.id] {
-                let recent = (heldEvents[candidate.lead.id] ?? []).filter { $0.receivedAt > since }
+                let recent = (heldEvents[candidate.lead.id] ?? []).filter { $0.receivedAt > since && $0.flag == nil }
                 guard !recent.isEmpty else { return nil }
                 latestEvents = funnel.latestEvents(in: recent)
             }

@@ -1,5 +1,6 @@
 public import Domain
 public import Foundation
+import Scoring
 
 /// Taking in what leads say and do: events, lead upserts, identify calls and visitor links, each batch in one unit of
 /// work that also rescores every lead it touched.
@@ -14,13 +15,21 @@ public struct Ingestion: Sendable {
     let clock: WallClock
     /// The message ids of events sent without one.
     let random: RandomSource
+    /// Told, once a batch is committed, how many of its new events were flagged, by reason (`/metrics`).
+    let flagged: @Sendable ([EventFlag: Int]) -> Void
 
-    public init(storage: any Storage, cache: CriteriaCache, clock: WallClock = .system, random: RandomSource = .system)
-    {
+    public init(
+        storage: any Storage,
+        cache: CriteriaCache,
+        clock: WallClock = .system,
+        random: RandomSource = .system,
+        flagged: @escaping @Sendable ([EventFlag: Int]) -> Void = { _ in }
+    ) {
         self.storage = storage
         self.cache = cache
         self.clock = clock
         self.random = random
+        self.flagged = flagged
     }
 
     /// Stores the items in order, in one unit of work, and rescores the leads they touched. Returns one outcome per
@@ -36,7 +45,7 @@ public struct Ingestion: Sendable {
         // At the precision times are stored with: an event stamped "now" must not read back later than now.
         let receivedAt = receivedAt.truncatedToMicroseconds
         let (cache, clock, random) = (self.cache, self.clock, self.random)
-        return try await storage.unitOfWork { stores in
+        let (outcomes, flags) = try await storage.unitOfWork { stores in
             var batch = Batch(stores: stores, receivedAt: receivedAt, random: random)
             let suppression = try await SuppressionCheck(items.map(\.item), in: stores)
             var outcomes: [IngestOutcome?] = Array(repeating: nil, count: items.count)
@@ -74,6 +83,12 @@ public struct Ingestion: Sendable {
             }
             let locked = try await stores.leads.lock(Array(leads))
             let scoredAt = Self.timeAfterLocking(receivedAt, clock: clock)
+            let filters = try await cache.active(in: stores)?.criteria.filters
+            if let filters {
+                for index in pending.indices {
+                    pending[index].event.flag = filters.ownFlag(context: pending[index].event.context)
+                }
+            }
             let appended = try await stores.events.append(pending.map(\.event))
             // The stored events of each lead, as the store holds them: its score folds them into its state.
             var stored: [Lead.ID: [Event]] = [:]
@@ -90,6 +105,9 @@ public struct Ingestion: Sendable {
                     outcomes[index] = .duplicate(event: id)
                 }
             }
+            if let filters {
+                try await ScannerCheck.run(filters, on: &stored, rebuild: &batch.rebuild, in: stores)
+            }
             // The leads as the lock read them: nothing in the batch changes their fields after it.
             _ = try await Rescoring.rescoreAndMove(
                 locked.filter { batch.touched.contains($0.id) },
@@ -100,8 +118,14 @@ public struct Ingestion: Sendable {
                 rebuild: batch.rebuild,
                 cause: .events
             )
-            return outcomes.map { $0! }
+            var flags: [EventFlag: Int] = [:]
+            for event in stored.values.joined() {
+                if let flag = event.flag { flags[flag, default: 0] += 1 }
+            }
+            return (outcomes.map { $0! }, flags)
         }
+        if !flags.isEmpty { flagged(flags) }
+        return outcomes
     }
 
     /// Creates or updates a lead (by email or external id), ties the visitor to it when given, rescores it when
@@ -496,7 +520,49 @@ extension NewEvent {
             properties: properties,
             context: context,
             timestamp: timestamp.truncatedToMicroseconds,
-            receivedAt: receivedAt.truncatedToMicroseconds
+            receivedAt: receivedAt.truncatedToMicroseconds,
+            flag: flag
         )
+    }
+}
+
+/// The scanner rules for a batch's new email events: each lead's stored email events around them are read (an
+/// indexed range, not the lead's history), and clicks the new events make a scanner's are flagged. New events are
+/// flagged as they are folded; when an event stored earlier becomes flagged, the lead is rebuilt from all its events
+/// (``Rescoring``'s full path, which flags them all again).
+enum ScannerCheck {
+    static func run(
+        _ filters: Filters,
+        on stored: inout [Lead.ID: [Event]],
+        rebuild: inout Set<Lead.ID>,
+        in stores: any Stores
+    ) async throws {
+        guard let reach = filters.scannerReach else { return }
+        let types = filters.scanners.eventTypes
+        for (leadID, events) in stored where !rebuild.contains(leadID) {
+            let mail = events.filter { types.contains($0.type.rawValue) && $0.properties["email_id"] != nil }
+            guard let first = mail.map(\.timestamp).min(), let last = mail.map(\.timestamp).max() else { continue }
+            let around = try await stores.events.events(
+                of: leadID,
+                types: types,
+                from: first.addingTimeInterval(-reach),
+                through: last.addingTimeInterval(reach)
+            )
+            let new = Set(events.map(\.id))
+            var changes: [EventFlagChange] = []
+            for (index, flag) in filters.scannerFlags(around) where Filters.outranks(flag, around[index].flag) {
+                if !new.contains(around[index].id), around[index].flag == nil {
+                    rebuild.insert(leadID)  // an event already folded into the lead's state no longer counts
+                }
+                changes.append(EventFlagChange(eventID: around[index].id, flag: flag))
+            }
+            guard !changes.isEmpty else { continue }
+            // Rebuilt: the full path writes every flag.
+            if !rebuild.contains(leadID) { try await stores.events.setFlags(changes) }
+            let flags = Dictionary(changes.map { ($0.eventID, $0.flag) }) { _, last in last }
+            for index in events.indices {
+                if let flag = flags[events[index].id] { stored[leadID]?[index].flag = flag }
+            }
+        }
     }
 }

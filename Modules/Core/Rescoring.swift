@@ -100,6 +100,7 @@ public struct Rescoring: Sendable {
             }
         }
         let scores = scored.map { $0.result.score(for: $0.lead.id, version: active.version.number, computedAt: time) }
+        try await stores.events.setFlags(scored.flatMap(\.flagChanges))
         let changes = try await stores.scores.save(
             scores,
             states: scored.map { $0.state.encoded() },
@@ -181,15 +182,19 @@ public struct Rescoring: Sendable {
         at time: Date,
         derivingTouches: Bool
     ) -> ScoredFromState {
-        let state = ScoringState(plan: active.plan, events: item.events, horizon: time)
+        // Flagged as the active filters flag them (the same, unless the filters changed since they were stored).
+        let (events, flagChanges) = active.criteria.filters.reflagged(item.events)
+        let state = ScoringState(plan: active.plan, events: events, horizon: time)
         let result =
             state.score(lead: item.lead, criteria: active.criteria, at: time)
-            ?? active.criteria.score(lead: item.lead, events: item.events, at: time)
+            ?? active.criteria.score(lead: item.lead, events: events, at: time)
         return ScoredFromState(
             lead: item.lead,
             state: state,
             result: result,
-            touches: derivingTouches ? .replace(active.touches.derive(item.events)) : nil
+            // Flags changed: touches of events that are flagged now, or no longer, change too.
+            touches: derivingTouches || !flagChanges.isEmpty ? .replace(active.touches.derive(events)) : nil,
+            flagChanges: flagChanges
         )
     }
 
@@ -448,6 +453,38 @@ public struct Rescoring: Sendable {
         cause: Outbox.Cause
     ) async throws -> RescoreSummary {
         var summary = RescoreSummary()
+        // Leads whose stored flags the filters change (they changed with the criteria): flags are rewritten only with
+        // the lead locked and its events read again, never from this unlocked read.
+        let reflagging = scored.indices.filter { !scored[$0].flagChanges.isEmpty }
+        if !reflagging.isEmpty {
+            let ids = reflagging.map { scored[$0].lead.id }
+            let rebuilt = try await storage.unitOfWork { stores in
+                let locked = try await stores.leads.lock(ids)
+                return try await rescoreAndMove(
+                    locked,
+                    in: stores,
+                    cache: cache,
+                    at: time,
+                    rebuild: Set(ids),
+                    cause: cause
+                )
+            }
+            summary.temperatureChanges += rebuilt.changes.filter { $0.fromTemperature != $0.toTemperature }.count
+            summary.stageMoves += rebuilt.moves.count
+            summary.leads += ids.count
+            let kept = scored.indices.filter { scored[$0].flagChanges.isEmpty }
+            return summary.adding(
+                try await save(
+                    kept.map { scored[$0] },
+                    basis: kept.map { basis[$0] },
+                    active: active,
+                    at: time,
+                    in: storage,
+                    cache: cache,
+                    cause: cause
+                )
+            )
+        }
         let scores = scored.map { $0.result.score(for: $0.lead.id, version: active.version.number, computedAt: time) }
         let states = scored.map { $0.state.encoded() }
         let touches = TouchWrites(basis: active.touches.basis, updates: scored.map(\.touches))
@@ -497,6 +534,8 @@ struct ScoredFromState: Sendable {
     var result: ScoreResult
     /// `nil`: unchanged (of the active basis already).
     var touches: TouchUpdate?
+    /// Scored from all its events: those whose stored flag the active filters change (saved with the score).
+    var flagChanges: [EventFlagChange] = []
 
     var candidate: FunnelAutomation.Candidate {
         FunnelAutomation.Candidate(lead: lead, result: result, latestEvents: state.latestFunnelEvents)
@@ -533,4 +572,12 @@ public struct RescoreSummary: Sendable, Hashable {
     public var elapsed = Duration.zero
 
     public init() {}
+
+    func adding(_ other: RescoreSummary) -> RescoreSummary {
+        var sum = self
+        sum.leads += other.leads
+        sum.temperatureChanges += other.temperatureChanges
+        sum.stageMoves += other.stageMoves
+        return sum
+    }
 }

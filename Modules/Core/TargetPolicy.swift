@@ -1,3 +1,4 @@
+public import Domain
 public import Foundation
 
 #if canImport(Glibc)
@@ -99,27 +100,7 @@ public struct TargetPolicy: Sendable {
     }
 }
 
-/// An IPv4 or IPv6 address, as bytes.
-public enum IPAddress: Sendable, Hashable {
-    case v4([UInt8])
-    case v6([UInt8])
-
-    /// Parses a literal address (`192.0.2.1`, `2001:db8::1`); `nil` for anything else.
-    public init?(_ text: String) {
-        var v4 = in_addr()
-        if inet_pton(AF_INET, text, &v4) == 1 {
-            let raw = UInt32(bigEndian: v4.s_addr)
-            self = .v4((0..<4).map { UInt8(truncatingIfNeeded: raw >> (24 - 8 * $0)) })
-            return
-        }
-        var v6 = in6_addr()
-        if inet_pton(AF_INET6, text, &v6) == 1 {
-            self = .v6(withUnsafeBytes(of: v6) { Array($0) })
-            return
-        }
-        return nil
-    }
-
+extension IPAddress {
     /// Whether the address is a public unicast one: not unspecified, loopback, private (RFC 1918, unique local),
     /// shared (RFC 6598), link-local (which holds the cloud metadata address 169.254.169.254), documentation,
     /// benchmarking, multicast or reserved. IPv4 inside IPv6 (mapped, compatible, NAT64) is judged as IPv4.

@@ -29,8 +29,9 @@ public struct TouchDerivation: Sendable {
         basis = String(ContentHash.of(text).prefix(16))
     }
 
-    /// The event's touch, or `nil` when it is neither a touchpoint nor a conversion.
+    /// The event's touch, or `nil` when it is neither a touchpoint nor a conversion (or it is flagged).
     public func derive(_ event: Event) -> DerivedTouch? {
+        guard event.flag == nil else { return nil }  // a bot's or a mail scanner's: no credit
         let value = conversion.isConversion(event) ? conversion.value(of: event) : nil
         let signals = TouchSignals(event)
         let channel =

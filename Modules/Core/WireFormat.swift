@@ -131,6 +131,7 @@ public enum WireFormat {
             "received_at": .string(time(event.receivedAt)),
             "properties": .object(event.properties),
             "context": .object(event.context),
+            "flagged": event.flag.map { .string($0.rawValue) } ?? .null,
         ])
     }
 

@@ -17,6 +17,9 @@ public struct Event: Sendable, Hashable, Identifiable {
     public var timestamp: Date
     /// When Calor got it.
     public var receivedAt: Date
+    /// Why the criteria's filters took it for a bot's or an email scanner's (it is kept, and scores nothing); `nil`
+    /// for a person's.
+    public var flag: EventFlag?
 
     public init(
         id: ID,
@@ -27,8 +30,10 @@ public struct Event: Sendable, Hashable, Identifiable {
         properties: JSONObject,
         context: JSONObject,
         timestamp: Date,
-        receivedAt: Date
+        receivedAt: Date,
+        flag: EventFlag? = nil
     ) {
+        self.flag = flag
         self.id = id
         self.messageID = messageID
         self.leadID = leadID
@@ -51,6 +56,8 @@ public struct NewEvent: Sendable, Hashable {
     public var context: JSONObject
     public var timestamp: Date
     public var receivedAt: Date
+    /// Set by ingestion from the active criteria's filters.
+    public var flag: EventFlag?
 
     /// Fails when the event names neither a lead nor an anonymous visitor.
     public init?(
@@ -61,9 +68,11 @@ public struct NewEvent: Sendable, Hashable {
         properties: JSONObject = [:],
         context: JSONObject = [:],
         timestamp: Date,
-        receivedAt: Date
+        receivedAt: Date,
+        flag: EventFlag? = nil
     ) {
         guard leadID != nil || anonymousID != nil else { return nil }
+        self.flag = flag
         self.messageID = messageID
         self.leadID = leadID
         self.anonymousID = anonymousID
@@ -72,6 +81,29 @@ public struct NewEvent: Sendable, Hashable {
         self.context = context
         self.timestamp = timestamp
         self.receivedAt = receivedAt
+    }
+}
+
+/// Why an event was taken for a machine's rather than a person's (SPEC §11). The raw values are stored and shown.
+public enum EventFlag: String, Sendable, Hashable, CaseIterable {
+    /// Its user agent is on the list of known crawlers, or matches one of the criteria's patterns.
+    case botUserAgent = "bot_user_agent"
+    /// It came from an address in one of the criteria's IP ranges.
+    case botAddress = "bot_ip"
+    /// A click this soon after its email was sent: a mail security scanner following the links.
+    case scannerClickAfterSend = "scanner_click_after_send"
+    /// Clicks on several links of one email within a moment: a scanner, not a reader.
+    case scannerLinkBurst = "scanner_link_burst"
+}
+
+/// A stored event's new flag (``EventStore/setFlags(_:)``).
+public struct EventFlagChange: Sendable, Hashable {
+    public var eventID: Event.ID
+    public var flag: EventFlag?
+
+    public init(eventID: Event.ID, flag: EventFlag?) {
+        self.eventID = eventID
+        self.flag = flag
     }
 }
 

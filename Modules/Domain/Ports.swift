@@ -77,6 +77,11 @@ public protocol EventStore: Sendable {
     func scanLeadsWithEvents(batchSize: Int) -> LeadEventsScan
     /// These leads with their events (oldest first), in lead id order; ids of missing leads are skipped.
     func leadsWithEvents(_ ids: [Lead.ID]) async throws -> [LeadWithEvents]
+    /// The lead's events of these types dated from `start` through `end`, oldest first: the email events a new one is
+    /// judged with (``Event/flag``).
+    func events(of leadID: Lead.ID, types: Set<String>, from start: Date, through end: Date) async throws -> [Event]
+    /// Sets stored events' flags (events that no longer exist are skipped).
+    func setFlags(_ changes: [EventFlagChange]) async throws
     /// Retention: among the `limit` events after `cursor` in id (arrival) order, deletes those whose time is before
     /// `cutoff` (only visitors' events, not yet a lead's, when `anonymousOnly`), with their derived touchpoints, in one
     /// short transaction. Returns how many it deleted and the last id it looked at (`nil`: no event after `cursor`).

@@ -18,6 +18,8 @@ public struct Criteria: Sendable, Hashable {
     public var channels: [ChannelRule]
     /// What a conversion is, for attribution and the value report (``ConversionDefinition/standard`` without one).
     public var conversion: ConversionDefinition
+    /// Which events are machines' (`filters:`; ``Filters`` defaults without one).
+    public var filters: Filters
 
     public init(
         thresholds: Thresholds = Thresholds(),
@@ -27,8 +29,10 @@ public struct Criteria: Sendable, Hashable {
         disqualify: [DisqualifyRule] = [],
         funnel: FunnelDefinition = .standard,
         channels: [ChannelRule] = [],
-        conversion: ConversionDefinition = .standard
+        conversion: ConversionDefinition = .standard,
+        filters: Filters = Filters()
     ) {
+        self.filters = filters
         self.thresholds = thresholds
         self.grades = grades
         self.fit = fit

@@ -25,7 +25,7 @@ struct CriteriaReader {
     private var ruleIDs: [String: Int] = [:]
 
     static let sections = [
-        "thresholds", "grades", "fit", "engagement", "disqualify", "funnel", "channels", "conversion",
+        "thresholds", "grades", "fit", "engagement", "disqualify", "funnel", "channels", "conversion", "filters",
     ]
     static let operators = [
         "eq", "ne", "in", "not_in", "gt", "gte", "lt", "lte", "contains", "starts_with", "ends_with", "matches",
@@ -58,6 +58,7 @@ struct CriteriaReader {
             case "funnel": criteria.funnel = readFunnel(value) ?? .standard
             case "channels": criteria.channels = readChannels(value)
             case "conversion": criteria.conversion = readConversion(value)
+            case "filters": criteria.filters = readFilters(value)
             default:
                 problem(keyLine, nil, "unknown section '\(key)' (expected \(Self.sections.joined(separator: ", ")))")
             }

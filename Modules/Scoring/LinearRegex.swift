@@ -12,6 +12,8 @@ import Foundation
 /// possessive quantifiers, atomic groups) is refused with a message naming it.
 public struct LinearRegex: Sendable, Hashable {
     let program: [Instruction]
+    /// Whether letters match their other case too (literal letters only: a class matches what it lists).
+    let ignoringCase: Bool
 
     /// Why a pattern was refused.
     public struct SyntaxError: Error, Sendable, Hashable, CustomStringConvertible {
@@ -19,8 +21,9 @@ public struct LinearRegex: Sendable, Hashable {
         public var description: String { message }
     }
 
-    public init(_ pattern: String) throws(SyntaxError) {
-        var parser = Parser(Array(pattern.unicodeScalars))
+    public init(_ pattern: String, ignoringCase: Bool = true) throws(SyntaxError) {
+        self.ignoringCase = ignoringCase
+        var parser = Parser(Array(pattern.unicodeScalars), ignoringCase: ignoringCase)
         let tree = try parser.parseAll()
         var compiler = Compiler()
         try compiler.emit(tree)
@@ -28,7 +31,7 @@ public struct LinearRegex: Sendable, Hashable {
         program = compiler.program
     }
 
-    /// Whether the pattern matches somewhere in the text (ignoring case).
+    /// Whether the pattern matches somewhere in the text (ignoring case unless made otherwise).
     public func matches(_ text: String) -> Bool {
         let scalars = Array(text.unicodeScalars)
         var current = ThreadList(capacity: program.count)
@@ -45,7 +48,7 @@ public struct LinearRegex: Sendable, Hashable {
             for pc in current.members {
                 switch program[pc] {
                 case .scalar(let expected):
-                    if Self.equalIgnoringCase(scalar, expected),
+                    if scalar == expected || (ignoringCase && Self.equalIgnoringCase(scalar, expected)),
                         addThread(pc + 1, to: &next, at: position + 1, in: scalars)
                     {
                         return true
@@ -162,11 +165,13 @@ public struct LinearRegex: Sendable, Hashable {
 
     struct Parser {
         let scalars: [Unicode.Scalar]
+        let ignoringCase: Bool
         var index = 0
         static let maximumRepetition = 1_000
 
-        init(_ scalars: [Unicode.Scalar]) {
+        init(_ scalars: [Unicode.Scalar], ignoringCase: Bool = true) {
             self.scalars = scalars
+            self.ignoringCase = ignoringCase
         }
 
         var atEnd: Bool { index >= scalars.count }
@@ -374,6 +379,7 @@ public struct LinearRegex: Sendable, Hashable {
             index += 1
             // Ignoring case: both cases of every letter in the class.
             var folded = set
+            guard ignoringCase else { return negated ? set.inverted : set }
             for range in [("a", "z"), ("A", "Z")] {
                 for value in range.0.unicodeScalars.first!.value...range.1.unicodeScalars.first!.value {
                     let letter = Unicode.Scalar(value)!

@@ -18,7 +18,10 @@ extension Criteria {
         // The events' places by type, once: each rule then visits only the events of its types (places, not
         // copies: copying an event retains each of its strings and objects).
         var byType: [String: [Int]] = [:]
-        for index in events.indices { byType[events[index].type.rawValue, default: []].append(index) }
+        // Flagged events (a bot's, a mail scanner's) score nothing.
+        for index in events.indices where events[index].flag == nil {
+            byType[events[index].type.rawValue, default: []].append(index)
+        }
         var terms: [Double] = []
         for rule in engagement {
             terms.removeAll(keepingCapacity: true)

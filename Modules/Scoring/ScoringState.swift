@@ -19,7 +19,7 @@ public struct ScoringState: Sendable, Hashable {
 
     /// Events dated at or before it are folded in; later ones wait.
     public private(set) var horizon: Date
-    /// How many events were folded (whether they matched a rule or not).
+    /// How many events were folded (whether they matched a rule or not; flagged events are not).
     public private(set) var events: Int
     var engagement: [EngagementTally]
     var disqualify: [DisqualifyTally]
@@ -62,6 +62,7 @@ public struct ScoringState: Sendable, Hashable {
 
     /// ``fold(_:criteria:)`` with the criteria's rules found by event type once (``ScoringPlan``), for many events.
     public mutating func fold(_ event: Event, plan: ScoringPlan) {
+        guard event.flag == nil else { return }  // a bot's or a mail scanner's: scores nothing
         events += 1
         let criteria = plan.criteria
         let at = event.timestamp

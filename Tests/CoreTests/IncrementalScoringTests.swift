@@ -212,4 +212,9 @@ struct CountingEvents: EventStore {
         counts.count(ids)
         return try await inner.leadsWithEvents(ids)
     }
+    /// A bounded range of the lead's email events: not its history (not counted).
+    func events(of leadID: Lead.ID, types: Set<String>, from start: Date, through end: Date) async throws -> [Event] {
+        try await inner.events(of: leadID, types: types, from: start, through: end)
+    }
+    func setFlags(_ changes: [EventFlagChange]) async throws { try await inner.setFlags(changes) }
 }

@@ -150,6 +150,77 @@ struct IngestionServerTests {
         try await harness.stop()
     }
 
+    @Test(
+        "a crawler's events and a mail scanner's clicks are stored flagged, shown on the timeline and in /metrics, and score nothing",
+        arguments: ServerHarness.Backend.allCases
+    )
+    func botsAndScanners(backend: ServerHarness.Backend) async throws {
+        guard let harness = try await ServerHarness.start(backend) else { return }
+        let googlebot = "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)"
+        let browser = "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0"
+        let lead: JSONValue = ["email": "bots@x.example"]
+        let answer = try await harness.send(
+            "POST",
+            "/v1/events",
+            key: .ingest,
+            json: [
+                "batch": [
+                    [
+                        "type": "page_viewed", "lead": lead, "message_id": "b1",
+                        "context": ["userAgent": .string(googlebot)],
+                    ],
+                    [
+                        "type": "page_viewed", "lead": lead, "message_id": "b2",
+                        "context": ["user_agent": .string(browser)],
+                    ],
+                    [
+                        "type": "email_sent", "lead": lead, "message_id": "b3", "timestamp": "2026-11-02T09:00:00Z",
+                        "properties": ["email_id": "nl-7"],
+                    ],
+                    [
+                        "type": "email_opened", "lead": lead, "message_id": "b4", "timestamp": "2026-11-02T09:00:03Z",
+                        "properties": ["email_id": "nl-7"],
+                    ],
+                    [
+                        "type": "email_clicked", "lead": lead, "message_id": "b5", "timestamp": "2026-11-02T09:00:03Z",
+                        "properties": ["email_id": "nl-7", "link_url": "https://x.example/pricing"],
+                    ],
+                ]
+            ]
+        )
+        #expect(answer.status == 200)
+        // Segment's track call carries the user agent in its context too.
+        let track = try await harness.send(
+            "POST",
+            "/v1/track",
+            key: .ingest,
+            json: [
+                "userId": "seg-bot", "event": "Page Viewed", "messageId": "b6",
+                "context": ["userAgent": "Mozilla/5.0 (compatible; bingbot/2.0; +http://www.bing.com/bingbot.htm)"],
+            ]
+        )
+        #expect(track.status == 200)
+        let found = try await harness.send("GET", "/v1/leads?email=bots@x.example", key: .read)
+        let row = try #require(found.json["data"]?.arrayValue.first)
+        // The person's page view (2) and the opening (1); not the crawler's view nor the scanner's click.
+        #expect(row["score"]?["total"] == 3)
+        let id = try #require(row["id"]?.stringValue)
+        let timeline = try await harness.send("GET", "/v1/leads/\(id)/events", key: .read)
+        var flags: [String: JSONValue] = [:]
+        for event in timeline.json["data"]?.arrayValue ?? [] {
+            flags[event["message_id"]?.stringValue ?? ""] = event["flagged"]
+        }
+        #expect(
+            flags == [
+                "b1": "bot_user_agent", "b2": .null, "b3": .null, "b4": .null, "b5": "scanner_click_after_send",
+            ]
+        )
+        let metrics = try await harness.send("GET", "/metrics", key: nil)
+        #expect(metrics.text.contains(#"calor_events_flagged_total{reason="bot_user_agent"} 2"#), "\(metrics.text)")
+        #expect(metrics.text.contains(#"calor_events_flagged_total{reason="scanner_click_after_send"} 1"#))
+        try await harness.stop()
+    }
+
     @Test("events answered 2xx survive a kill -9 the next instant", arguments: ServerHarness.Backend.allCases)
     func durableAfterKill(backend: ServerHarness.Backend) async throws {
         guard let harness = try await ServerHarness.start(backend) else { return }

@@ -14,7 +14,7 @@ enum Columns {
 
     static let event =
         "e.id, e.message_id, e.lead_id, e.anonymous_id, e.type, e.timestamp, e.received_at, "
-        + "e.properties, e.context"
+        + "e.properties, e.context, e.flag"
 }
 
 extension SQLRowReader {
@@ -35,7 +35,14 @@ extension SQLRowReader {
     }
 
     func event(at start: Int = 0) throws -> Event {
-        Event(
+        var flag: EventFlag?
+        if let text = try optionalString(start + 9) {
+            guard let known = EventFlag(rawValue: text) else {
+                throw StoreError.schema("a stored event has an unknown flag '\(text)'")
+            }
+            flag = known
+        }
+        return Event(
             id: Event.ID(try int(start)),
             messageID: MessageID(try string(start + 1)),
             leadID: try optionalUUID(start + 2).map { Lead.ID($0) },
@@ -44,7 +51,8 @@ extension SQLRowReader {
             properties: try jsonObject(start + 7),
             context: try jsonObject(start + 8),
             timestamp: try date(start + 5),
-            receivedAt: try date(start + 6)
+            receivedAt: try date(start + 6),
+            flag: flag
         )
     }
 }

@@ -4,8 +4,9 @@ import Foundation
 struct SQLEventStore: EventStore {
     let executor: any SQLExecutor
 
-    static let insertColumns = "message_id, lead_id, anonymous_id, type, timestamp, received_at, properties, context"
-    /// Rows per multi-row INSERT on PostgreSQL: 8 parameters a row stays far below its 65,535 limit.
+    static let insertColumns =
+        "message_id, lead_id, anonymous_id, type, timestamp, received_at, properties, context, flag"
+    /// Rows per multi-row INSERT on PostgreSQL: 9 parameters a row stays far below its 65,535 limit.
     static let rowsPerStatement = 500
 
     func append(_ events: [NewEvent]) async throws -> [AppendOutcome] {
@@ -17,7 +18,7 @@ struct SQLEventStore: EventStore {
                 return [
                     .text(event.messageID.rawValue), .uuid(leadID?.rawValue), .text(event.anonymousID?.rawValue),
                     .text(event.type.rawValue), .timestamp(event.timestamp), .timestamp(event.receivedAt),
-                    .json(event.properties), .json(event.context),
+                    .json(event.properties), .json(event.context), .text(event.flag?.rawValue),
                 ]
             }
             switch connection.dialect {
@@ -47,7 +48,7 @@ struct SQLEventStore: EventStore {
         -> [AppendOutcome]
     {
         let insert =
-            "INSERT INTO events (\(insertColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (message_id) DO NOTHING"
+            "INSERT INTO events (\(insertColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (message_id) DO NOTHING"
         return try rows.map { row in
             if let id = try connection.insertReturningID(insert, row) {
                 return .accepted(Event.ID(id))
@@ -65,7 +66,7 @@ struct SQLEventStore: EventStore {
         outcomes.reserveCapacity(rows.count)
         for start in stride(from: 0, to: rows.count, by: rowsPerStatement) {
             let chunk = rows[start..<min(start + rowsPerStatement, rows.count)]
-            let values = Array(repeating: "(?, ?, ?, ?, ?, ?, ?, ?)", count: chunk.count).joined(separator: ", ")
+            let values = Array(repeating: "(?, ?, ?, ?, ?, ?, ?, ?, ?)", count: chunk.count).joined(separator: ", ")
             let inserted = try connection.query(
                 "INSERT INTO events (\(insertColumns)) VALUES \(values) ON CONFLICT (message_id) DO NOTHING "
                     + "RETURNING id, message_id",
@@ -134,6 +135,27 @@ struct SQLEventStore: EventStore {
             try connection.query(
                 "SELECT \(Columns.event) FROM events e WHERE e.lead_id = ? ORDER BY e.timestamp, e.id",
                 [.uuid(leadID.rawValue)]
+            ).map { try $0.event() }
+        }
+    }
+
+    func setFlags(_ changes: [EventFlagChange]) async throws {
+        guard !changes.isEmpty else { return }
+        try await executor.write { connection in
+            _ = try connection.executeRepeatedly("UPDATE events SET flag = ? WHERE id = ?", count: changes.count) {
+                [.text(changes[$0].flag?.rawValue), .integer(changes[$0].eventID.rawValue)]
+            }
+        }
+    }
+
+    func events(of leadID: Lead.ID, types: Set<String>, from start: Date, through end: Date) async throws -> [Event] {
+        guard !types.isEmpty else { return [] }
+        let sortedTypes = types.sorted()
+        return try await executor.read { connection in
+            try connection.query(
+                "SELECT \(Columns.event) FROM events e WHERE e.lead_id = ? AND e.timestamp >= ? AND e.timestamp <= ? "
+                    + "AND e.type IN (\(connection.placeholders(sortedTypes.count))) ORDER BY e.timestamp, e.id",
+                [.uuid(leadID.rawValue), .timestamp(start), .timestamp(end)] + sortedTypes.map { .text($0) }
             ).map { try $0.event() }
         }
     }

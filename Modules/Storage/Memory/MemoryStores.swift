@@ -359,7 +359,8 @@ struct MemoryEventStore: EventStore {
                     properties: new.properties,
                     context: new.context,
                     timestamp: new.timestamp.truncatedToMicroseconds,
-                    receivedAt: new.receivedAt.truncatedToMicroseconds
+                    receivedAt: new.receivedAt.truncatedToMicroseconds,
+                    flag: new.flag
                 )
                 state.eventByMessageID[new.messageID] = id
                 return .accepted(id)
@@ -389,6 +390,21 @@ struct MemoryEventStore: EventStore {
 
     func events(of leadID: Lead.ID) async throws -> [Event] {
         try await context.read { $0.events(of: leadID) }
+    }
+
+    func events(of leadID: Lead.ID, types: Set<String>, from start: Date, through end: Date) async throws -> [Event] {
+        try await context.read { state in
+            state.events(of: leadID).filter {
+                types.contains($0.type.rawValue) && $0.timestamp >= start && $0.timestamp <= end
+            }
+        }
+    }
+
+    func setFlags(_ changes: [EventFlagChange]) async throws {
+        guard !changes.isEmpty else { return }
+        try await context.write { state in
+            for change in changes { state.events[change.eventID.rawValue]?.flag = change.flag }
+        }
     }
 
     func scanLeadsWithEvents(batchSize: Int) -> LeadEventsScan {

@@ -306,6 +306,13 @@ package enum SQLiteMigrations {
                 """,
             ]
         ),
+        Migration(
+            name: "0008_event_flags",
+            statements: [
+                // Why the criteria's filters took an event for a bot's or a mail scanner's (NULL: a person's).
+                "ALTER TABLE events ADD COLUMN flag TEXT"
+            ]
+        ),
     ]
 
     static let migrator = Migrator(
