@@ -14,6 +14,7 @@ let package = Package(
         .executable(name: "calor-server", targets: ["CalorServer"]),
         .executable(name: "calor", targets: ["CalorCLI"]),
         .executable(name: "calor-bench", targets: ["CalorBench"]),
+        .executable(name: "calor-fuzz", targets: ["CalorFuzz"]),
         .library(name: "Domain", targets: ["Domain"]),
         .library(name: "StorageContract", targets: ["StorageContract"]),
     ],
@@ -168,7 +169,23 @@ let package = Package(
         ),
 
         // Tests.
+        // Fuzzing: the readers of outside input as libFuzzer targets (Scripts/fuzz), and their corpus replayed by the tests.
+        .target(
+            name: "FuzzTargets",
+            dependencies: ["Domain", "Scoring", "Attribution", "Core", "API"],
+            path: "Modules/FuzzTargets",
+            swiftSettings: strict
+        ),
+        .systemLibrary(name: "CFuzzer", path: "Modules/CFuzzer"),
+        .executableTarget(
+            name: "CalorFuzz",
+            dependencies: ["FuzzTargets", "CFuzzer"],
+            path: "Apps/Fuzz",
+            swiftSettings: strict
+        ),
+
         .testTarget(name: "DomainTests", dependencies: ["Domain"], swiftSettings: strict),
+        .testTarget(name: "FuzzTests", dependencies: ["FuzzTargets"], swiftSettings: strict),
         .testTarget(name: "FunnelTests", dependencies: ["Domain", "Funnel"], swiftSettings: strict),
         .testTarget(
             name: "AttributionTests",

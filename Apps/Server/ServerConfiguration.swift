@@ -275,7 +275,7 @@ struct ServerConfiguration {
         } else {
             seconds = Criteria.durationSeconds(text)
         }
-        guard let seconds else {
+        guard let seconds, seconds <= DeliverySettings.longestDuration else {
             throw ConfigurationError("\(name) must be a duration such as 500ms, 10s or 1m, not '\(text)'")
         }
         return .milliseconds(Int64(seconds * 1_000))

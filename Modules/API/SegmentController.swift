@@ -89,12 +89,13 @@ struct SegmentController {
             messages.map { pointer, value in
                 (
                     pointer,
-                    translate(
+                    Self.translate(
                         value,
                         pointer: pointer,
                         batchSentAt: batchSentAt,
                         batchContext: batchContext,
-                        at: receivedAt
+                        at: receivedAt,
+                        eventNames: configuration.eventNames
                     )
                 )
             },
@@ -112,12 +113,13 @@ struct SegmentController {
     }
 
     /// One Segment message as what Calor takes in, or why it cannot be.
-    func translate(
+    static func translate(
         _ value: JSONValue,
         pointer: String,
         batchSentAt: Date?,
         batchContext: JSONObject,
-        at receivedAt: Date
+        at receivedAt: Date,
+        eventNames: [String: String]
     ) -> Result<IngestItem, IngestRejection> {
         guard case .object(let message) = value else {
             return .failure(NativePayload.rejection([.init(pointer: pointer, detail: "must be an object")]))
@@ -215,7 +217,7 @@ struct SegmentController {
             guard let name = string("event") else {
                 return .failure(NativePayload.rejection([.init(pointer: "\(pointer)/event", detail: "is required")]))
             }
-            return event(configuration.eventNames[name] ?? Self.snakeCase(name), properties: properties)
+            return event(eventNames[name] ?? Self.snakeCase(name), properties: properties)
         case "page", "screen":
             var properties = properties
             if let name = string("name", limit: 10_000) { properties["name"] = .string(name) }

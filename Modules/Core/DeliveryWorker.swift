@@ -63,18 +63,25 @@ public struct DeliverySettings: Sendable, Hashable {
 
     public init() {}
 
-    /// Parses `0s`, `500ms`, `5s`, `30m`, `2h`, `5d`: seconds, or `nil` for anything else (negative included).
+    /// Parses `0s`, `500ms`, `5s`, `30m`, `2h`, `5d`: seconds, or `nil` for anything else (negative included, and
+    /// anything longer than ``longestDuration``).
     public static func durationSeconds(_ text: String) -> Double? {
         let text = text.trimmingCharacters(in: .whitespaces)
         let units: [(suffix: String, seconds: Double)] = [
             ("ms", 0.001), ("s", 1), ("m", 60), ("h", 3_600), ("d", 86_400), ("w", 604_800),
         ]
         for unit in units where text.hasSuffix(unit.suffix) {
-            guard let value = Double(text.dropLast(unit.suffix.count)), value.isFinite, value >= 0 else { return nil }
+            guard let value = Double(text.dropLast(unit.suffix.count)), value.isFinite, value >= 0,
+                value * unit.seconds <= longestDuration
+            else { return nil }
             return value * unit.seconds
         }
         return nil
     }
+
+    /// The longest duration a setting may have: a hundred years (longer ones are typos, and would not fit the
+    /// clock's arithmetic).
+    public static let longestDuration: Double = 100 * 365.25 * 86_400
 
     /// How long a claim holds a delivery: an attempt's longest time, and a margin. A worker that dies mid-attempt
     /// leaves the delivery to be claimed again once its lease runs out.

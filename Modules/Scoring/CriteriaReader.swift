@@ -315,13 +315,16 @@ struct CriteriaReader {
         guard let unit = text.last, let amount = Double(text.dropLast()), amount > 0, amount.isFinite,
             text.dropLast().allSatisfy({ $0.isNumber || $0 == "." })
         else { return nil }
+        let seconds: Double
         switch unit {
-        case "m": return amount * 60
-        case "h": return amount * 3_600
-        case "d": return amount * 86_400
-        case "w": return amount * 604_800
+        case "m": seconds = amount * 60
+        case "h": seconds = amount * 3_600
+        case "d": seconds = amount * 86_400
+        case "w": seconds = amount * 604_800
         default: return nil
         }
+        // Up to ten thousand years: longer is a typo, and would not fit the arithmetic of times.
+        return seconds <= 10_000 * 365.25 * 86_400 ? seconds : nil
     }
 
     // MARK: Conditions

@@ -45,6 +45,10 @@ start_postgres() {
         return 1
     fi
     CALOR_PG_URL="host=127.0.0.1 port=$CALOR_PG_PORT user=postgres password=$password dbname=postgres"
-    export CALOR_PG_URL CALOR_PG_PORT
+    # What restarting it takes (Scripts/chaos stops and starts it under load).
+    CALOR_PG_CTL="${PG_AS[*]} $PG_BIN/pg_ctl -D $PG_DIR/data"
+    CALOR_PG_LOG="$PG_DIR/server.log"
+    CALOR_PG_OPTIONS="$settings"
+    export CALOR_PG_URL CALOR_PG_PORT CALOR_PG_CTL CALOR_PG_LOG CALOR_PG_OPTIONS
     echo "==> PostgreSQL $("$PG_BIN/postgres" --version | awk '{print $3}') on 127.0.0.1:$CALOR_PG_PORT" >&2
 }

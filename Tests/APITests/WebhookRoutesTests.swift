@@ -63,6 +63,16 @@ struct WebhookRoutesTests {
                 harness: harness
             )
             #expect(rotated.status == .ok, "\(rotated.text)")
+            // A duration too long for the clock's arithmetic is a 400 (schemathesis's stateful phase found it a crash).
+            for overlap in ["99999999999999999999d", "1e300s"] {
+                let absurd = try await client.send(
+                    .post,
+                    "/v1/webhooks/\(id)/rotate-secret?overlap=\(overlap)",
+                    key: .admin,
+                    harness: harness
+                )
+                #expect(absurd.status == .badRequest, "\(absurd.text)")
+            }
             let newSecret = try #require(rotated.json["secret"]?.stringValue)
             #expect(newSecret != secret && rotated.json["previous_secret_until"] != .null)
             let stored = try #require(try await harness.storage.webhooks.endpoint(WebhookEndpoint.ID(string: id)!))

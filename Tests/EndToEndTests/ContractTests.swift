@@ -8,7 +8,7 @@ import FoundationNetworking
 @Suite("The OpenAPI document against the running server")
 struct ContractTests {
     @Test(
-        "schemathesis: no 5xx, every answer as /openapi.yaml says, valid requests accepted, other methods 405",
+        "schemathesis, every phase (stateful too, along the document's links): no 5xx, every answer as /openapi.yaml says, valid requests accepted, other methods 405",
         arguments: ServerHarness.Backend.allCases
     )
     func schemathesis(backend: ServerHarness.Backend) async throws {
@@ -28,6 +28,10 @@ struct ContractTests {
             in: harness.scratch.url
         )
         #expect(status == 0, "\(printed)")
+        // The stateful phase ran and followed links (the document's own, and those schemathesis infers).
+        #expect(printed.contains("✅ Stateful"), "\(printed)")
+        let covered = printed.firstMatch(of: /API Links:\s+(\d+) covered/).flatMap { Int($0.1) } ?? 0
+        #expect(covered >= 10, "links covered: \(covered)")
         try await harness.stop()
     }
 

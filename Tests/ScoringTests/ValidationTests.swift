@@ -36,6 +36,15 @@ struct ValidationTests {
         #expect(json.engagement.first?.halfLife == 1_209_600.0)
     }
 
+    @Test("a duration longer than ten thousand years is refused, not overflowed")
+    func absurdDurations() {
+        #expect(Criteria.durationSeconds("99999999999999999999d") == nil)
+        #expect(Criteria.durationSeconds("520000w") != nil)
+        #expect(
+            problems("engagement: [{ id: a, event: x, points: 1, half_life: 99999999999999999999999w }]").count == 1
+        )
+    }
+
     @Test("every problem is listed, with its line and rule id")
     func everyProblem() {
         let found = problems(

@@ -1,0 +1,106 @@
+import API
+import Attribution
+import Core
+import Domain
+import Foundation
+import Scoring
+
+/// A reader of outside input that libFuzzer exercises (`Scripts/fuzz TARGET`) and whose corpus the test suite replays.
+/// ``run(_:)`` must return for every input: a crash, a precondition failure or a hang is a finding. Beyond not crashing,
+/// each target checks what must hold of what it read.
+package enum FuzzTarget: String, CaseIterable, Sendable {
+    /// `JSONValue(parsing:)`, the reader of every request body: what it reads writes back as the same value.
+    case json
+    /// The criteria reader (YAML through Yams, then validation): a document it accepts scores a lead, and the scoring
+    /// state gives the full computation's score or none.
+    case criteria
+    /// `POST /v1/events` and `PUT /v1/leads` bodies.
+    case native
+    /// Segment and RudderStack messages (`/v1/track`, `/v1/batch`, …).
+    case segment
+    /// The cost CSV of `calor costs import`.
+    case costs
+    /// ChannelAttribution path files (`calor report attribution --paths`).
+    case paths
+
+    static let now = Date(timeIntervalSince1970: 1_793_527_200)
+
+    package func run(_ bytes: [UInt8]) {
+        switch self {
+        case .json: Self.json(bytes)
+        case .criteria: Self.criteria(String(decoding: bytes, as: UTF8.self))
+        case .native:
+            _ = InputReaders.nativeEvents(bytes)
+            _ = InputReaders.leadUpsert(bytes)
+        case .segment: _ = InputReaders.segmentMessages(bytes, at: Self.now)
+        case .costs: _ = try? CostImport.parse(String(decoding: bytes, as: UTF8.self))
+        case .paths: _ = try? PathFile.parse(String(decoding: bytes, as: UTF8.self))
+        }
+    }
+
+    private static func json(_ bytes: [UInt8]) {
+        guard let value = try? JSONValue(parsing: bytes) else { return }
+        let text = value.jsonText
+        guard let again = try? JSONValue(parsing: text) else {
+            preconditionFailure("JSON read from \(bytes.count) bytes writes as text that does not read back: \(text)")
+        }
+        precondition(again == value, "JSON written and read back differs: \(text)")
+    }
+
+    /// The lead and events a criteria document is tried on.
+    static let lead = Lead(
+        id: Lead.ID(UUID(uuidString: "00000000-0000-7000-8000-000000000001")!),
+        email: EmailAddress("ana@acme.example"),
+        externalID: "crm-1",
+        attributes: [
+            "industry": "software", "company_size": 250, "country": "FR", "budget": "12000",
+            "job_title": "Head of Growth", "tags": ["b2b", "saas"], "company": ["name": "Acme", "employees": 250],
+        ],
+        source: LeadSource(channel: "paid_search", campaign: "spring"),
+        stage: Stage("lead"),
+        createdAt: now.addingTimeInterval(-90 * 86_400),
+        updatedAt: now
+    )
+
+    static let events: [Event] = (0..<24).map(event)
+
+    private static func event(_ index: Int) -> Event {
+        let types = ["page_viewed", "email_opened", "email_clicked", "quote_requested", "email_sent", "form_submitted"]
+        let paths = ["/pricing", "/blog/x", "/careers"]
+        var properties: JSONObject = ["email_id": "e1"]
+        properties["path"] = .string(paths[index % 3])
+        properties["link_url"] = .string("https://acme.example/\(index % 4)")
+        properties["revenue"] = .number(10 * Double(index))
+        var context: JSONObject = [:]
+        context["userAgent"] = .string(index % 5 == 0 ? "curl/8" : "Mozilla/5.0")
+        context["ip"] = .string("203.0.113.\(index)")
+        let hoursAgo = Double(index * index)
+        let offset: TimeInterval = -3_600 * hoursAgo + 0.5 * Double(index % 3)
+        return Event(
+            id: Event.ID(Int64(index + 1)),
+            messageID: MessageID("m\(index)"),
+            leadID: lead.id,
+            anonymousID: nil,
+            type: EventType(types[index % types.count]),
+            properties: properties,
+            context: context,
+            timestamp: now.addingTimeInterval(offset),
+            receivedAt: now
+        )
+    }
+
+    private static func criteria(_ text: String) {
+        guard let criteria = try? Criteria(parsing: text) else { return }
+        let events = criteria.filters.reflagged(events).events
+        for time in [now, now.addingTimeInterval(40 * 86_400)] {
+            let full = criteria.score(lead: lead, events: events, at: time)
+            let explained: Double = full.explanation.reduce(0) { $0 + $1.points }
+            let tolerance = 0.005 * Double(full.explanation.count + 1)
+            precondition(abs(explained - full.total) < tolerance, "the explanation's points do not add up to the total")
+            let state = ScoringState(criteria: criteria, events: events, horizon: now)
+            if let fromState = state.score(lead: lead, criteria: criteria, at: time) {
+                precondition(fromState == full, "the scoring state's score differs from the full computation")
+            }
+        }
+    }
+}
