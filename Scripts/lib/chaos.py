@@ -322,7 +322,7 @@ def scenario_pg_restart(args, backend, database, work):
 def scenario_disk_full(args, backend, database, work):
     mount = os.path.join(work, "small")
     os.makedirs(mount)
-    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64m", "tmpfs", mount], check=True)
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256m", "tmpfs", mount], check=True)
     try:
         database = os.path.join(mount, "calor.sqlite")
         calor = Calor(args.bin, database, work)
@@ -339,6 +339,7 @@ def scenario_disk_full(args, backend, database, work):
             except OSError:
                 pass
         full_at = time.time()
+        filler_bytes = os.path.getsize(filler)
         before = statuses(clients)
         time.sleep(args.outage)
         if not calor.alive(port):
@@ -361,6 +362,7 @@ def scenario_disk_full(args, backend, database, work):
             "scenario": "disk-full",
             "backend": backend,
             "full_seconds": round(freed - full_at, 1),
+            "filler_mb": round(filler_bytes / 2**20),
             "answers_while_full": during,
             "503_with_retry_after": sum(c.retry_after for c in clients),
             "recovered_after_seconds": round(recovered, 2),

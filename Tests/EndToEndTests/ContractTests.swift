@@ -18,7 +18,7 @@ struct ContractTests {
             return
         }
         guard let harness = try await ServerHarness.start(backend) else { return }
-        let (status, printed) = try ServerHarness.runTool(
+        let (status, printed) = try await ServerHarness.runTool(
             tool,
             [
                 "--no-color", "--config-file", ServerHarness.pythonFile("schemathesis.toml"), "run",
@@ -48,7 +48,7 @@ struct ContractTests {
         try data.write(to: file)
         let validator = URL(fileURLWithPath: python).deletingLastPathComponent()
             .appendingPathComponent("openapi-spec-validator").path
-        let (status, printed) = try ServerHarness.runTool(validator, ["--schema", "3.1.0", file.path])
+        let (status, printed) = try await ServerHarness.runTool(validator, ["--schema", "3.1.0", file.path])
         #expect(status == 0, "\(printed)")
         #expect(printed.contains("OK"), "\(printed)")
         try await harness.stop()

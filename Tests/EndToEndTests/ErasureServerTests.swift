@@ -18,7 +18,7 @@ struct ErasureServerTests {
         _ needles: [String],
         harness: ServerHarness,
         backend: ServerHarness.Backend
-    ) throws
+    ) async throws
         -> [String]
     {
         var haystack = Data()
@@ -28,7 +28,7 @@ struct ErasureServerTests {
                 if let data = FileManager.default.contents(atPath: harness.database + suffix) { haystack.append(data) }
             }
         case .postgres:
-            let (status, dump) = try ServerHarness.runTool(
+            let (status, dump) = try await ServerHarness.runTool(
                 "/usr/bin/env",
                 ["pg_dump", "--data-only", harness.database]
             )
@@ -97,7 +97,7 @@ struct ErasureServerTests {
             json: ["email": "stays@privacy.example"]
         )
         #expect(someoneElse.status == 201)
-        #expect(try Self.databaseHolds([email], harness: harness, backend: backend) == [email], "stored before")
+        #expect(try await Self.databaseHolds([email], harness: harness, backend: backend) == [email], "stored before")
 
         // An access request: everything held on the person, over HTTP (admin) and from the CLI.
         let exported = try await harness.send("GET", "/v1/leads/\(id)/export", key: .admin)
@@ -125,7 +125,7 @@ struct ErasureServerTests {
         #expect(try await harness.send("GET", "/v1/leads/\(id)/export", key: .admin).status == 404)
 
         // No trace in any table, nor in the files.
-        #expect(try Self.databaseHolds([email, externalID, visitor], harness: harness, backend: backend) == [])
+        #expect(try await Self.databaseHolds([email, externalID, visitor], harness: harness, backend: backend) == [])
         let gone = try await harness.send("GET", "/v1/leads/\(id)", key: .read)
         #expect(gone.status == 404)
         let listed = try await harness.send("GET", "/v1/leads", key: .read)
@@ -161,7 +161,7 @@ struct ErasureServerTests {
             json: ["userId": .string(externalID), "traits": ["email": .string(email)]]
         )
         #expect(segment.status == 200)
-        #expect(try Self.databaseHolds([email, externalID, visitor], harness: harness, backend: backend) == [])
+        #expect(try await Self.databaseHolds([email, externalID, visitor], harness: harness, backend: backend) == [])
 
         // The audit log names the lead and the actor, not the person.
         let audit = try await ServerHarness.calor(["leads", "list", "--format", "json"], database: harness.database)

@@ -257,7 +257,7 @@ struct IngestionServerTests {
             return
         }
         guard let harness = try await ServerHarness.start(backend) else { return }
-        let (status, printed) = try ServerHarness.runTool(
+        let (status, printed) = try await ServerHarness.runTool(
             python,
             [ServerHarness.pythonFile("sdk_clients.py"), harness.address, harness.keys[.ingest]!]
         )

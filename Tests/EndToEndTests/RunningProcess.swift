@@ -69,15 +69,17 @@ final class RunningProcess: Sendable {
     func waitFor(_ pattern: String, seconds: Double = 60) async throws -> String {
         let regex = try NSRegularExpression(pattern: pattern)
         let deadline = Date().addingTimeInterval(seconds)
-        while Date() < deadline {
+        // Looked at once more after the deadline: on a loaded machine this task may wake only after it.
+        var last = false
+        while !last {
+            last = Date() >= deadline || !process.isRunning
             let current = text
             if let match = regex.firstMatch(in: current, range: NSRange(current.startIndex..., in: current)),
                 let range = Range(match.range(at: match.numberOfRanges > 1 ? 1 : 0), in: current)
             {
                 return String(current[range])
             }
-            if !process.isRunning { break }
-            try await Task.sleep(for: .milliseconds(50))
+            if !last { try await Task.sleep(for: .milliseconds(50)) }
         }
         throw ProcessFailure("output never matched \(pattern); output was:\n\(text)")
     }

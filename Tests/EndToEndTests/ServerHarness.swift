@@ -131,18 +131,30 @@ final class ServerHarness: Sendable {
     }
 
     /// Runs a tool to its end and returns its exit status and everything it printed.
-    static func runTool(_ path: String, _ arguments: [String], in directory: URL? = nil) throws -> (Int32, String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: path)
-        process.arguments = arguments
-        if let directory { process.currentDirectoryURL = directory }
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        let printed = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        return (process.terminationStatus, printed)
+    /// Runs a tool to its end and returns its exit status and output. It waits on a thread of its own: a tool that runs
+    /// for a minute (schemathesis) must not hold one of the few threads every other test's tasks run on.
+    static func runTool(_ path: String, _ arguments: [String], in directory: URL? = nil) async throws -> (Int32, String)
+    {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread.detachNewThread {
+                let process = Process()
+                process.executableURL = URL(fileURLWithPath: path)
+                process.arguments = arguments
+                if let directory { process.currentDirectoryURL = directory }
+                let output = Pipe()
+                process.standardOutput = output
+                process.standardError = output
+                do {
+                    try process.run()
+                } catch {
+                    continuation.resume(throwing: error)
+                    return
+                }
+                let printed = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+                process.waitUntilExit()
+                continuation.resume(returning: (process.terminationStatus, printed))
+            }
+        }
     }
 
     static func psql(_ base: String, _ statement: String) async throws {

@@ -37,9 +37,9 @@ struct WebhooksServerTests {
         }
 
         /// Each logged request, checked with `secret` by the `standardwebhooks` library.
-        func verified(python: String, secret: String) throws -> [JSONValue] {
+        func verified(python: String, secret: String) async throws -> [JSONValue] {
             guard FileManager.default.fileExists(atPath: log) else { return [] }
-            let (status, printed) = try ServerHarness.runTool(
+            let (status, printed) = try await ServerHarness.runTool(
                 python,
                 [ServerHarness.pythonFile("webhook_receiver.py"), "verify", log, secret]
             )
@@ -195,10 +195,10 @@ struct WebhooksServerTests {
         let shownB = try await harness.send("GET", "/v1/webhooks/\(endpointB)", key: .admin)
         #expect(shownB.json["disabled_reason"]?.stringValue?.contains("410") == true, "\(shownB.text)")
 
-        func received() throws -> [JSONValue] {
+        func received() async throws -> [JSONValue] {
             // Receivers dedupe on webhook-id: a request that timed out may have arrived too.
             var seen: Set<String> = []
-            return try receiver.verified(python: python, secret: secretA).filter {
+            return try await receiver.verified(python: python, secret: secretA).filter {
                 seen.insert($0["id"]?.stringValue ?? "").inserted
             }
         }
@@ -207,12 +207,12 @@ struct WebhooksServerTests {
         }
         #expect(
             try await Self.eventually {
-                let messages = try received()
+                let messages = try await received()
                 return Set(hotLeads(messages)).count == 5
                     && messages.contains { $0["type"] == "lead.stage_changed" && $0["to"] == "sql" }
             }
         )
-        var messages = try received()
+        var messages = try await received()
         #expect(messages.allSatisfy { $0["verified"] == true }, "\(messages)")
         // Only what A subscribed to, each hot lead exactly once.
         #expect(hotLeads(messages).sorted() == leads.keys.sorted())
@@ -287,7 +287,7 @@ struct WebhooksServerTests {
             ]
         )
         try await harness.killAndRestart()
-        #expect(try await Self.eventually { hotLeads(try received()).contains("late@acme.example") })
+        #expect(try await Self.eventually { hotLeads(try await received()).contains("late@acme.example") })
 
         // Rotation: for the overlap, both secrets verify.
         let rotated = try JSONValue(
@@ -313,12 +313,12 @@ struct WebhooksServerTests {
                 "lead": ["email": "rotated@acme.example"],
             ]
         )
-        #expect(try await Self.eventually { hotLeads(try received()).contains("rotated@acme.example") })
-        messages = try received()
+        #expect(try await Self.eventually { hotLeads(try await received()).contains("rotated@acme.example") })
+        messages = try await received()
         let afterRotation = messages.filter { $0["email"] == "rotated@acme.example" }
         #expect(afterRotation.allSatisfy { $0["verified"] == true && $0["signatures"] == 2 })
         var seen: Set<String> = []
-        let withNewSecret = try receiver.verified(python: python, secret: secretA2).filter {
+        let withNewSecret = try await receiver.verified(python: python, secret: secretA2).filter {
             seen.insert($0["id"]?.stringValue ?? "").inserted
         }
         #expect(withNewSecret.filter { $0["email"] == "rotated@acme.example" }.allSatisfy { $0["verified"] == true })
@@ -330,7 +330,7 @@ struct WebhooksServerTests {
         #expect(replayed.status == 201, "\(replayed.text)")
         #expect(
             try await Self.eventually {
-                try receiver.verified(python: python, secret: secretA2).filter { $0["id"]?.stringValue == someID }
+                try await receiver.verified(python: python, secret: secretA2).filter { $0["id"]?.stringValue == someID }
                     .count >= 2
             }
         )
@@ -385,12 +385,12 @@ struct WebhooksServerTests {
         }
         #expect(
             try await Self.eventually {
-                try receiver.verified(python: python, secret: secret).count >= count
+                try await receiver.verified(python: python, secret: secret).count >= count
             }
         )
         // A little longer: a second attempt of any message would show now.
         try await Task.sleep(for: .seconds(1))
-        let received = try receiver.verified(python: python, secret: secret)
+        let received = try await receiver.verified(python: python, secret: secret)
         #expect(received.allSatisfy { $0["verified"] == true })
         let ids = received.compactMap { $0["id"]?.stringValue }
         #expect(ids.count == count, "\(ids.count) requests for \(Set(ids).count) messages")
