@@ -6,10 +6,10 @@ import Foundation
 struct LeadsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "leads",
-        abstract: "List and inspect leads, and move them through the funnel.",
+        abstract: "List, inspect and import leads, and move them through the funnel.",
         subcommands: [
-            ListLeads.self, ShowLead.self, MoveLeadStage.self, EraseLead.self, UnsuppressIdentity.self,
-            ExportLeadData.self,
+            ListLeads.self, ShowLead.self, ImportLeads.self, MoveLeadStage.self, EraseLead.self,
+            UnsuppressIdentity.self, ExportLeadData.self,
         ]
     )
 }

@@ -247,7 +247,8 @@ struct SegmentController {
                     email: email,
                     externalID: userID,
                     attributes: attributes,
-                    anonymousID: anonymousID
+                    anonymousID: anonymousID,
+                    attributesAt: timestamp
                 )
             else {
                 // A visitor not known yet: what they said is kept as their event, nothing is dropped.

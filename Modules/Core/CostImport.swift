@@ -142,62 +142,16 @@ public enum CostImport {
     }
 }
 
-/// The records of a CSV text with the line each starts on: `,`-separated, fields optionally in double quotes (a
-/// quoted field may hold commas, quotes doubled, and line breaks), lines ending in LF or CRLF.
+/// The records of a CSV text with the line each starts on (``CSVParser``).
 struct CSVRecords: Sequence {
-    let text: String
+    let records: [(line: Int, fields: [String])]
 
     init(_ text: String) {
-        self.text = text
+        var parser = CSVParser()
+        records = parser.feed(Array(text.utf8)) + parser.finish()
     }
 
-    func makeIterator() -> Iterator {
-        Iterator(characters: Array(text.unicodeScalars))
-    }
-
-    struct Iterator: IteratorProtocol {
-        let characters: [Unicode.Scalar]
-        var position = 0
-        var line = 1
-
-        mutating func next() -> (line: Int, fields: [String])? {
-            guard position < characters.count else { return nil }
-            let start = line
-            var fields: [String] = []
-            var field = String.UnicodeScalarView()
-            var quoted = false
-            while position < characters.count {
-                let character = characters[position]
-                position += 1
-                if quoted {
-                    if character == "\"" {
-                        if position < characters.count, characters[position] == "\"" {
-                            field.append("\"")
-                            position += 1
-                        } else {
-                            quoted = false
-                        }
-                    } else {
-                        if character == "\n" { line += 1 }
-                        field.append(character)
-                    }
-                    continue
-                }
-                switch character {
-                case "\"" where field.isEmpty: quoted = true
-                case ",":
-                    fields.append(String(field))
-                    field = String.UnicodeScalarView()
-                case "\n":
-                    line += 1
-                    fields.append(String(field))
-                    return (start, fields)
-                case "\r" where position < characters.count && characters[position] == "\n": continue
-                default: field.append(character)
-                }
-            }
-            fields.append(String(field))
-            return (start, fields)
-        }
+    func makeIterator() -> IndexingIterator<[(line: Int, fields: [String])]> {
+        records.makeIterator()
     }
 }

@@ -267,6 +267,11 @@ public struct IncomingIdentity: Sendable, Hashable {
     public var source: LeadSource?
     /// A visitor to tie to the lead: their past and future events become the lead's.
     public var anonymousID: AnonymousID?
+    /// When the attributes became true (an identify call's timestamp); `nil`: when Calor got them. Kept in the lead's
+    /// attribute history.
+    public var attributesAt: Date?
+    /// The creation time of a lead this creates (an imported CRM record's); `nil`: when Calor got it.
+    public var createdAt: Date?
 
     /// Fails when neither email nor external id is given.
     public init?(
@@ -274,9 +279,11 @@ public struct IncomingIdentity: Sendable, Hashable {
         externalID: String?,
         attributes: JSONObject = [:],
         source: LeadSource? = nil,
-        anonymousID: AnonymousID? = nil
+        anonymousID: AnonymousID? = nil,
+        attributesAt: Date? = nil
     ) {
         guard email != nil || externalID != nil else { return nil }
+        self.attributesAt = attributesAt
         self.email = email
         self.externalID = externalID
         self.attributes = attributes
@@ -474,7 +481,9 @@ private struct Batch {
             email: identity.email,
             externalID: identity.externalID,
             attributes: identity.attributes,
-            source: identity.source
+            source: identity.source,
+            attributesAt: identity.attributesAt.map { min($0, receivedAt) },
+            createdAt: identity.createdAt.map { min($0, receivedAt) }
         )!
         let result: LeadUpsertResult
         do {

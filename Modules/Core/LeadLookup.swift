@@ -79,9 +79,18 @@ extension LeadLookup {
     public func export(_ id: Lead.ID, at time: Date) async throws -> JSONValue? {
         guard let details = try await details(of: id) else { return nil }
         let events = try await stores.events.events(of: id)
+        let history = try await stores.leads.attributeHistory(of: [id])[id]
         return .object([
             "exported_at": .string(WireFormat.time(time)),
             "lead": WireFormat.leadDetails(details),
+            "attribute_history": .object([
+                "complete": .bool(history?.complete ?? false),
+                "changes": .array(
+                    (history?.changes ?? []).map { change in
+                        .object(["at": .string(WireFormat.time(change.at)), "changes": .object(change.changes)])
+                    }
+                ),
+            ]),
             "events": .array(events.map(WireFormat.event)),
         ])
     }

@@ -76,6 +76,11 @@ public struct LeadUpsert: Sendable, Hashable {
     public var source: LeadSource?
     /// The stage of a lead created by this upsert.
     public var initialStage: Stage
+    /// When the attributes became true (an imported row's time, an identify call's timestamp); `nil`: the upsert's
+    /// time. Kept in the lead's attribute history.
+    public var attributesAt: Date?
+    /// The creation time of a lead this upsert creates (an imported CRM record's); `nil`: the upsert's time.
+    public var createdAt: Date?
 
     /// Fails when neither email nor external id is given.
     public init?(
@@ -83,32 +88,18 @@ public struct LeadUpsert: Sendable, Hashable {
         externalID: String?,
         attributes: JSONObject = [:],
         source: LeadSource? = nil,
-        initialStage: Stage = .subscriber
+        initialStage: Stage = .subscriber,
+        attributesAt: Date? = nil,
+        createdAt: Date? = nil
     ) {
         guard email != nil || (externalID.map { !$0.isEmpty } ?? false) else { return nil }
+        self.attributesAt = attributesAt
+        self.createdAt = createdAt
         self.email = email
         self.externalID = externalID
         self.attributes = attributes
         self.source = source
         self.initialStage = initialStage
-    }
-}
-
-extension Lead {
-    /// Applies an upsert to a lead it found (every backend's rule): the email and the external id it gives replace
-    /// the lead's; its attributes merge key by key, a `null` removing the key; its source is kept only when the lead
-    /// has none (first touch wins). Times are the caller's.
-    public mutating func merge(_ upsert: LeadUpsert) {
-        if let email = upsert.email { self.email = email }
-        if let externalID = upsert.externalID { self.externalID = externalID }
-        for (key, value) in upsert.attributes {
-            if value == .null {
-                attributes.removeValue(forKey: key)
-            } else {
-                attributes[key] = value
-            }
-        }
-        if source == nil, let source = upsert.source { self.source = source }
     }
 }
 

@@ -33,6 +33,9 @@ public protocol LeadStore: Sendable {
     func count() async throws -> Int
     /// Removes the lead with its events, identities, scores and history. Returns false when there was none.
     func erase(_ id: Lead.ID) async throws -> Bool
+    /// The kept changes of these leads' attributes (ids of missing leads are left out): every upsert, creation and
+    /// replacement that changed attributes keeps one, with its time (SPEC §9).
+    func attributeHistory(of ids: [Lead.ID]) async throws -> [Lead.ID: AttributeHistory]
 }
 
 /// Anonymous visitors and the leads they turned out to be.

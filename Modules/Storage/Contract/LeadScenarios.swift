@@ -53,6 +53,60 @@ enum LeadScenarios {
             try check(!unchanged.changed, "an upsert that changes nothing says so")
             try checkEqual(try await storage.leads.find(lead.id)?.updatedAt, Times.at(minutes: 5), "update time kept")
         },
+        ContractScenario("every change of attributes is kept with its time; late data keeps later values current") {
+            storage in
+            let created = try await storage.leads.upsert(
+                LeadUpsert(
+                    email: nil,
+                    externalID: "crm-h",
+                    attributes: ["size": 10, "country": "FR"],
+                    attributesAt: Times.at(minutes: -60),
+                    createdAt: Times.at(minutes: -120)
+                )!,
+                at: Times.base
+            ).lead
+            try checkEqual(created.createdAt, Times.at(minutes: -120), "an imported lead's creation time")
+            // A live change now, then the same data again (nothing to keep), then a change dated between the two.
+            let live = LeadUpsert(email: nil, externalID: "crm-h", attributes: ["size": 50, "tier": "gold"])!
+            _ = try await storage.leads.upsert(live, at: Times.at(minutes: 10))
+            let again = try await storage.leads.upsert(live, at: Times.at(minutes: 11))
+            try check(!again.changed, "the same data again changes nothing")
+            _ = try await storage.leads.upsert(
+                LeadUpsert(
+                    email: nil,
+                    externalID: "crm-h",
+                    attributes: ["size": 20, "country": .null],
+                    attributesAt: Times.at(minutes: -30)
+                )!,
+                at: Times.at(minutes: 20)
+            )
+            let current = try await storage.leads.find(created.id)
+            // size changed later (50) than the late data (20): it stays; country's removal is the latest word on it.
+            try checkEqual(current?.attributes, ["size": 50, "tier": "gold"], "current attributes")
+            let history = try await storage.leads.attributeHistory(of: [created.id])[created.id]
+            try check(history?.complete == true, "a lead created now is tracked from its creation")
+            try checkEqual(
+                history?.changes,
+                [
+                    AttributeChange(at: Times.at(minutes: -60), changes: ["size": 10, "country": "FR"]),
+                    AttributeChange(at: Times.at(minutes: -30), changes: ["size": 20, "country": .null]),
+                    AttributeChange(at: Times.at(minutes: 10), changes: ["size": 50, "tier": "gold"]),
+                ],
+                "changes, oldest first"
+            )
+            try checkEqual(history?.attributes(before: Times.at(minutes: -60)), [:], "before the first change")
+            try checkEqual(history?.attributes(before: Times.at(minutes: -29)), ["size": 20], "as of the late data")
+            try checkEqual(history?.attributes(before: Times.at(minutes: 11)), ["size": 50, "tier": "gold"], "now")
+            try await storage.leads.replaceAttributes(of: created.id, with: ["tier": "gold"], at: Times.at(minutes: 30))
+            let replaced = try await storage.leads.attributeHistory(of: [created.id])[created.id]?.changes.last
+            try checkEqual(
+                replaced,
+                AttributeChange(at: Times.at(minutes: 30), changes: ["size": .null]),
+                "replacement"
+            )
+            try check(try await storage.leads.erase(created.id), "erased")
+            try checkEqual(try await storage.leads.attributeHistory(of: [created.id]).count, 0, "history erased")
+        },
         ContractScenario("upsert naming two different leads is a conflict and changes nothing") { storage in
             let ana = try await storage.lead(email: "ana@example.com")
             _ = try await storage.leads.upsert(LeadUpsert(email: nil, externalID: "crm-2")!, at: Times.base)

@@ -41,18 +41,26 @@ struct SQLLeadStore: LeadStore {
         guard var lead = byEmail ?? byExternalID else {
             let id = Lead.ID.generate(at: time)
             let attributes = upsert.attributes.filter { $0.value != .null }
+            let createdAt = upsert.createdAt ?? time
             let inserted = try connection.execute(
                 """
                 INSERT INTO leads (id, email, external_id, attributes, source_channel, source_campaign, stage, \
-                created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING
+                created_at, updated_at, attributes_tracked) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING
                 """,
                 [
                     .uuid(id.rawValue), .text(upsert.email?.rawValue), .text(upsert.externalID), .json(attributes),
                     .text(upsert.source?.channel), .text(upsert.source?.campaign), .text(upsert.initialStage.rawValue),
-                    .timestamp(time), .timestamp(time),
+                    .timestamp(createdAt), .timestamp(time), .bool(true),
                 ]
             )
             guard inserted == 1 else { return nil }
+            if !attributes.isEmpty {
+                try Self.keep(
+                    AttributeChange(at: upsert.attributesAt ?? time, changes: attributes),
+                    of: id,
+                    on: connection
+                )
+            }
             let lead = Lead(
                 id: id,
                 email: upsert.email,
@@ -60,13 +68,15 @@ struct SQLLeadStore: LeadStore {
                 attributes: attributes,
                 source: upsert.source,
                 stage: upsert.initialStage,
-                createdAt: time.truncatedToMicroseconds,
+                createdAt: createdAt.truncatedToMicroseconds,
                 updatedAt: time.truncatedToMicroseconds
             )
             return LeadUpsertResult(lead: lead, created: true, changed: true)
         }
         let before = lead
-        lead.merge(upsert)
+        let history = try lead.needsHistory(for: upsert) ? Self.history(of: [lead.id], on: connection)[lead.id] : nil
+        let change = lead.merge(upsert, history: history, at: time)
+        if let change { try Self.keep(change, of: lead.id, on: connection) }
         guard lead != before else { return LeadUpsertResult(lead: lead, created: false, changed: false) }
         lead.updatedAt = time.truncatedToMicroseconds
         try connection.execute(
@@ -87,11 +97,11 @@ struct SQLLeadStore: LeadStore {
             try connection.execute(
                 """
                 INSERT INTO leads (id, email, external_id, attributes, source_channel, source_campaign, stage, \
-                created_at, updated_at) VALUES (?, NULL, NULL, ?, ?, ?, ?, ?, ?)
+                created_at, updated_at, attributes_tracked) VALUES (?, NULL, NULL, ?, ?, ?, ?, ?, ?, ?)
                 """,
                 [
                     .uuid(id.rawValue), .json(JSONObject()), .text(source?.channel), .text(source?.campaign),
-                    .text(stage.rawValue), .timestamp(time), .timestamp(time),
+                    .text(stage.rawValue), .timestamp(time), .timestamp(time), .bool(true),
                 ]
             )
             return Lead(
@@ -218,11 +228,19 @@ struct SQLLeadStore: LeadStore {
 
     func replaceAttributes(of id: Lead.ID, with attributes: JSONObject, at time: Date) async throws {
         try await executor.write { connection in
-            let changed = try connection.execute(
+            guard
+                let current = try connection.queryOne(
+                    "SELECT attributes FROM leads WHERE id = ?\(connection.forUpdate)",
+                    [.uuid(id.rawValue)]
+                )?.jsonObject(0)
+            else { throw StoreError.notFound("lead \(id)") }
+            try connection.execute(
                 "UPDATE leads SET attributes = ?, updated_at = ? WHERE id = ?",
                 [.json(attributes), .timestamp(time), .uuid(id.rawValue)]
             )
-            guard changed == 1 else { throw StoreError.notFound("lead \(id)") }
+            if let change = AttributeChange.replacing(current, with: attributes, at: time) {
+                try Self.keep(change, of: id, on: connection)
+            }
         }
     }
 
@@ -303,6 +321,37 @@ struct SQLLeadStore: LeadStore {
         try await executor.read { connection in
             Int(try connection.queryOne("SELECT count(*) FROM leads", [])?.int(0) ?? 0)
         }
+    }
+
+    func attributeHistory(of ids: [Lead.ID]) async throws -> [Lead.ID: AttributeHistory] {
+        try await executor.read { connection in try Self.history(of: ids, on: connection) }
+    }
+
+    static func history(of ids: [Lead.ID], on connection: any SQLConnection) throws -> [Lead.ID: AttributeHistory] {
+        var histories: [Lead.ID: AttributeHistory] = [:]
+        let values = Array(Set(ids)).map { SQLValue.uuid($0.rawValue) }
+        for row in try connection.query(
+            chunking: values,
+            { "SELECT id, attributes_tracked FROM leads WHERE id IN (\($0))" }
+        ) {
+            histories[Lead.ID(try row.uuid(0))] = AttributeHistory(complete: try row.bool(1), changes: [])
+        }
+        for row in try connection.query(
+            chunking: values,
+            { "SELECT lead_id, at, changes FROM attribute_changes WHERE lead_id IN (\($0)) ORDER BY lead_id, at, id" }
+        ) {
+            let change = AttributeChange(at: try row.date(1), changes: try row.jsonObject(2))
+            histories[Lead.ID(try row.uuid(0))]?.changes.append(change)
+        }
+        return histories
+    }
+
+    /// Keeps a change of the lead's attributes.
+    static func keep(_ change: AttributeChange, of id: Lead.ID, on connection: any SQLConnection) throws {
+        _ = try connection.execute(
+            "INSERT INTO attribute_changes (lead_id, at, changes) VALUES (?, ?, ?)",
+            [.uuid(id.rawValue), .timestamp(change.at), .json(change.changes)]
+        )
     }
 
     func erase(_ id: Lead.ID) async throws -> Bool {

@@ -10,6 +10,8 @@ struct MemoryState: Sendable {
     var leads: [Lead.ID: Lead] = [:]
     var leadByEmail: [EmailAddress: Lead.ID] = [:]
     var leadByExternalID: [String: Lead.ID] = [:]
+    /// Each lead's attribute changes, in the order kept (every memory lead is tracked from its creation).
+    var attributeChanges: [Lead.ID: [AttributeChange]] = [:]
     var identities: [AnonymousID: AnonymousIdentity] = [:]
     /// Events by id; ids are given in arrival order.
     var events: [Int64: Event] = [:]
@@ -93,5 +95,21 @@ struct MemoryState: Sendable {
             firsts[transition.to] = transition
         }
         return firsts
+    }
+}
+
+extension MemoryState {
+    mutating func keep(_ change: AttributeChange, of id: Lead.ID) {
+        var change = change
+        change.at = change.at.truncatedToMicroseconds
+        attributeChanges[id, default: []].append(change)
+    }
+
+    /// The lead's history, oldest first (by time, then as kept).
+    func history(of id: Lead.ID) -> AttributeHistory {
+        let changes = (attributeChanges[id] ?? []).enumerated().sorted {
+            ($0.element.at, $0.offset) < ($1.element.at, $1.offset)
+        }
+        return AttributeHistory(complete: true, changes: changes.map(\.element))
     }
 }

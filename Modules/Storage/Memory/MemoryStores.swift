@@ -53,14 +53,18 @@ struct MemoryLeadStore: LeadStore {
                     attributes: upsert.attributes.filter { $0.value != .null },
                     source: upsert.source,
                     stage: upsert.initialStage,
-                    createdAt: time,
+                    createdAt: (upsert.createdAt ?? time).truncatedToMicroseconds,
                     updatedAt: time
                 )
                 state.put(lead)
+                if !lead.attributes.isEmpty {
+                    state.keep(AttributeChange(at: upsert.attributesAt ?? time, changes: lead.attributes), of: lead.id)
+                }
                 return LeadUpsertResult(lead: lead, created: true, changed: true)
             }
             let before = lead
-            lead.merge(upsert)
+            let history = lead.needsHistory(for: upsert) ? state.history(of: id) : nil
+            if let change = lead.merge(upsert, history: history, at: time) { state.keep(change, of: id) }
             guard lead != before else { return LeadUpsertResult(lead: lead, created: false, changed: false) }
             lead.updatedAt = time
             state.put(lead, replacing: before)
@@ -144,7 +148,10 @@ struct MemoryLeadStore: LeadStore {
     func replaceAttributes(of id: Lead.ID, with attributes: JSONObject, at time: Date) async throws {
         let time = time.truncatedToMicroseconds
         try await context.write { state in
-            guard state.leads[id] != nil else { throw StoreError.notFound("lead \(id)") }
+            guard let current = state.leads[id]?.attributes else { throw StoreError.notFound("lead \(id)") }
+            if let change = AttributeChange.replacing(current, with: attributes, at: time) {
+                state.keep(change, of: id)
+            }
             state.leads[id]?.attributes = attributes
             state.leads[id]?.updatedAt = time
         }
@@ -176,9 +183,18 @@ struct MemoryLeadStore: LeadStore {
         try await context.read { $0.leads.count }
     }
 
+    func attributeHistory(of ids: [Lead.ID]) async throws -> [Lead.ID: AttributeHistory] {
+        try await context.read { state in
+            var histories: [Lead.ID: AttributeHistory] = [:]
+            for id in ids where state.leads[id] != nil { histories[id] = state.history(of: id) }
+            return histories
+        }
+    }
+
     func erase(_ id: Lead.ID) async throws -> Bool {
         try await context.write { state in
             guard let lead = state.leads.removeValue(forKey: id) else { return false }
+            state.attributeChanges.removeValue(forKey: id)
             if let email = lead.email { state.leadByEmail.removeValue(forKey: email) }
             if let externalID = lead.externalID { state.leadByExternalID.removeValue(forKey: externalID) }
             state.identities = state.identities.filter { $0.value.leadID != id }

@@ -311,6 +311,24 @@ package enum PostgresMigrations {
                 "ALTER TABLE events ADD COLUMN flag text"
             ]
         ),
+        Migration(
+            name: "0009_attribute_history",
+            statements: [
+                // Every change of a lead's attributes with the time it became true: the lead as it was at any time
+                // (SPEC §9). The keys it set; a null value removed the key.
+                """
+                CREATE TABLE attribute_changes (
+                    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                    lead_id uuid NOT NULL REFERENCES leads (id) ON DELETE CASCADE,
+                    at timestamptz NOT NULL,
+                    changes jsonb NOT NULL
+                )
+                """,
+                "CREATE INDEX attribute_changes_lead ON attribute_changes (lead_id, at)",
+                // Leads created before this migration have no history before their next change.
+                "ALTER TABLE leads ADD COLUMN attributes_tracked boolean NOT NULL DEFAULT false",
+            ]
+        ),
     ]
 
     static let migrator = Migrator(

@@ -313,6 +313,24 @@ package enum SQLiteMigrations {
                 "ALTER TABLE events ADD COLUMN flag TEXT"
             ]
         ),
+        Migration(
+            name: "0009_attribute_history",
+            statements: [
+                // Every change of a lead's attributes with the time it became true: the lead as it was at any time
+                // (SPEC §9). The keys it set; a null value removed the key.
+                """
+                CREATE TABLE attribute_changes (
+                    id INTEGER PRIMARY KEY,
+                    lead_id BLOB NOT NULL REFERENCES leads (id) ON DELETE CASCADE,
+                    at INTEGER NOT NULL,
+                    changes TEXT NOT NULL
+                )
+                """,
+                "CREATE INDEX attribute_changes_lead ON attribute_changes (lead_id, at)",
+                // Leads created before this migration have no history before their next change.
+                "ALTER TABLE leads ADD COLUMN attributes_tracked INTEGER NOT NULL DEFAULT 0",
+            ]
+        ),
     ]
 
     static let migrator = Migrator(
