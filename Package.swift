@@ -151,7 +151,7 @@ let package = Package(
         .executableTarget(
             name: "CalorCLI",
             dependencies: [
-                "AppSupport", "Attribution", "Core", "Domain", "Funnel", "Scoring",
+                "API", "AppSupport", "Attribution", "Core", "Domain", "Funnel", "Scoring",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -9,6 +9,7 @@ struct CalorCommand: AsyncParsableCommand {
         discussion: "Exit codes: 0 success, 1 failure, 2 usage error.",
         subcommands: [
             InitCommand.self, MigrateCommand.self, CriteriaCommand.self, RescoreCommand.self, LeadsCommand.self,
+            EventsCommand.self, OutcomesCommand.self,
             KeysCommand.self, CostsCommand.self, ReportCommand.self, WebhooksCommand.self,
             AudiencesCommand.self,
         ]

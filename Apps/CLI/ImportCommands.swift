@@ -1,3 +1,4 @@
+import API
 import ArgumentParser
 import Core
 import Domain
@@ -85,5 +86,119 @@ final class ProgressLine: Sendable {
     func end() {
         guard terminal else { return }
         FileHandle.standardError.write(Data("\n".utf8))
+    }
+}
+
+struct EventsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "events",
+        abstract: "Import past events.",
+        subcommands: [ImportEvents.self]
+    )
+}
+
+struct ImportEvents: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "import",
+        abstract: "Import past events from NDJSON (the native event format, one a line) or CSV.",
+        discussion: """
+            NDJSON: one POST /v1/events item a line. CSV (a .csv file, or --csv): columns map by their header: \
+            message_id, type, timestamp, email, external_id, lead_id, anonymous_id, properties.PATH, context.PATH; any \
+            other column is a property named by its header; --map COLUMN=FIELD maps a column explicitly (- leaves it \
+            out). Every event needs a timestamp. Importing again stores nothing twice: an event without a message id \
+            gets one made from its content. Events go in without scoring, and the leads they touched are rescored \
+            once at the end. A bad row is reported with its line and the good rows go in (the command then exits 1).
+            """
+    )
+
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "The NDJSON or CSV file.") var file: String
+    @Flag(help: "Read the file as CSV (the default for a .csv file).") var csv = false
+    @Option(name: .customLong("map"), help: "COLUMN=FIELD, for CSV (repeatable).") var maps: [String] = []
+
+    func run() async throws {
+        var mapping: [String: String] = [:]
+        for map in maps {
+            guard let equals = map.lastIndex(of: "=") else {
+                throw ValidationError("--map takes COLUMN=FIELD, not '\(map)'")
+            }
+            mapping[String(map[..<equals])] = String(map[map.index(after: equals)...])
+        }
+        guard FileManager.default.isReadableFile(atPath: file) else { throw CommandFailure("cannot read \(file)") }
+        let storage = try await global.openStorage()
+        let progress = ProgressLine(label: "events")
+        let asCSV = csv || file.lowercased().hasSuffix(".csv")
+        let logger = global.logger
+        let summary: EventImport.Summary
+        do {
+            summary = try await storage.using { storage in
+                try await EventImport(storage: storage, logger: logger).run(
+                    path: file,
+                    csv: asCSV,
+                    maps: mapping,
+                    readLine: { bytes, line in
+                        InputReaders.nativeEvent(bytes).mapError { ImportProblem(line: line, message: $0.detail) }
+                    },
+                    progress: { progress.show($0) }
+                )
+            }
+        } catch let problem as ImportProblem {
+            throw CommandFailure("\(file), \(problem.description)")
+        }
+        progress.end()
+        for problem in summary.rows.problems {
+            FileHandle.standardError.write(Data("\(file), \(problem.description)\n".utf8))
+        }
+        var line = "imported \(summary.stored) event\(summary.stored == 1 ? "" : "s") from \(summary.rows.rows) row"
+        line += summary.rows.rows == 1 ? "" : "s"
+        if summary.duplicates > 0 { line += "; \(summary.duplicates) already stored" }
+        if summary.rows.suppressed > 0 { line += "; \(summary.rows.suppressed) suppressed (erased identities)" }
+        if !summary.rows.problems.isEmpty { line += "; \(summary.rows.problems.count) refused" }
+        print(line)
+        print("rescored \(summary.rescored.leads) lead\(summary.rescored.leads == 1 ? "" : "s")")
+        if !summary.rows.problems.isEmpty {
+            let count = summary.rows.problems.count
+            throw CommandFailure("\(count) row\(count == 1 ? "" : "s") refused")
+        }
+    }
+}
+
+struct OutcomesCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "outcomes",
+        abstract: "Import what leads went on to do (a CRM's won deals), as stage moves at their time.",
+        subcommands: [ImportOutcomes.self]
+    )
+}
+
+struct ImportOutcomes: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "import",
+        abstract: "Import outcomes from CSV: email or external_id, stage, at, and optionally value.",
+        discussion: """
+            Each row is a stage move at its time (RFC 3339 or a day), with reason import: the funnel, attribution \
+            and value reports count it then. A move dated before the lead's latest one is kept in its history \
+            without changing its current stage. The lead must exist (import leads first); a row already imported \
+            changes nothing. A bad row is reported with its line and the good rows go in (the command then exits 1).
+            """
+    )
+
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "The CSV file.") var file: String
+
+    func run() async throws {
+        guard FileManager.default.isReadableFile(atPath: file) else { throw CommandFailure("cannot read \(file)") }
+        let storage = try await global.openStorage()
+        let progress = ProgressLine(label: "outcomes")
+        let summary: ImportSummary
+        do {
+            summary = try await storage.using { storage in
+                try await OutcomeImport(storage: storage).run(path: file) { progress.show($0) }
+            }
+        } catch let problem as ImportProblem {
+            throw CommandFailure("\(file), \(problem.description)")
+        }
+        progress.end()
+        try report(summary, file: file, noun: "outcome")
     }
 }

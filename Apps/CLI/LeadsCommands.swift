@@ -234,6 +234,7 @@ func describe(_ reason: TransitionReason) -> String {
     case .rule(let id, let event): "rule \(id)" + (event.map { " (event \($0))" } ?? "")
     case .event(let id): "event \(id)"
     case .manual(let actor, let note): "manual by \(actor)" + (note.map { ": \($0)" } ?? "")
+    case .imported: "import"
     }
 }
 

@@ -20,6 +20,15 @@ package enum InputReaders {
         }
     }
 
+    /// One event of the native format (a `POST /v1/events` item; a line of `calor events import`), or why it cannot be
+    /// taken (a line that is not JSON included).
+    package static func nativeEvent(_ bytes: [UInt8], pointer: String = "") -> Result<IncomingEvent, IngestRejection> {
+        guard let value = try? RequestBody.parse(bytes) else {
+            return .failure(IngestRejection(reason: .invalidEvent, detail: "the line is not a JSON object"))
+        }
+        return NativePayload.event(value, pointer: pointer)
+    }
+
     /// `PUT /v1/leads`: `nil` when the body is not JSON; else the lead upsert, or why it was refused.
     package static func leadUpsert(_ bytes: [UInt8]) -> Result<IncomingIdentity, any Error>? {
         guard let body = try? RequestBody.parse(bytes) else { return nil }

@@ -32,11 +32,16 @@ struct StagesController {
         let body = try await RequestBody.json(of: request, limit: configuration.maximumBodyBytes)
         var errors: [Problem.FieldError] = []
         var reader = PayloadReader(body, pointer: "", errors: &errors)
-        if errors.isEmpty { reader.refuseUnknownKeys(["stage", "reason", "value"]) }
+        if errors.isEmpty { reader.refuseUnknownKeys(["stage", "reason", "value", "at"]) }
         let stage = reader.string("stage", required: true, maximumLength: 200)
         let note = reader.string("reason", maximumLength: 2_000)
         let value = reader.number("value")
+        let movedAt = reader.time("at")
         errors += reader.errors
+        let now = Date()
+        if let movedAt, movedAt > now.addingTimeInterval(60) || movedAt < Date(timeIntervalSince1970: 0) {
+            errors.append(Problem.FieldError(pointer: "/at", detail: "must be a past time, from 1970 on"))
+        }
         guard errors.isEmpty, let stage else {
             throw Problem.invalid(errors.map { "\($0.pointer) \($0.detail)" }.joined(separator: "; "), errors: errors)
         }
@@ -47,6 +52,10 @@ struct StagesController {
                 errors: [Problem.FieldError(pointer: field.0, detail: "must not contain U+0000")]
             )
         }
+        // Back-dating a move rewrites history: an admin's call (a CRM outcome recorded late).
+        if movedAt != nil, context.key?.allows(.admin) != true {
+            throw Problem(.forbidden, detail: "a move at a past time ('at') needs a key with the 'admin' scope")
+        }
         let result: StageMoveResult
         do {
             result = try await moves.move(
@@ -55,7 +64,8 @@ struct StagesController {
                 note: note,
                 value: value,
                 actor: context.key?.name ?? "unknown",
-                at: Date()
+                at: now,
+                movedAt: movedAt.map { min($0, now) }
             )
         } catch let error as StageMoveError {
             let pointer = if case .invalidValue = error { "/value" } else { "/stage" }

@@ -41,11 +41,30 @@ public struct Ingestion: Sendable {
     /// ``ingest(_:receivedAt:)`` for items already checked (``StorableItem/check(_:)``): checks cost nothing inside
     /// the unit of work, which holds SQLite's single writer.
     public func ingest(_ items: [StorableItem], receivedAt: Date) async throws -> [IngestOutcome] {
-        guard !items.isEmpty else { return [] }
+        try await store(items, receivedAt: receivedAt, scoring: true).outcomes
+    }
+
+    /// Stores the items as ``ingest(_:receivedAt:)`` does, but leaves the leads they touched unscored: their scoring
+    /// states are dropped (so that a write meanwhile scores them from all their events), and the caller rescores them
+    /// in bulk once everything is in (``Rescoring/rescore(_:at:batchSize:progress:)``). What a history import does:
+    /// each lead is scored once, not once a batch. Returns the outcomes and the leads touched.
+    public func append(
+        _ items: [StorableItem],
+        receivedAt: Date
+    ) async throws -> (outcomes: [IngestOutcome], touched: Set<Lead.ID>) {
+        try await store(items, receivedAt: receivedAt, scoring: false)
+    }
+
+    private func store(
+        _ items: [StorableItem],
+        receivedAt: Date,
+        scoring: Bool
+    ) async throws -> (outcomes: [IngestOutcome], touched: Set<Lead.ID>) {
+        guard !items.isEmpty else { return ([], []) }
         // At the precision times are stored with: an event stamped "now" must not read back later than now.
         let receivedAt = receivedAt.truncatedToMicroseconds
         let (cache, clock, random) = (self.cache, self.clock, self.random)
-        let (outcomes, flags) = try await storage.unitOfWork { stores in
+        let (outcomes, flags, touched) = try await storage.unitOfWork { stores in
             var batch = Batch(stores: stores, receivedAt: receivedAt, random: random)
             let suppression = try await SuppressionCheck(items.map(\.item), in: stores)
             var outcomes: [IngestOutcome?] = Array(repeating: nil, count: items.count)
@@ -105,6 +124,11 @@ public struct Ingestion: Sendable {
                     outcomes[index] = .duplicate(event: id)
                 }
             }
+            guard scoring else {
+                // Scanners' flags, touches and states come with the full rescore the caller runs.
+                try await stores.scores.dropScoringStates(of: Array(batch.touched))
+                return (outcomes.map { $0! }, [EventFlag: Int](), batch.touched)
+            }
             if let filters {
                 try await ScannerCheck.run(filters, on: &stored, rebuild: &batch.rebuild, in: stores)
             }
@@ -122,10 +146,10 @@ public struct Ingestion: Sendable {
             for event in stored.values.joined() {
                 if let flag = event.flag { flags[flag, default: 0] += 1 }
             }
-            return (outcomes.map { $0! }, flags)
+            return (outcomes.map { $0! }, flags, batch.touched)
         }
         if !flags.isEmpty { flagged(flags) }
-        return outcomes
+        return (outcomes, touched)
     }
 
     /// Creates or updates a lead (by email or external id), ties the visitor to it when given, rescores it when

@@ -100,6 +100,8 @@ public enum Outbox {
                 body["reason"] = "manual"
                 body["actor"] = .string(actor)
                 body["note"] = note.map { .string($0) } ?? .null
+            case .imported:
+                body["reason"] = "import"
             }
             return message(
                 .stageChanged,

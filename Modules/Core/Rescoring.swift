@@ -293,6 +293,31 @@ public struct Rescoring: Sendable {
         }
     }
 
+    /// Rescores these leads from all their events (rebuilding their states, deriving their touches again), `batchSize`
+    /// at a time, as ``rescoreAll(at:batchSize:progress:)`` does every lead: what follows a bulk append.
+    public func rescore(
+        _ ids: [Lead.ID],
+        at time: Date,
+        batchSize: Int = 5_000,
+        progress: (@Sendable (RescoreProgress) -> Void)? = nil
+    ) async throws -> RescoreSummary {
+        guard let active = try await cache.active(in: storage) else { return RescoreSummary() }
+        let sorted = Array(Set(ids)).sorted { $0.rawValue.uuidString < $1.rawValue.uuidString }
+        let pageSize = readBatchSize
+        return try await run(
+            total: sorted.count,
+            active: active,
+            at: time,
+            batchSize: batchSize,
+            derivingAllTouches: true,
+            cause: .rescore,
+            progress: progress
+        ) { cursor in
+            let start = cursor.map { last in sorted.firstIndex { $0 == last }.map { $0 + 1 } ?? sorted.count } ?? 0
+            return Array(sorted[start..<min(start + pageSize, sorted.count)])
+        }
+    }
+
     /// Rescores the leads whose score holds decaying points (half-lives, windows, events dated later), so that quiet
     /// hot leads cool down and their temperature change is recorded. From their scoring states: no event is read,
     /// but for leads without a usable state (rebuilt from their events).

@@ -26,7 +26,8 @@ public struct StageMoves: Sendable {
         note: String?,
         value: Double?,
         actor: String,
-        at time: Date
+        at time: Date,
+        movedAt: Date? = nil
     ) async throws -> StageMoveResult {
         if let value, !value.isFinite || value < 0 { throw StageMoveError.invalidValue }
         let time = time.truncatedToMicroseconds
@@ -36,18 +37,29 @@ public struct StageMoves: Sendable {
             let known = funnel.stages + funnel.exits
             guard known.contains(stage) else { throw StageMoveError.unknownStage(stage, known: known) }
             guard var lead = try await stores.leads.lock(leadID) else { throw StoreError.notFound("lead \(leadID)") }
-            guard lead.stage != stage else { return StageMoveResult(lead: lead, transition: nil) }
+            // A move at a past time (`movedAt`) takes its place in the history: it is the lead's stage only when no
+            // later move followed it.
+            var from = lead.stage
+            var current = true
+            if let movedAt = movedAt?.truncatedToMicroseconds {
+                let history = try await stores.stages.history(of: leadID)
+                current = !history.contains { $0.at > movedAt }
+                from = history.filter { $0.at <= movedAt }.last?.to ?? (history.isEmpty ? lead.stage : from)
+            }
+            guard !(current && lead.stage == stage) else { return StageMoveResult(lead: lead, transition: nil) }
             let transition = try await stores.stages.record(
                 NewStageTransition(
                     leadID: leadID,
-                    from: lead.stage,
+                    from: from,
                     to: stage,
-                    at: time,
+                    at: movedAt ?? time,
                     reason: .manual(actor: actor, note: note),
-                    value: value
+                    value: value,
+                    current: current
                 )
             )
-            var details: JSONObject = ["from": .string(lead.stage.rawValue), "to": .string(stage.rawValue)]
+            var details: JSONObject = ["from": .string(from.rawValue), "to": .string(stage.rawValue)]
+            if let movedAt { details["at"] = .string(WireFormat.time(movedAt)) }
             if let note { details["note"] = .string(note) }
             if let value { details["value"] = .number(value) }
             try await stores.audit.append(
@@ -59,6 +71,7 @@ public struct StageMoves: Sendable {
                     details: details
                 )
             )
+            guard current else { return StageMoveResult(lead: lead, transition: transition) }
             try await Outbox.publish(in: stores) { wanted in
                 Outbox.stageMessages(
                     [transition],

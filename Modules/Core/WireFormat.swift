@@ -154,6 +154,7 @@ public enum WireFormat {
         case .event(let id): reason = ["kind": "event", "event_id": .string(id.description)]
         case .manual(let actor, let note):
             reason = ["kind": "manual", "actor": .string(actor), "note": note.map { .string($0) } ?? .null]
+        case .imported: reason = ["kind": "import"]
         }
         return .object([
             "id": .string(transition.id.description),

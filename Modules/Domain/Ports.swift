@@ -117,6 +117,9 @@ public protocol ScoreStore: Sendable {
     /// The stored scoring states of these leads, with the criteria version and time of the score they belong to;
     /// leads without one are left out.
     func scoringStates(of leadIDs: [Lead.ID]) async throws -> [Lead.ID: ScoringStateRecord]
+    /// Drops these leads' scoring states (their scores stay): their next write scores them from all their events.
+    /// What a bulk append does (an events import), whose leads are rescored in full afterwards.
+    func dropScoringStates(of leadIDs: [Lead.ID]) async throws
     /// When each of these leads' stored score was computed (the `basis` of a save), and the basis of its derived
     /// touches; leads without a score are left out.
     func scoreStamps(of leadIDs: [Lead.ID]) async throws -> [Lead.ID: ScoreStamp]

@@ -33,8 +33,20 @@ public struct NewStageTransition: Sendable, Hashable {
     public var at: Date
     public var reason: TransitionReason
     public var value: Double?
+    /// Whether the lead's stage becomes `to` (false: a move from the past that later moves supersede, kept in the
+    /// history and the funnel's first moves only).
+    public var current: Bool
 
-    public init(leadID: Lead.ID, from: Stage?, to: Stage, at: Date, reason: TransitionReason, value: Double? = nil) {
+    public init(
+        leadID: Lead.ID,
+        from: Stage?,
+        to: Stage,
+        at: Date,
+        reason: TransitionReason,
+        value: Double? = nil,
+        current: Bool = true
+    ) {
+        self.current = current
         self.leadID = leadID
         self.from = from
         self.to = to
@@ -52,4 +64,6 @@ public enum TransitionReason: Sendable, Hashable {
     case event(Event.ID)
     /// A person moved it; `actor` is the API key's or user's name, `note` their reason.
     case manual(actor: String, note: String?)
+    /// An outcome imported from a CRM (`calor outcomes import`), at the time it happened.
+    case imported
 }

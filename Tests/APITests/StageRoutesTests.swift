@@ -38,6 +38,43 @@ struct StageRoutesTests {
         return items
     }
 
+    @Test("a move at a past time: admin only, never in the future, current only when nothing moved the lead since")
+    func backDated() async throws {
+        try await APIHarness.with { harness, client in
+            let id = try await Self.event("page_viewed", email: "late@acme.example", client: client, harness: harness)
+            let past = "2026-01-15T10:00:00Z"
+            let bySales = try await client.send(
+                .post,
+                "/v1/leads/\(id)/stage",
+                key: .sales,
+                harness: harness,
+                json: ["stage": "customer", "at": .string(past)]
+            )
+            #expect(bySales.status == .forbidden, "\(bySales.text)")
+            let future = try await client.send(
+                .post,
+                "/v1/leads/\(id)/stage",
+                key: .admin,
+                harness: harness,
+                json: ["stage": "customer", "at": "2999-01-01T00:00:00Z"]
+            )
+            #expect(future.status == .badRequest, "\(future.text)")
+            // The lead entered the funnel (moved to `lead`) now: a move dated in January is history, not its stage.
+            let moved = try await client.send(
+                .post,
+                "/v1/leads/\(id)/stage",
+                key: .admin,
+                harness: harness,
+                json: ["stage": "customer", "at": .string(past), "value": 900]
+            )
+            #expect(moved.status == .created, "\(moved.text)")
+            #expect(moved.json["transition"]?["at"] == .string(past))
+            #expect(try await harness.storage.leads.find(id)?.stage == .lead)
+            let history = try await Self.stages(of: id, client: client, harness: harness)
+            #expect(history.map { $0["to"]?.stringValue } == ["customer", "lead"], "oldest first")
+        }
+    }
+
     @Test("the event that makes a lead hot moves it to mql in the same commit; an order makes it a customer")
     func automation() async throws {
         try await APIHarness.with { harness, client in

@@ -258,6 +258,7 @@ struct CountingScores: ScoreStore {
     func scoringStates(of leadIDs: [Lead.ID]) async throws -> [Lead.ID: ScoringStateRecord] {
         try await inner.scoringStates(of: leadIDs)
     }
+    func dropScoringStates(of leadIDs: [Lead.ID]) async throws { try await inner.dropScoringStates(of: leadIDs) }
     func scoreStamps(of leadIDs: [Lead.ID]) async throws -> [Lead.ID: ScoreStamp] {
         try await inner.scoreStamps(of: leadIDs)
     }

@@ -170,6 +170,15 @@ struct SQLScoreStore: ScoreStore {
         )
     }
 
+    func dropScoringStates(of leadIDs: [Lead.ID]) async throws {
+        guard !leadIDs.isEmpty else { return }
+        _ = try await executor.write { connection in
+            try connection.execute(chunking: leadIDs.map { .uuid($0.rawValue) }) {
+                "UPDATE scores SET scoring_state = NULL WHERE lead_id IN (\($0))"
+            }
+        }
+    }
+
     func scoringStates(of leadIDs: [Lead.ID]) async throws -> [Lead.ID: ScoringStateRecord] {
         guard !leadIDs.isEmpty else { return [:] }
         return try await executor.read { connection in

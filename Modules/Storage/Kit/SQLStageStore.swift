@@ -22,13 +22,22 @@ struct SQLStageStore: StageStore {
             )
         else { throw StoreError.notFound("lead \(transition.leadID)") }
         let firsts = FunnelFirsts.merging(try lead.optionalString(0), stage: transition.to, at: transition.at)
-        try connection.execute(
-            "UPDATE leads SET stage = ?, updated_at = ?, funnel_firsts = ? WHERE id = ?",
-            [
-                .text(transition.to.rawValue), .timestamp(transition.at), .text(firsts),
-                .uuid(transition.leadID.rawValue),
-            ]
-        )
+        if transition.current {
+            // A move recorded at a past time (an import) never takes the lead's update time back.
+            try connection.execute(
+                "UPDATE leads SET stage = ?, updated_at = CASE WHEN updated_at > ? THEN updated_at ELSE ? END, "
+                    + "funnel_firsts = ? WHERE id = ?",
+                [
+                    .text(transition.to.rawValue), .timestamp(transition.at), .timestamp(transition.at), .text(firsts),
+                    .uuid(transition.leadID.rawValue),
+                ]
+            )
+        } else {
+            try connection.execute(
+                "UPDATE leads SET funnel_firsts = ? WHERE id = ?",
+                [.text(firsts), .uuid(transition.leadID.rawValue)]
+            )
+        }
         let reason = encode(transition.reason)
         guard
             let row = try connection.queryOne(
@@ -107,6 +116,7 @@ struct SQLStageStore: StageStore {
         case .rule(let id, let event): ("rule", id, event?.rawValue, nil, nil)
         case .event(let id): ("event", nil, id.rawValue, nil, nil)
         case .manual(let actor, let note): ("manual", nil, nil, actor, note)
+        case .imported: ("import", nil, nil, nil, nil)
         }
     }
 
@@ -115,6 +125,7 @@ struct SQLStageStore: StageStore {
         case "rule": return .rule(id: try row.string(6), event: try row.optionalInt(7).map { Event.ID($0) })
         case "event": return .event(Event.ID(try row.int(7)))
         case "manual": return .manual(actor: try row.string(8), note: try row.optionalString(9))
+        case "import": return .imported
         default: throw StoreError.schema("a stored stage transition has an unknown reason")
         }
     }

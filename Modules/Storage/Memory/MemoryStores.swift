@@ -507,6 +507,12 @@ struct MemoryScoreStore: ScoreStore {
         }
     }
 
+    func dropScoringStates(of leadIDs: [Lead.ID]) async throws {
+        try await context.write { state in
+            for id in leadIDs { state.scoringStates.removeValue(forKey: id) }
+        }
+    }
+
     func scoringStates(of leadIDs: [Lead.ID]) async throws -> [Lead.ID: ScoringStateRecord] {
         try await context.read { state in
             var records: [Lead.ID: ScoringStateRecord] = [:]
@@ -644,8 +650,11 @@ struct MemoryStageStore: StageStore {
                     value: new.value
                 )
                 state.transitions.append(recorded)
-                state.leads[new.leadID]?.stage = new.to
-                state.leads[new.leadID]?.updatedAt = at
+                if new.current {
+                    state.leads[new.leadID]?.stage = new.to
+                    let updated = state.leads[new.leadID]?.updatedAt ?? at
+                    state.leads[new.leadID]?.updatedAt = max(updated, at)
+                }
                 return recorded
             }
         }
