@@ -18,7 +18,7 @@ public struct OutcomeImport: Sendable {
         self.cache = cache
     }
 
-    struct Row {
+    package struct Row: Sendable {
         var line: Int
         var lead: LeadReference
         var stage: Stage
@@ -67,7 +67,7 @@ public struct OutcomeImport: Sendable {
         return summary
     }
 
-    static func columns(_ header: [String]) throws(ImportProblem) -> [String: Int] {
+    package static func columns(_ header: [String]) throws(ImportProblem) -> [String: Int] {
         var columns: [String: Int] = [:]
         for (index, name) in header.enumerated() {
             let key = name.trimmingCharacters(in: .whitespaces).lowercased()
@@ -88,7 +88,7 @@ public struct OutcomeImport: Sendable {
         return columns
     }
 
-    static func row(
+    package static func row(
         _ fields: [String],
         line: Int,
         columns: [String: Int],

@@ -20,6 +20,8 @@ package enum FuzzTarget: String, CaseIterable, Sendable {
     case segment
     /// The cost CSV of `calor costs import`.
     case costs
+    /// The CSV of `calor leads import`, `calor events import` and `calor outcomes import`, read a chunk at a time.
+    case imports
     /// ChannelAttribution path files (`calor report attribution --paths`).
     case paths
 
@@ -34,7 +36,36 @@ package enum FuzzTarget: String, CaseIterable, Sendable {
             _ = InputReaders.leadUpsert(bytes)
         case .segment: _ = InputReaders.segmentMessages(bytes, at: Self.now)
         case .costs: _ = try? CostImport.parse(String(decoding: bytes, as: UTF8.self))
+        case .imports: Self.imports(bytes)
         case .paths: _ = try? PathFile.parse(String(decoding: bytes, as: UTF8.self))
+        }
+    }
+
+    /// Every import's rows, with the header each reads; records must not depend on where the chunks end.
+    private static func imports(_ bytes: [UInt8]) {
+        var whole = CSVParser()
+        let records = whole.feed(bytes) + whole.finish()
+        var chunked = CSVParser()
+        var again: [(line: Int, fields: [String])] = []
+        for start in stride(from: 0, to: bytes.count, by: 7) {
+            again += chunked.feed(bytes[start..<min(start + 7, bytes.count)])
+        }
+        again += chunked.finish()
+        precondition(
+            records.map { "\($0.line)\u{1}\($0.fields)" } == again.map { "\($0.line)\u{1}\($0.fields)" },
+            "CSV records depend on where the chunks end"
+        )
+        guard let header = records.first?.fields else { return }
+        let rows = records.dropFirst()
+        if let targets = try? LeadImport.mapping(header: header, maps: [:]) {
+            for row in rows { _ = LeadImport.identity(row.fields, line: row.line, targets: targets) }
+        }
+        if let targets = try? EventImport.mapping(header: header, maps: [:]) {
+            for row in rows { _ = EventImport.event(row.fields, line: row.line, targets: targets) }
+        }
+        if let columns = try? OutcomeImport.columns(header) {
+            let stages: Set<Stage> = [Stage("lead"), Stage("customer")]
+            for row in rows { _ = OutcomeImport.row(row.fields, line: row.line, columns: columns, stages: stages) }
         }
     }
 
