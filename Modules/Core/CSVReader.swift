@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 
 /// Reads CSV a chunk at a time: `,`-separated fields, optionally in double quotes (a quoted field may hold commas,
 /// doubled quotes and line breaks), lines ending in LF or CRLF, UTF-8 (a byte-order mark is skipped). Each record

@@ -241,6 +241,23 @@ enum RecordScenarios {
             try checkEqual(history[1].reason, .manual(actor: "sales-key", note: "call went well"), "manual reason")
             try checkEqual(history[1].value, 12_000.5, "value")
             try checkEqual(try await storage.leads.find(lead.id)?.stage, .opportunity, "lead stage")
+            // A move recorded late with a past time (an imported outcome): history, not the lead's stage or latest move.
+            _ = try await storage.stages.record(
+                NewStageTransition(
+                    leadID: lead.id,
+                    from: nil,
+                    to: .customer,
+                    at: Times.at(minutes: -10),
+                    reason: .imported,
+                    value: 99,
+                    current: false
+                )
+            )
+            try checkEqual(try await storage.leads.find(lead.id)?.stage, .opportunity, "stage kept")
+            try checkEqual(try await storage.leads.find(lead.id)?.updatedAt, Times.at(minutes: 2), "update time kept")
+            let latest = try await storage.stages.latest(of: [lead.id])[lead.id]
+            try checkEqual(latest?.to, .opportunity, "the latest move is the latest in time")
+            try checkEqual(try await storage.stages.history(of: lead.id).first?.reason, .imported, "history by time")
             try await checkThrows("a transition of an unknown lead", .notFound) {
                 try await storage.stages.record(
                     NewStageTransition(

@@ -80,15 +80,19 @@ struct SQLStageStore: StageStore {
     func latest(of leadIDs: [Lead.ID]) async throws -> [Lead.ID: StageTransition] {
         guard !leadIDs.isEmpty else { return [:] }
         return try await executor.read { connection in
+            // A lead's few transitions, the latest picked here: by time, then as recorded (a move recorded late with a
+            // past time is not the latest).
             let rows = try connection.query(chunking: leadIDs.map { .uuid($0.rawValue) }) { placeholders in
-                """
-                SELECT \(Self.columns) FROM stage_transitions WHERE id IN (SELECT max(id) FROM stage_transitions \
-                WHERE lead_id IN (\(placeholders)) GROUP BY lead_id)
-                """
+                "SELECT \(Self.columns) FROM stage_transitions WHERE lead_id IN (\(placeholders))"
             }
             var latest: [Lead.ID: StageTransition] = [:]
             for row in rows {
                 let transition = try Self.transition(row)
+                if let kept = latest[transition.leadID],
+                    (kept.at, kept.id.rawValue) > (transition.at, transition.id.rawValue)
+                {
+                    continue
+                }
                 latest[transition.leadID] = transition
             }
             return latest

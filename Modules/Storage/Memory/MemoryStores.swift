@@ -669,6 +669,11 @@ struct MemoryStageStore: StageStore {
             let wanted = Set(leadIDs)
             var latest: [Lead.ID: StageTransition] = [:]
             for transition in state.transitions where wanted.contains(transition.leadID) {
+                if let kept = latest[transition.leadID],
+                    (kept.at, kept.id.rawValue) > (transition.at, transition.id.rawValue)
+                {
+                    continue
+                }
                 latest[transition.leadID] = transition
             }
             return latest
