@@ -28,13 +28,7 @@ struct ImportLeads: AsyncParsableCommand {
     var maps: [String] = []
 
     func run() async throws {
-        var mapping: [String: String] = [:]
-        for map in maps {
-            guard let equals = map.lastIndex(of: "=") else {
-                throw ValidationError("--map takes COLUMN=FIELD, not '\(map)'")
-            }
-            mapping[String(map[..<equals])] = String(map[map.index(after: equals)...])
-        }
+        let mapping = try columnMaps(maps)
         guard FileManager.default.isReadableFile(atPath: file) else { throw CommandFailure("cannot read \(file)") }
         let storage = try await global.openStorage()
         let progress = ProgressLine(label: "leads")
@@ -49,6 +43,18 @@ struct ImportLeads: AsyncParsableCommand {
         progress.end()
         try report(summary, file: file, noun: "lead")
     }
+}
+
+/// `--map COLUMN=FIELD` options, by column (the last `=` separates: a column name may hold one).
+func columnMaps(_ maps: [String]) throws -> [String: String] {
+    var mapping: [String: String] = [:]
+    for map in maps {
+        guard let equals = map.lastIndex(of: "=") else {
+            throw ValidationError("--map takes COLUMN=FIELD, not '\(map)'")
+        }
+        mapping[String(map[..<equals])] = String(map[map.index(after: equals)...])
+    }
+    return mapping
 }
 
 /// Prints an import's problems (`FILE, line N: …`) and its summary; fails when a row was refused.
@@ -117,13 +123,7 @@ struct ImportEvents: AsyncParsableCommand {
     @Option(name: .customLong("map"), help: "COLUMN=FIELD, for CSV (repeatable).") var maps: [String] = []
 
     func run() async throws {
-        var mapping: [String: String] = [:]
-        for map in maps {
-            guard let equals = map.lastIndex(of: "=") else {
-                throw ValidationError("--map takes COLUMN=FIELD, not '\(map)'")
-            }
-            mapping[String(map[..<equals])] = String(map[map.index(after: equals)...])
-        }
+        let mapping = try columnMaps(maps)
         guard FileManager.default.isReadableFile(atPath: file) else { throw CommandFailure("cannot read \(file)") }
         let storage = try await global.openStorage()
         let progress = ProgressLine(label: "events")

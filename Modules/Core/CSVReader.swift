@@ -120,6 +120,29 @@ public struct CSVParser: Sendable {
     }
 }
 
+extension CSVParser {
+    /// Hands every record of the CSV file at `path` to `take`, reading a chunk at a time; throws a problem of line 1
+    /// when the file has no record (not even a header).
+    static func forEachRecord(
+        inFile path: String,
+        _ take: ((line: Int, fields: [String])) async throws -> Void
+    ) async throws {
+        var parser = CSVParser()
+        var any = false
+        for try await chunk in try FileChunks(path: path) {
+            for record in parser.feed(chunk) {
+                any = true
+                try await take(record)
+            }
+        }
+        for record in parser.finish() {
+            any = true
+            try await take(record)
+        }
+        guard any else { throw ImportProblem(line: 1, message: "the file is empty: expected a header") }
+    }
+}
+
 /// A CSV or NDJSON file read a chunk at a time: memory holds one chunk, however large the file.
 public struct FileChunks: AsyncSequence, Sendable {
     public typealias Element = [UInt8]

@@ -53,41 +53,14 @@ public struct EventImport: Sendable {
             "message_id": .messageID, "type": .type, "event": .type, "timestamp": .timestamp, "email": .email,
             "external_id": .externalID, "lead_id": .leadID, "anonymous_id": .anonymousID, "-": .ignored,
         ]
-        let columns = header.map { $0.trimmingCharacters(in: .whitespaces) }
-        for column in maps.keys where !columns.contains(column) {
-            throw ImportProblem(
-                line: 1,
-                message:
-                    "--map names the column '\(column)', which the header does not have (\(columns.joined(separator: ", ")))"
-            )
-        }
-        var targets: [Target] = []
-        for column in columns {
-            let name = maps[column] ?? column
-            if let target = known[name.lowercased()] {
-                targets.append(target)
-                continue
-            }
-            let path = name.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
-            guard !name.isEmpty, path.allSatisfy({ !$0.isEmpty }) else {
-                throw ImportProblem(line: 1, message: "'\(name)' is not an event field or a property path")
-            }
+        let targets = try ImportColumns.targets(header: header, maps: maps, known: known, ignored: .ignored) { path in
             switch path.first {
-            case "properties" where path.count > 1: targets.append(.property(Array(path.dropFirst())))
-            case "context" where path.count > 1: targets.append(.context(Array(path.dropFirst())))
-            default: targets.append(.property(path))
+            case "properties" where path.count > 1: .property(Array(path.dropFirst()))
+            case "context" where path.count > 1: .context(Array(path.dropFirst()))
+            default: .property(path)
             }
         }
-        var seen: Set<Target> = []
-        for (index, target) in targets.enumerated() where target != .ignored {
-            guard seen.insert(target).inserted else {
-                throw ImportProblem(
-                    line: 1,
-                    message: "two columns go to the same field (the second: '\(columns[index])')"
-                )
-            }
-        }
-        guard seen.contains(.type) else { throw ImportProblem(line: 1, message: "the file needs a type column") }
+        guard targets.contains(.type) else { throw ImportProblem(line: 1, message: "the file needs a type column") }
         return targets
     }
 
@@ -231,7 +204,6 @@ public struct EventImport: Sendable {
             if batch.count >= Self.batchSize { try await flush() }
         }
         if csv {
-            var parser = CSVParser()
             var targets: [Target]?
             func record(_ record: (line: Int, fields: [String])) async throws {
                 guard let mapping = targets else {
@@ -241,11 +213,7 @@ public struct EventImport: Sendable {
                 if record.fields.allSatisfy({ $0.trimmingCharacters(in: .whitespaces).isEmpty }) { return }
                 try await take(record.line, Self.event(record.fields, line: record.line, targets: mapping))
             }
-            for try await chunk in try FileChunks(path: path) {
-                for item in parser.feed(chunk) { try await record(item) }
-            }
-            for item in parser.finish() { try await record(item) }
-            guard targets != nil else { throw ImportProblem(line: 1, message: "the file is empty: expected a header") }
+            try await CSVParser.forEachRecord(inFile: path, record)
         } else {
             var pending: [UInt8] = []
             var line = 1

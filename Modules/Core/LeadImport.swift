@@ -14,6 +14,48 @@ public struct ImportProblem: Error, Sendable, Hashable, CustomStringConvertible 
     public var description: String { "line \(line): \(message)" }
 }
 
+/// How an import's CSV columns map to what it stores: by header name (`known`, ignoring case), else as a dot path
+/// (`other`), with `--map COLUMN=FIELD` first. Throws a problem of line 1 for a map naming no column, a name that is
+/// no path, or two columns going to the same field.
+enum ImportColumns {
+    static func targets<Target: Hashable>(
+        header: [String],
+        maps: [String: String],
+        known: [String: Target],
+        ignored: Target,
+        other: ([String]) -> Target
+    ) throws(ImportProblem) -> [Target] {
+        let columns = header.map { $0.trimmingCharacters(in: .whitespaces) }
+        for column in maps.keys where !columns.contains(column) {
+            throw ImportProblem(
+                line: 1,
+                message:
+                    "--map names the column '\(column)', which the header does not have (\(columns.joined(separator: ", ")))"
+            )
+        }
+        var targets: [Target] = []
+        var seen: Set<Target> = []
+        for column in columns {
+            let name = (maps[column] ?? column).trimmingCharacters(in: .whitespaces)
+            let target: Target
+            if let found = known[name.lowercased()] {
+                target = found
+            } else {
+                let path = name.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
+                guard !name.isEmpty, path.allSatisfy({ !$0.isEmpty }) else {
+                    throw ImportProblem(line: 1, message: "'\(name)' is not a field or a path")
+                }
+                target = other(path)
+            }
+            guard target == ignored || seen.insert(target).inserted else {
+                throw ImportProblem(line: 1, message: "two columns go to the same field (the second: '\(column)')")
+            }
+            targets.append(target)
+        }
+        return targets
+    }
+}
+
 /// What an import did.
 public struct ImportSummary: Sendable, Hashable {
     /// Rows read (the header and blank lines aside).
@@ -64,36 +106,10 @@ public struct LeadImport: Sendable {
             "source.channel": .sourceChannel, "source_channel": .sourceChannel, "source.campaign": .sourceCampaign,
             "source_campaign": .sourceCampaign, "-": .ignored,
         ]
-        func target(_ field: String) throws(ImportProblem) -> Target {
-            let name = field.trimmingCharacters(in: .whitespaces)
-            if let target = known[name.lowercased()] { return target }
-            let path = name.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
-            guard !name.isEmpty, path.allSatisfy({ !$0.isEmpty }) else {
-                throw ImportProblem(line: 1, message: "'\(field)' is not a field or an attribute path")
-            }
-            return .attribute(path)
+        let targets = try ImportColumns.targets(header: header, maps: maps, known: known, ignored: .ignored) { path in
+            .attribute(path)
         }
-        let columns = header.map { $0.trimmingCharacters(in: .whitespaces) }
-        for column in maps.keys where !columns.contains(column) {
-            throw ImportProblem(
-                line: 1,
-                message:
-                    "--map names the column '\(column)', which the header does not have (\(columns.joined(separator: ", ")))"
-            )
-        }
-        var targets: [Target] = []
-        for column in columns {
-            targets.append(try target(maps[column] ?? column))
-        }
-        var seen: Set<Target> = []
-        for (index, target) in targets.enumerated() where target != .ignored {
-            guard seen.insert(target).inserted else {
-                throw ImportProblem(
-                    line: 1,
-                    message: "two columns go to the same field (the second: '\(columns[index])')"
-                )
-            }
-        }
+        let seen = Set(targets)
         guard seen.contains(.email) || seen.contains(.externalID) else {
             throw ImportProblem(line: 1, message: "the file needs an email or an external_id column (or --map one)")
         }
@@ -181,7 +197,6 @@ public struct LeadImport: Sendable {
         maps: [String: String],
         progress: (@Sendable (Int) -> Void)? = nil
     ) async throws -> ImportSummary {
-        var parser = CSVParser()
         var targets: [Target]?
         var summary = ImportSummary()
         var batch: [(line: Int, item: IngestItem)] = []
@@ -212,11 +227,7 @@ public struct LeadImport: Sendable {
             }
             if batch.count >= Self.batchSize { try await flush() }
         }
-        for try await chunk in try FileChunks(path: path) {
-            for record in parser.feed(chunk) { try await take(record) }
-        }
-        for record in parser.finish() { try await take(record) }
-        guard targets != nil else { throw ImportProblem(line: 1, message: "the file is empty: expected a header") }
+        try await CSVParser.forEachRecord(inFile: path, take)
         try await flush()
         summary.problems.sort { $0.line < $1.line }
         return summary

@@ -32,7 +32,6 @@ public struct OutcomeImport: Sendable {
             throw ImportProblem(line: 1, message: "no criteria are active: the funnel's stages are not known yet")
         }
         let stages = Set(active.criteria.funnel.stages + active.criteria.funnel.exits)
-        var parser = CSVParser()
         var columns: [String: Int]?
         var summary = ImportSummary()
         var batch: [Row] = []
@@ -57,11 +56,7 @@ public struct OutcomeImport: Sendable {
             }
             if batch.count >= Self.batchSize { try await flush() }
         }
-        for try await chunk in try FileChunks(path: path) {
-            for record in parser.feed(chunk) { try await take(record) }
-        }
-        for record in parser.finish() { try await take(record) }
-        guard columns != nil else { throw ImportProblem(line: 1, message: "the file is empty: expected a header") }
+        try await CSVParser.forEachRecord(inFile: path, take)
         try await flush()
         summary.problems.sort { $0.line < $1.line }
         return summary

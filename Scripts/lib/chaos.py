@@ -249,6 +249,16 @@ def statuses(clients):
     return merged
 
 
+def await_recovery(clients, since):
+    """Seconds from `since` until a client's batch is acknowledged again; None when none is within a minute."""
+    acknowledged = sum(len(c.acknowledged) for c in clients)
+    while time.time() - since < 60:
+        time.sleep(0.1)
+        if sum(len(c.acknowledged) for c in clients) > acknowledged:
+            return time.time() - since
+    return None
+
+
 def scenario_kill(args, backend, database, work):
     calor = Calor(args.bin, database, work)
     port = free_port()
@@ -290,13 +300,7 @@ def scenario_pg_restart(args, backend, database, work):
         capture_output=True,
     )
     restarted = time.time()
-    acknowledged = sum(len(c.acknowledged) for c in clients)
-    recovered = None
-    while time.time() - restarted < 60:
-        time.sleep(0.1)
-        if sum(len(c.acknowledged) for c in clients) > acknowledged:
-            recovered = time.time() - restarted
-            break
+    recovered = await_recovery(clients, restarted)
     time.sleep(2)
     finish(clients, stop)
     if recovered is None:
@@ -347,13 +351,7 @@ def scenario_disk_full(args, backend, database, work):
         during = {k: v - before.get(k, 0) for k, v in statuses(clients).items()}
         os.remove(filler)
         freed = time.time()
-        acknowledged = sum(len(c.acknowledged) for c in clients)
-        recovered = None
-        while time.time() - freed < 60:
-            time.sleep(0.1)
-            if sum(len(c.acknowledged) for c in clients) > acknowledged:
-                recovered = time.time() - freed
-                break
+        recovered = await_recovery(clients, freed)
         time.sleep(2)
         finish(clients, stop)
         if recovered is None:
