@@ -4,10 +4,6 @@ import Core
 import Domain
 import Foundation
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
 struct ImportLeads: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "import",
@@ -26,22 +22,24 @@ struct ImportLeads: AsyncParsableCommand {
     @Argument(help: "The CSV file.") var file: String
     @Option(name: .customLong("map"), help: "COLUMN=FIELD: where a column goes (repeatable).")
     var maps: [String] = []
+    @Option(help: "table or json: the summary as one JSON object.", transform: OutputFormat.parse)
+    var format: OutputFormat = .table
 
     func run() async throws {
         let mapping = try columnMaps(maps)
         guard FileManager.default.isReadableFile(atPath: file) else { throw CommandFailure("cannot read \(file)") }
         let storage = try await global.openStorage()
-        let progress = ProgressLine(label: "leads")
+        let progress = ProgressReporter(label: "leads import", unit: "rows")
         let summary: ImportSummary
         do {
             summary = try await storage.using { storage in
-                try await LeadImport(storage: storage).run(path: file, maps: mapping) { progress.show($0) }
+                try await LeadImport(storage: storage).run(path: file, maps: mapping) { progress.report(done: $0) }
             }
         } catch let problem as ImportProblem {
             throw CommandFailure("\(file), \(problem.description)")
         }
-        progress.end()
-        try report(summary, file: file, noun: "lead")
+        progress.finish()
+        try report(summary, file: file, noun: "lead", format: format)
     }
 }
 
@@ -57,41 +55,43 @@ func columnMaps(_ maps: [String]) throws -> [String: String] {
     return mapping
 }
 
-/// Prints an import's problems (`FILE, line N: …`) and its summary; fails when a row was refused.
-func report(_ summary: ImportSummary, file: String, noun: String) throws {
-    for problem in summary.problems {
-        FileHandle.standardError.write(Data("\(file), \(problem.description)\n".utf8))
+/// Prints an import's summary (and its refused rows as `FILE, line N: …` on standard error), or all of it as one JSON
+/// object with `--format json`; fails when a row was refused. `events`: an events import's own figures.
+func report(
+    _ summary: ImportSummary,
+    file: String,
+    noun: String,
+    format: OutputFormat,
+    events: EventImport.Summary? = nil
+) throws {
+    let imported = events?.stored ?? summary.imported
+    if format == .json {
+        var object: JSONObject = [
+            "rows": .number(Double(summary.rows)), "imported": .number(Double(imported)),
+            "suppressed": .number(Double(summary.suppressed)),
+            "refused": .array(
+                summary.problems.map { ["line": .number(Double($0.line)), "message": .string($0.message)] }
+            ),
+        ]
+        if let events {
+            object["already_stored"] = .number(Double(events.duplicates))
+            object["rescored_leads"] = .number(Double(events.rescored.leads))
+        }
+        print(JSONValue.object(object).jsonText)
+    } else {
+        for problem in summary.problems {
+            FileHandle.standardError.write(Data("\(file), \(problem.description)\n".utf8))
+        }
+        var line = "imported \(imported) \(noun)\(imported == 1 ? "" : "s") from \(summary.rows) row"
+        line += summary.rows == 1 ? "" : "s"
+        if let events, events.duplicates > 0 { line += "; \(events.duplicates) already stored" }
+        if summary.suppressed > 0 { line += "; \(summary.suppressed) suppressed (erased identities)" }
+        if !summary.problems.isEmpty { line += "; \(summary.problems.count) refused" }
+        print(line)
+        if let events { print("rescored \(events.rescored.leads) lead\(events.rescored.leads == 1 ? "" : "s")") }
     }
-    var line = "imported \(summary.imported) \(noun)\(summary.imported == 1 ? "" : "s") from \(summary.rows) row"
-    line += summary.rows == 1 ? "" : "s"
-    if summary.suppressed > 0 { line += "; \(summary.suppressed) suppressed (erased identities)" }
-    if !summary.problems.isEmpty { line += "; \(summary.problems.count) refused" }
-    print(line)
     if !summary.problems.isEmpty {
         throw CommandFailure("\(summary.problems.count) row\(summary.problems.count == 1 ? "" : "s") refused")
-    }
-}
-
-/// A progress line on standard error, redrawn in place on a terminal (and left alone otherwise: logs stay clean).
-final class ProgressLine: Sendable {
-    let label: String
-    let terminal = isatty(STDERR_FILENO) == 1
-    let started = ContinuousClock.now
-
-    init(label: String) {
-        self.label = label
-    }
-
-    func show(_ rows: Int) {
-        guard terminal else { return }
-        let seconds = max(0.001, Double((ContinuousClock.now - started).components.seconds))
-        let rate = Int(Double(rows) / seconds)
-        FileHandle.standardError.write(Data("\r\(label): \(rows) rows read, \(rate) rows/s   ".utf8))
-    }
-
-    func end() {
-        guard terminal else { return }
-        FileHandle.standardError.write(Data("\n".utf8))
     }
 }
 
@@ -121,12 +121,15 @@ struct ImportEvents: AsyncParsableCommand {
     @Argument(help: "The NDJSON or CSV file.") var file: String
     @Flag(help: "Read the file as CSV (the default for a .csv file).") var csv = false
     @Option(name: .customLong("map"), help: "COLUMN=FIELD, for CSV (repeatable).") var maps: [String] = []
+    @Option(help: "table or json: the summary as one JSON object.", transform: OutputFormat.parse)
+    var format: OutputFormat = .table
 
     func run() async throws {
         let mapping = try columnMaps(maps)
         guard FileManager.default.isReadableFile(atPath: file) else { throw CommandFailure("cannot read \(file)") }
         let storage = try await global.openStorage()
-        let progress = ProgressLine(label: "events")
+        let progress = ProgressReporter(label: "events import", unit: "rows")
+        let rescoring = ProgressReporter(label: "rescoring")
         let asCSV = csv || file.lowercased().hasSuffix(".csv")
         let logger = global.logger
         let summary: EventImport.Summary
@@ -139,27 +142,15 @@ struct ImportEvents: AsyncParsableCommand {
                     readLine: { bytes, line in
                         InputReaders.nativeEvent(bytes).mapError { ImportProblem(line: line, message: $0.detail) }
                     },
-                    progress: { progress.show($0) }
+                    progress: { progress.report(done: $0) },
+                    rescoreProgress: { rescoring.report(done: $0.done, total: $0.total, elapsed: $0.elapsed) }
                 )
             }
         } catch let problem as ImportProblem {
             throw CommandFailure("\(file), \(problem.description)")
         }
-        progress.end()
-        for problem in summary.rows.problems {
-            FileHandle.standardError.write(Data("\(file), \(problem.description)\n".utf8))
-        }
-        var line = "imported \(summary.stored) event\(summary.stored == 1 ? "" : "s") from \(summary.rows.rows) row"
-        line += summary.rows.rows == 1 ? "" : "s"
-        if summary.duplicates > 0 { line += "; \(summary.duplicates) already stored" }
-        if summary.rows.suppressed > 0 { line += "; \(summary.rows.suppressed) suppressed (erased identities)" }
-        if !summary.rows.problems.isEmpty { line += "; \(summary.rows.problems.count) refused" }
-        print(line)
-        print("rescored \(summary.rescored.leads) lead\(summary.rescored.leads == 1 ? "" : "s")")
-        if !summary.rows.problems.isEmpty {
-            let count = summary.rows.problems.count
-            throw CommandFailure("\(count) row\(count == 1 ? "" : "s") refused")
-        }
+        progress.finish()
+        try report(summary.rows, file: file, noun: "event", format: format, events: summary)
     }
 }
 
@@ -185,20 +176,22 @@ struct ImportOutcomes: AsyncParsableCommand {
 
     @OptionGroup var global: GlobalOptions
     @Argument(help: "The CSV file.") var file: String
+    @Option(help: "table or json: the summary as one JSON object.", transform: OutputFormat.parse)
+    var format: OutputFormat = .table
 
     func run() async throws {
         guard FileManager.default.isReadableFile(atPath: file) else { throw CommandFailure("cannot read \(file)") }
         let storage = try await global.openStorage()
-        let progress = ProgressLine(label: "outcomes")
+        let progress = ProgressReporter(label: "outcomes import", unit: "rows")
         let summary: ImportSummary
         do {
             summary = try await storage.using { storage in
-                try await OutcomeImport(storage: storage).run(path: file) { progress.show($0) }
+                try await OutcomeImport(storage: storage).run(path: file) { progress.report(done: $0) }
             }
         } catch let problem as ImportProblem {
             throw CommandFailure("\(file), \(problem.description)")
         }
-        progress.end()
-        try report(summary, file: file, noun: "outcome")
+        progress.finish()
+        try report(summary, file: file, noun: "outcome", format: format)
     }
 }

@@ -53,12 +53,21 @@ enum OutputFormat: String, CaseIterable, Sendable {
 final class ProgressReporter: @unchecked Sendable {
     // @unchecked: `lastReported` is only touched under `lock`.
     private let label: String
+    /// What is counted: `leads`, `rows`.
+    private let unit: String
     private let terminal = isatty(STDERR_FILENO) == 1
     private let lock = NSLock()
     private var lastReported = -1
+    private let started = ContinuousClock.now
 
-    init(label: String) {
+    init(label: String, unit: String = "leads") {
         self.label = label
+        self.unit = unit
+    }
+
+    /// Reports `done` of an unknown total, timed from the reporter's creation.
+    func report(done: Int) {
+        report(done: done, total: nil, elapsed: ContinuousClock.now - started)
     }
 
     func report(done: Int, total: Int?, elapsed: Duration) {
@@ -72,12 +81,12 @@ final class ProgressReporter: @unchecked Sendable {
             let left = rate > 0 ? Double(total - done) / rate : 0
             let filled = Int(fraction * 30)
             line = "\(label) [\(String(repeating: "#", count: filled))\(String(repeating: ".", count: 30 - filled))] "
-            line += "\(done)/\(total) leads, \(Int(rate))/s, \(Self.clock(left)) left"
+            line += "\(done)/\(total) \(unit), \(Int(rate))/s, \(Self.clock(left)) left"
             let step = Int(fraction * 10)
             guard terminal || step != lastReported else { return }
             lastReported = step
         } else {
-            line = "\(label): \(done) leads, \(Int(rate))/s"
+            line = "\(label): \(done) \(unit), \(Int(rate))/s"
             guard terminal || done / 10_000 != lastReported else { return }
             lastReported = done / 10_000
         }

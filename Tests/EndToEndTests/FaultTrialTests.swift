@@ -81,7 +81,15 @@ struct FaultTrialTests {
                     try await Task.sleep(for: .milliseconds(Int.random(in: 300...1_200)))
                     try await harness.killAndRestart()
                 }
+                // Then load until every client has a few batches acknowledged (on a loaded machine that takes longer
+                // than on an idle one), for at most a minute.
+                let deadline = ContinuousClock.now + .seconds(60)
                 try await Task.sleep(for: .milliseconds(500))
+                while clients.contains(where: { $0.acknowledged.withLock { $0.count } < 150 }),
+                    ContinuousClock.now < deadline
+                {
+                    try await Task.sleep(for: .milliseconds(100))
+                }
                 running.stop()
             }
             try await group.waitForAll()

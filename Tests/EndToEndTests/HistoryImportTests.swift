@@ -64,6 +64,16 @@ struct HistoryImportTests {
         let (again, againOutput) = try await run(["events", "import", eventsFile], database: harness.database)
         #expect(again == 1)
         #expect(againOutput.contains("imported 0 events from 6 rows; 4 already stored; 2 refused"), "\(againOutput)")
+        let (json, jsonOutput) = try await run(
+            ["events", "import", eventsFile, "--format", "json"],
+            database: harness.database
+        )
+        #expect(json == 1)
+        let summary = try JSONValue(
+            parsing: String(jsonOutput.split(separator: "\n").first { $0.hasPrefix("{") } ?? "")
+        )
+        #expect(summary["rows"] == 6 && summary["imported"] == 0 && summary["already_stored"] == 4)
+        #expect(summary["refused"]?.arrayValue.map { $0["line"] } == [5, 6], "\(jsonOutput)")
         let found = try await harness.send("GET", "/v1/leads?email=bo@hist.example", key: .read)
         let id = try #require(found.json["data"]?.arrayValue.first?["id"]?.stringValue)
         let timeline = try await harness.send("GET", "/v1/leads/\(id)/events", key: .read)
