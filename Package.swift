@@ -43,10 +43,11 @@ let package = Package(
         ),
         .target(name: "Funnel", dependencies: ["Domain"], path: "Modules/Funnel", swiftSettings: strict),
         .target(name: "Attribution", dependencies: ["Domain"], path: "Modules/Attribution", swiftSettings: strict),
+        .target(name: "Learning", path: "Modules/Learning", swiftSettings: strict),
         .target(
             name: "Core",
             dependencies: [
-                "Domain", "Scoring", "Funnel", "Attribution",
+                "Domain", "Scoring", "Funnel", "Attribution", "Learning",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -234,9 +235,10 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        .testTarget(name: "LearningTests", dependencies: ["Learning"], exclude: ["Fixtures"], swiftSettings: strict),
         .testTarget(
             name: "CoreTests",
-            dependencies: ["Attribution", "Core", "Domain", "Scoring", "StorageSQLite"],
+            dependencies: ["Attribution", "Core", "Domain", "Learning", "Scoring", "StorageSQLite"],
             swiftSettings: strict
         ),
         .testTarget(

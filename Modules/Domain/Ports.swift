@@ -227,6 +227,9 @@ public protocol StageStore: Sendable {
     func record(_ transitions: [NewStageTransition]) async throws -> [StageTransition]
     /// Oldest first.
     func history(of leadID: Lead.ID) async throws -> [StageTransition]
+    /// The histories of several leads, each oldest first (by time, then as recorded); leads that never moved are left
+    /// out.
+    func histories(of leadIDs: [Lead.ID]) async throws -> [Lead.ID: [StageTransition]]
     /// Each lead's latest transition: the latest in time, then the last recorded (a move recorded late with a past
     /// time is not the latest); leads that never moved are left out.
     func latest(of leadIDs: [Lead.ID]) async throws -> [Lead.ID: StageTransition]

@@ -77,6 +77,22 @@ struct SQLStageStore: StageStore {
         }
     }
 
+    func histories(of leadIDs: [Lead.ID]) async throws -> [Lead.ID: [StageTransition]] {
+        guard !leadIDs.isEmpty else { return [:] }
+        return try await executor.read { connection in
+            let rows = try connection.query(chunking: leadIDs.map { .uuid($0.rawValue) }) { placeholders in
+                "SELECT \(Self.columns) FROM stage_transitions WHERE lead_id IN (\(placeholders))"
+            }
+            var histories: [Lead.ID: [StageTransition]] = [:]
+            for row in rows {
+                let transition = try Self.transition(row)
+                histories[transition.leadID, default: []].append(transition)
+            }
+            for key in histories.keys { histories[key]?.sort { ($0.at, $0.id.rawValue) < ($1.at, $1.id.rawValue) } }
+            return histories
+        }
+    }
+
     func latest(of leadIDs: [Lead.ID]) async throws -> [Lead.ID: StageTransition] {
         guard !leadIDs.isEmpty else { return [:] }
         return try await executor.read { connection in

@@ -664,6 +664,17 @@ struct MemoryStageStore: StageStore {
         try await context.read { $0.transitions(of: leadID) }
     }
 
+    func histories(of leadIDs: [Lead.ID]) async throws -> [Lead.ID: [StageTransition]] {
+        try await context.read { state in
+            var histories: [Lead.ID: [StageTransition]] = [:]
+            for id in Set(leadIDs) {
+                let history = state.transitions(of: id)
+                if !history.isEmpty { histories[id] = history }
+            }
+            return histories
+        }
+    }
+
     func latest(of leadIDs: [Lead.ID]) async throws -> [Lead.ID: StageTransition] {
         try await context.read { state in
             let wanted = Set(leadIDs)
