@@ -89,7 +89,7 @@ struct BacktestCriteria: AsyncParsableCommand {
                     settings: settingsToRun,
                     now: Date()
                 ) { read in
-                    progress.report(done: read, total: total, elapsed: .zero)
+                    progress.report(done: read, total: total)
                 }
                 progress.finish()
                 return result

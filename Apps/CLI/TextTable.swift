@@ -65,9 +65,9 @@ final class ProgressReporter: @unchecked Sendable {
         self.unit = unit
     }
 
-    /// Reports `done` of an unknown total, timed from the reporter's creation.
-    func report(done: Int) {
-        report(done: done, total: nil, elapsed: ContinuousClock.now - started)
+    /// Reports `done` of `total` (`nil`: unknown), timed from the reporter's creation.
+    func report(done: Int, total: Int? = nil) {
+        report(done: done, total: total, elapsed: ContinuousClock.now - started)
     }
 
     func report(done: Int, total: Int?, elapsed: Duration) {

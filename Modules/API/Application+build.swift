@@ -100,6 +100,7 @@ public func buildRouter(
     CriteriaController(
         storage: storage,
         administration: CriteriaAdministration(storage: storage, logger: logger),
+        backtests: BacktestJobs(storage: storage, logger: logger),
         configuration: configuration
     ).addRoutes(to: admin)
     leads.addAdminRoutes(to: admin)

@@ -10,6 +10,7 @@ import Scoring
 struct CriteriaController {
     let storage: any Storage
     let administration: CriteriaAdministration
+    let backtests: BacktestJobs
     let configuration: APIConfiguration
 
     func addRoutes(to group: RouterGroup<CalorRequestContext>) {
@@ -33,6 +34,50 @@ struct CriteriaController {
         }
         group.put("/criteria") { request, context in
             try await apply(request, context: context)
+        }
+        group.post("/criteria/backtests") { request, context in
+            try await startBacktest(request, context: context)
+        }
+        group.get("/criteria/backtests") { request, _ in
+            var parameters = QueryParameters(request.uri.queryParameters)
+            let limit = try parameters.integer("limit", in: 1...100) ?? 20
+            try parameters.refuseOthers()
+            let jobs = try await storage.jobs.list(kind: BacktestJobs.kind, limit: limit)
+            var shown: [JSONValue] = []
+            for job in jobs {
+                // Listed without their results (a result is a page of figures): GET one for it.
+                guard var current = try await backtests.job(job.id, now: Date()) else { continue }
+                current.result = nil
+                shown.append(WireFormat.job(current))
+            }
+            return Response.json(.object(["data": .array(shown)]))
+        }
+        group.get("/criteria/backtests/:id") { request, context in
+            try QueryParameters(request.uri.queryParameters).refuseOthers()
+            guard let text = context.parameters.get("id"), let uuid = UUID(uuidString: text),
+                let job = try await backtests.job(Job.ID(uuid), now: Date())
+            else { throw Problem.notFound("no backtest has that id") }
+            return Response.json(WireFormat.job(job))
+        }
+    }
+
+    /// `POST /v1/criteria/backtests`: checked, stored as a job and started; `202 Accepted` with the job, its address
+    /// in `Location`.
+    func startBacktest(_ request: Request, context: CalorRequestContext) async throws -> Response {
+        try QueryParameters(request.uri.queryParameters).refuseOthers()
+        let body = try await RequestBody.json(of: request, limit: min(configuration.maximumBodyBytes, 256 * 1024))
+        do {
+            let job = try await backtests.submit(
+                try BacktestRequest(json: body),
+                asked: body,
+                actor: context.key.map { "key:\($0.name)" } ?? "api",
+                at: Date()
+            )
+            var response = Response.json(WireFormat.job(job), status: .accepted)
+            response.headers[.location] = "/v1/criteria/backtests/\(job.id.rawValue.uuidString.lowercased())"
+            return response
+        } catch let error as BacktestError {
+            throw Problem.invalid(error.description)
         }
     }
 

@@ -37,8 +37,8 @@ public struct CutoffSchedule: Sendable, Hashable {
     /// Parses `FROM..TO/STEP`: FROM and TO are days (`2026-01-01`, midnight UTC) or RFC 3339 times; STEP is `week`,
     /// `month` or a duration (`14d`, `2w`, `12h`).
     public static func parse(_ text: String) throws(BacktestError) -> CutoffSchedule {
-        let parts = text.split(separator: "/", maxSplits: 1).map(String.init)
-        let range = parts[0].components(separatedBy: "..")
+        let parts = text.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
+        let range = parts.first?.components(separatedBy: "..") ?? []
         guard parts.count == 2, range.count == 2 else {
             throw BacktestError("cutoffs are FROM..TO/STEP (e.g. 2026-01-01..2026-06-01/month), not '\(text)'")
         }

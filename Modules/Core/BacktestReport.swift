@@ -163,7 +163,11 @@ public struct BacktestReport: Sendable {
                 )
             }
         )
-        if ranking.count > 0, !ranking.hasBothClasses {
+        if ranking.count == 0, !design.cutoffs.isEmpty {
+            warnings.append(
+                "no lead was eligible at any cutoff: none was created before one and not yet at '\(design.target)'"
+            )
+        } else if !ranking.hasBothClasses {
             warnings.append(
                 ranking.positives == 0
                     ? "no lead converted within the horizon: AUC, KS and average precision need conversions"

@@ -166,6 +166,24 @@ public enum WireFormat {
         ])
     }
 
+    /// A background job: where it stands, what was asked and, once done, its result or error.
+    public static func job(_ job: Job) -> JSONValue {
+        var object: [String: JSONValue] = [
+            "id": .string(job.id.rawValue.uuidString.lowercased()),
+            "kind": .string(job.kind),
+            "status": .string(job.status.rawValue),
+            "progress": ["leads": .number(Double(job.progress))],
+            "request": job.request,
+            "actor": .string(job.actor),
+            "created_at": .string(time(job.createdAt)),
+            "updated_at": .string(time(job.updatedAt)),
+            "finished_at": job.finishedAt.map { .string(time($0)) } ?? .null,
+        ]
+        if let result = job.result { object["result"] = result }
+        if let error = job.error { object["error"] = .string(error) }
+        return .object(object)
+    }
+
     public static func criteriaVersion(_ version: CriteriaVersion, document: Bool) -> JSONValue {
         var object: JSONObject = [
             "version": .number(Double(version.number.rawValue)),

@@ -290,6 +290,7 @@ public protocol Stores: Sendable {
     var outbox: any OutboxStore { get }
     var webhooks: any WebhookStore { get }
     var suppressions: any SuppressionStore { get }
+    var jobs: any JobStore { get }
 }
 
 /// A `Stores` that forwards each port to another one: adapters keep their ports in one value (used both on its own
@@ -313,6 +314,7 @@ extension DelegatingStores {
     public var outbox: any OutboxStore { delegate.outbox }
     public var webhooks: any WebhookStore { delegate.webhooks }
     public var suppressions: any SuppressionStore { delegate.suppressions }
+    public var jobs: any JobStore { delegate.jobs }
 }
 
 /// A storage backend: the ports, units of work, and the schema's life.

@@ -271,6 +271,37 @@ struct BacktestTests {
         #expect(compared > 500)
     }
 
+    @Test("a backtest request is read from its JSON, every mistake refused with a message")
+    func requests() throws {
+        let request = try BacktestRequest(
+            json: [
+                "target": "sql", "version": 3, "cutoffs": "2025-01-01..2025-03-01/month", "horizon": "30d",
+                "compare": ["document": "fit: []"], "replicates": 10, "seed": 9,
+            ]
+        )
+        guard case .version(let version) = request.criteria, case .document(let text)? = request.compare else {
+            Issue.record("criteria and compare as given")
+            return
+        }
+        #expect(version == CriteriaVersion.Number(3) && text == "fit: []")
+        #expect(
+            request.settings.horizon == 30 * 86_400 && request.settings.replicates == 10 && request.settings.seed == 9
+        )
+        #expect(request.settings.cutoffs?.dates.count == 3)
+        let bad: [JSONValue] = [
+            [:], ["target": ""], ["target": 5], ["target": "sql", "cutoffs": ""], ["target": "sql", "cutoffs": 3],
+            ["target": "sql", "horizon": ""], ["target": "sql", "horizon": "-3d"], ["target": "sql", "version": 0],
+            ["target": "sql", "version": 1.5], ["target": "sql", "version": 1, "document": "x"],
+            ["target": "sql", "document": 4], ["target": "sql", "compare": 2], ["target": "sql", "compare": [:]],
+            ["target": "sql", "compare": ["version": 1, "extra": 1]], ["target": "sql", "replicates": -1],
+            ["target": "sql", "replicates": 1e9], ["target": "sql", "seed": "x"], ["target": "sql", "other": 1],
+            [1, 2],
+        ]
+        for body in bad {
+            #expect(throws: BacktestError.self, "\(body)") { try BacktestRequest(json: body) }
+        }
+    }
+
     @Test("cutoffs: calendar months from the start, weeks, durations, the end included; bad ones refused")
     func cutoffs() throws {
         let monthly = try CutoffSchedule.parse("2025-01-31..2025-05-31/month").dates.map(WireFormat.time)

@@ -170,6 +170,8 @@ final class ServerHarness: Sendable {
         let status: Int
         let json: JSONValue
         let text: String
+        /// Response headers by name as the server sent it.
+        var headers: [String: String] = [:]
     }
 
     /// Sends a request with the key of `scope` (none when `nil`).
@@ -194,10 +196,16 @@ final class ServerHarness: Sendable {
         }
         let (data, response) = try await URLSession.shared.data(for: request)
         let text = String(decoding: data, as: UTF8.self)
+        let http = response as? HTTPURLResponse
+        var fields: [String: String] = [:]
+        for (name, value) in http?.allHeaderFields ?? [:] {
+            if let name = name as? String, let value = value as? String { fields[name] = value }
+        }
         return Answer(
-            status: (response as? HTTPURLResponse)?.statusCode ?? 0,
+            status: http?.statusCode ?? 0,
             json: (try? JSONValue(parsing: text)) ?? .null,
-            text: text
+            text: text,
+            headers: fields
         )
     }
 }

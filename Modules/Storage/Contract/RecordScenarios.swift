@@ -3,6 +3,53 @@ import Foundation
 
 enum RecordScenarios {
     static let all: [ContractScenario] = [
+        ContractScenario("jobs keep what was asked, their progress and result; listed newest first by kind") {
+            storage in
+            let id = Job.ID(UUID(uuidString: "00000000-0000-0000-0000-0000000000b1")!)
+            let asked: JSONValue = ["target": "sql", "cutoffs": "2025-01-01..2025-06-01/month", "seed": 7]
+            let queued = Job(
+                id: id,
+                kind: "backtest",
+                status: .queued,
+                request: asked,
+                actor: "analyst",
+                createdAt: Times.at(minutes: 1),
+                updatedAt: Times.at(minutes: 1)
+            )
+            try await storage.jobs.create(queued)
+            try checkEqual(try await storage.jobs.find(id), queued, "as created")
+            var done = queued
+            done.status = .succeeded
+            done.progress = 1_234
+            done.result = ["pooled": ["auc": 0.75, "n": 4], "warnings": []]
+            done.updatedAt = Times.at(minutes: 3)
+            done.finishedAt = Times.at(minutes: 3)
+            try check(try await storage.jobs.update(done), "updated")
+            try checkEqual(try await storage.jobs.find(id), done, "with its result")
+            var unknown = done
+            unknown.id = Job.ID(UUID(uuidString: "00000000-0000-0000-0000-0000000000b2")!)
+            try check(!(try await storage.jobs.update(unknown)), "no such job to update")
+            try checkEqual(try await storage.jobs.find(unknown.id), nil, "none")
+            let other = Job(
+                id: Job.ID(UUID(uuidString: "00000000-0000-0000-0000-0000000000b3")!),
+                kind: "backtest",
+                status: .failed,
+                request: [:],
+                error: "no criteria are active",
+                actor: "analyst",
+                createdAt: Times.at(minutes: 2),
+                updatedAt: Times.at(minutes: 2),
+                finishedAt: Times.at(minutes: 2)
+            )
+            try await storage.jobs.create(other)
+            try checkEqual(
+                try await storage.jobs.list(kind: "backtest", limit: 10).map(\.id),
+                [other.id, id],
+                "newest first"
+            )
+            try checkEqual(try await storage.jobs.list(kind: "backtest", limit: 1).map(\.id), [other.id], "limited")
+            try checkEqual(try await storage.jobs.list(kind: "suggestion", limit: 10).count, 0, "by kind")
+        },
         ContractScenario("scores keep a history of temperature and grade changes") { storage in
             let lead = try await storage.lead(email: "score@example.com")
             let first = try await storage.scores.save([

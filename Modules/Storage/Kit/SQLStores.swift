@@ -15,6 +15,7 @@ package struct SQLStores: Stores {
     package let outbox: any OutboxStore
     package let webhooks: any WebhookStore
     package let suppressions: any SuppressionStore
+    package let jobs: any JobStore
 
     package init(executor: any SQLExecutor) {
         leads = SQLLeadStore(executor: executor)
@@ -30,5 +31,6 @@ package struct SQLStores: Stores {
         outbox = SQLOutboxStore(executor: executor)
         webhooks = SQLWebhookStore(executor: executor)
         suppressions = SQLSuppressionStore(executor: executor)
+        jobs = SQLJobStore(executor: executor)
     }
 }

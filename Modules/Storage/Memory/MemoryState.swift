@@ -40,6 +40,7 @@ struct MemoryState: Sendable {
     var lastDeliveryID: Int64 = 0
     var suppressionKey: [UInt8]?
     var suppressions: Set<[UInt8]> = []
+    var jobs: [Job.ID: Job] = [:]
 
     /// A delivery with its lease and the state its listing shows.
     struct MemoryDelivery: Sendable {

@@ -16,6 +16,7 @@ struct MemoryStores: Stores {
     let outbox: any OutboxStore
     let webhooks: any WebhookStore
     let suppressions: any SuppressionStore
+    let jobs: any JobStore
 
     init(context: MemoryContext) {
         leads = MemoryLeadStore(context: context)
@@ -31,6 +32,7 @@ struct MemoryStores: Stores {
         outbox = MemoryOutboxStore(context: context)
         webhooks = MemoryWebhookStore(context: context)
         suppressions = MemorySuppressionStore(context: context)
+        jobs = MemoryJobStore(context: context)
     }
 }
 
@@ -841,6 +843,48 @@ struct MemoryReportStore: LeadByLeadReportStore {
                         touchBasis: state.touchBases[lead.id]
                     )
                 }
+        }
+    }
+}
+
+struct MemoryJobStore: JobStore {
+    let context: MemoryContext
+
+    func create(_ job: Job) async throws {
+        try await context.write { state in
+            guard state.jobs[job.id] == nil else { throw StoreError.conflict("job \(job.id) exists") }
+            var stored = job
+            stored.createdAt = job.createdAt.truncatedToMicroseconds
+            stored.updatedAt = job.updatedAt.truncatedToMicroseconds
+            state.jobs[job.id] = stored
+        }
+    }
+
+    func update(_ job: Job) async throws -> Bool {
+        try await context.write { state in
+            guard var stored = state.jobs[job.id] else { return false }
+            stored.status = job.status
+            stored.progress = job.progress
+            stored.result = job.result
+            stored.error = job.error
+            stored.updatedAt = job.updatedAt.truncatedToMicroseconds
+            stored.finishedAt = job.finishedAt?.truncatedToMicroseconds
+            state.jobs[job.id] = stored
+            return true
+        }
+    }
+
+    func find(_ id: Job.ID) async throws -> Job? {
+        try await context.read { $0.jobs[id] }
+    }
+
+    func list(kind: String, limit: Int) async throws -> [Job] {
+        try await context.read { state in
+            Array(
+                state.jobs.values.filter { $0.kind == kind }.sorted {
+                    ($0.createdAt, $0.id.rawValue.uuidString) > ($1.createdAt, $1.id.rawValue.uuidString)
+                }.prefix(limit)
+            )
         }
     }
 }

@@ -329,6 +329,28 @@ package enum PostgresMigrations {
                 "ALTER TABLE leads ADD COLUMN attributes_tracked boolean NOT NULL DEFAULT false",
             ]
         ),
+        Migration(
+            name: "0010_jobs",
+            statements: [
+                // Background work asked over HTTP (backtests, suggestions): any server answers for it.
+                """
+                CREATE TABLE jobs (
+                    id uuid PRIMARY KEY,
+                    kind text NOT NULL,
+                    status text NOT NULL,
+                    request jsonb NOT NULL,
+                    result jsonb,
+                    error text,
+                    progress bigint NOT NULL DEFAULT 0,
+                    actor text NOT NULL,
+                    created_at timestamptz NOT NULL,
+                    updated_at timestamptz NOT NULL,
+                    finished_at timestamptz
+                )
+                """,
+                "CREATE INDEX jobs_kind ON jobs (kind, created_at)",
+            ]
+        ),
     ]
 
     static let migrator = Migrator(

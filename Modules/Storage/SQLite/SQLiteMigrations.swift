@@ -331,6 +331,28 @@ package enum SQLiteMigrations {
                 "ALTER TABLE leads ADD COLUMN attributes_tracked INTEGER NOT NULL DEFAULT 0",
             ]
         ),
+        Migration(
+            name: "0010_jobs",
+            statements: [
+                // Background work asked over HTTP (backtests, suggestions): any server answers for it.
+                """
+                CREATE TABLE jobs (
+                    id BLOB PRIMARY KEY,
+                    kind TEXT NOT NULL,
+                    status TEXT NOT NULL,
+                    request TEXT NOT NULL,
+                    result TEXT,
+                    error TEXT,
+                    progress INTEGER NOT NULL DEFAULT 0,
+                    actor TEXT NOT NULL,
+                    created_at INTEGER NOT NULL,
+                    updated_at INTEGER NOT NULL,
+                    finished_at INTEGER
+                )
+                """,
+                "CREATE INDEX jobs_kind ON jobs (kind, created_at)",
+            ]
+        ),
     ]
 
     static let migrator = Migrator(
