@@ -116,6 +116,75 @@ struct MetricsGoldenTests {
         #expect(Ranking.weightedAUC(sortedScores: scores, labels: labels, weights: { labels[$0] ? 0 : 1 }) == nil)
     }
 
+    @Test(
+        "the L1 logistic solver: an objective no worse than scikit-learn's saga (1e-6 relative), decisions within 1e-4"
+    )
+    func logistic() throws {
+        let golden = try Self.load(Self.fixture)
+        let problems = try #require(golden["logistic"] as? [[String: Any]])
+        #expect(problems.count >= 6)
+        for problem in problems {
+            let name = try #require(problem["name"] as? String)
+            let rows = try #require(problem["features"] as? [[Double]])
+            let labels = try #require(problem["labels"] as? [Int]).map { $0 == 1 }
+            let lambda = try #require(problem["lambda"] as? Double)
+            var columns = SparseColumns(rows: rows.count, features: rows[0].count)
+            for (row, values) in rows.enumerated() {
+                for (feature, value) in values.enumerated() { columns.set(row: row, feature: feature, value: value) }
+            }
+            let model = L1Logistic.fit(columns, labels: labels, lambda: lambda)
+            let theirs = try #require(problem["objective"] as? Double)
+            #expect(model.objective <= theirs + 1e-6 * abs(theirs), "\(name): \(model.objective) against \(theirs)")
+            // Recomputed from the weights: the objective reported is the objective of the weights.
+            let recomputed = L1Logistic.objective(
+                columns,
+                labels: labels,
+                intercept: model.intercept,
+                weights: model.weights,
+                lambda: lambda
+            )
+            #expect(abs(recomputed - model.objective) < 1e-15)
+            let coefficients = try #require(problem["coef"] as? [Double])
+            guard coefficients.contains(where: { $0 != 0 }) else {
+                // With every weight at 0, saga stops after a few epochs before its (unpenalised) intercept converges:
+                // its stopping rule looks at the weights only. Its objective is then an upper bound, and the optimum
+                // is known in closed form: no weight, the intercept at the log-odds of the base rate.
+                let rate = Double(labels.count { $0 }) / Double(labels.count)
+                #expect(model.weights.allSatisfy { $0 == 0 }, "\(name): \(model.weights)")
+                #expect(abs(model.intercept - log(rate / (1 - rate))) < 1e-9, "\(name): \(model.intercept)")
+                continue
+            }
+            let decisions = try #require(problem["decision"] as? [Double])
+            let largest = zip(model.decisionValues(columns), decisions).map { abs($0 - $1) }.max() ?? 0
+            #expect(
+                largest <= 1e-4,
+                "\(name): decision values differ by \(largest); objectives \(model.objective), \(theirs)"
+            )
+            // Zero weights where scikit-learn has them, to its precision.
+            for (ours, theirs) in zip(model.weights, coefficients) where theirs == 0 {
+                #expect(abs(ours) < 1e-6, "\(name): \(model.weights) against \(coefficients)")
+            }
+        }
+    }
+
+    @Test("λ at or above λmax gives no weight; the fit is deterministic")
+    func lambdaMax() {
+        var columns = SparseColumns(rows: 200, features: 3)
+        var labels: [Bool] = []
+        for row in 0..<200 {
+            if row % 3 == 0 { columns.set(row: row, feature: 0, value: 1) }
+            if row % 5 == 0 { columns.set(row: row, feature: 1, value: 2) }
+            if row % 7 < 2 { columns.set(row: row, feature: 2, value: 1) }
+            labels.append(row % 3 == 0 ? row % 2 == 0 : row % 11 == 0)
+        }
+        let top = L1Logistic.lambdaMax(columns, labels: labels)
+        #expect(L1Logistic.fit(columns, labels: labels, lambda: top * 1.0001).weights.allSatisfy { $0 == 0 })
+        #expect(L1Logistic.fit(columns, labels: labels, lambda: top * 0.5).weights.contains { $0 != 0 })
+        let once = L1Logistic.fit(columns, labels: labels, lambda: top * 0.1)
+        let again = L1Logistic.fit(columns, labels: labels, lambda: top * 0.1)
+        #expect(once.weights == again.weights && once.intercept == again.intercept)
+    }
+
     @Test("the committed golden file is what the pinned scikit-learn computes today")
     func regenerated() async throws {
         guard let python = ProcessInfo.processInfo.environment["CALOR_TEST_PYTHON"] else {

@@ -17,6 +17,7 @@ import numpy as np
 import scipy
 import sklearn
 from scipy.stats import ks_2samp
+from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import average_precision_score, precision_score, recall_score, roc_auc_score
 
 
@@ -64,6 +65,49 @@ def case(name, scores, labels, thresholds):
     return result
 
 
+def logistic(name, X, y, C):
+    """scikit-learn's L1 logistic regression (saga, tol 1e-8) and its objective in Calor's scale."""
+    model = LogisticRegression(penalty="l1", C=C, solver="saga", tol=1e-8, max_iter=1_000_000, fit_intercept=True,
+                               random_state=0)
+    model.fit(X, y)
+    n = len(y)
+    lam = 1.0 / (C * n)
+    margins = X @ model.coef_[0] + model.intercept_[0]
+    signed = np.where(y == 1, -margins, margins)
+    loss = float(np.mean(np.logaddexp(0.0, signed)))
+    return {
+        "name": name,
+        "features": [[float(v) for v in row] for row in X],
+        "labels": [int(v) for v in y],
+        "C": C,
+        "lambda": lam,
+        "coef": [float(v) for v in model.coef_[0]],
+        "intercept": float(model.intercept_[0]),
+        "objective": loss + lam * float(np.abs(model.coef_[0]).sum()),
+        "decision": [float(v) for v in margins],
+    }
+
+
+def logistic_problems(rng):
+    problems = []
+    # Binary features, three that matter, three that do not.
+    X = (rng.random((400, 6)) < [0.3, 0.5, 0.2, 0.4, 0.5, 0.1]).astype(float)
+    logit = -1.5 + 1.8 * X[:, 0] + 1.0 * X[:, 1] - 1.2 * X[:, 2]
+    y = (rng.random(400) < 1 / (1 + np.exp(-logit))).astype(int)
+    for C in [0.01, 0.05, 1.0]:
+        problems.append(logistic(f"binary C={C}", X, y, C))
+    # Event counts 0..3 and binary attributes, correlated.
+    base = rng.random((1000, 1))
+    counts = np.minimum(3, rng.poisson(base * [1.5, 0.5, 2.0, 0.2] + 0.1, size=(1000, 4))).astype(float)
+    flags = (rng.random((1000, 8)) < np.clip(base * 0.6 + 0.1, 0, 1)).astype(float)
+    X = np.hstack([counts, flags])
+    logit = -2.0 + 0.7 * counts[:, 0] + 0.9 * flags[:, 0] - 0.5 * counts[:, 3]
+    y = (rng.random(1000) < 1 / (1 + np.exp(-logit))).astype(int)
+    for C in [0.002, 0.02, 0.5]:
+        problems.append(logistic(f"counts C={C}", X, y, C))
+    return problems
+
+
 def wilson(k, n, z=1.959963984540054):
     p = k / n
     denominator = 1 + z * z / n
@@ -96,6 +140,7 @@ def main():
         "versions": {"scikit-learn": sklearn.__version__, "scipy": scipy.__version__, "numpy": np.__version__},
         "cases": cases,
         "wilson": intervals,
+        "logistic": logistic_problems(np.random.default_rng(17)),
     }
     with open(sys.argv[1], "w") as handle:
         json.dump(out, handle, indent=1, sort_keys=True)
