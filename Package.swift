@@ -43,7 +43,13 @@ let package = Package(
         ),
         .target(name: "Funnel", dependencies: ["Domain"], path: "Modules/Funnel", swiftSettings: strict),
         .target(name: "Attribution", dependencies: ["Domain"], path: "Modules/Attribution", swiftSettings: strict),
-        .target(name: "Learning", path: "Modules/Learning", swiftSettings: strict),
+        // Numeric loops: optimised in debug builds too (unoptimised, a suggestion's fit takes minutes instead of
+        // seconds, and the test suite runs debug builds).
+        .target(
+            name: "Learning",
+            path: "Modules/Learning",
+            swiftSettings: strict + [.unsafeFlags(["-O"], .when(configuration: .debug))]
+        ),
         .target(
             name: "Core",
             dependencies: [

@@ -199,3 +199,108 @@ struct BacktestCriteria: AsyncParsableCommand {
         for warning in report.warnings { print("warning: \(warning)") }
     }
 }
+
+struct SuggestCriteria: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "suggest",
+        abstract: "Learn a points card from outcomes: a criteria document to review, never applied by itself.",
+        discussion: """
+            Candidate features are the active rules, attribute values with enough support (numbers cut at their \
+            quartiles) and event counts by type over 7, 30 and 90 days; an L1-regularised logistic regression picks \
+            and weighs them on cutoffs whose horizon ends by --train-until (its penalty chosen on the later ones). \
+            The document goes to --output (else standard output); its backtest on the holdout, beside the active \
+            version's, to standard error.
+            """
+    )
+
+    @OptionGroup var global: GlobalOptions
+    @Option(help: "The stage counted as converting.") var target: String
+    @Option(help: "No outcome after this day (or RFC 3339 time) is used for training.") var trainUntil: String
+    @Option(help: "FROM..TO[/STEP] of the holdout backtest (default: monthly from --train-until to a horizon ago).")
+    var holdout: String?
+    @Option(help: "How long after a cutoff a conversion counts (default 90d).") var horizon: String = "90d"
+    @Option(help: "At most this many fit and engagement rules.") var maxRules: Int = 15
+    @Option(help: "A candidate must hold on at least this many training rows.") var minSupport: Int = 30
+    @Option(help: "Seed of the holdout comparison's bootstrap.") var seed: UInt64 = 1
+    @Option(help: "Write the suggested document to this file.") var output: String?
+
+    func validate() throws {
+        guard CutoffSchedule.duration(horizon) != nil else {
+            throw ValidationError("--horizon must be a duration such as 90d or 12w")
+        }
+        guard (1...100).contains(maxRules) else { throw ValidationError("--max-rules must be 1 to 100") }
+        guard minSupport >= 1 else { throw ValidationError("--min-support must be at least 1") }
+    }
+
+    func run() async throws {
+        guard let until = CutoffSchedule.time(trainUntil) else {
+            throw ValidationError("--train-until must be a day (2026-01-31) or an RFC 3339 time")
+        }
+        var settings = SuggestSettings(target: Stage(target), trainUntil: until)
+        settings.horizon = CutoffSchedule.duration(horizon) ?? 90 * 86_400
+        settings.maximumRules = maxRules
+        settings.minimumSupport = minSupport
+        settings.seed = seed
+        if let holdout {
+            do {
+                let text = holdout.contains("/") ? holdout : holdout + "/month"
+                settings.holdout = try CutoffSchedule.parse(text)
+            } catch {
+                throw ValidationError("--holdout: \(error)")
+            }
+        }
+        let storage = try await global.openStorage()
+        let toRun = settings
+        let suggestion = try await storage.using { storage in
+            let progress = ProgressReporter(label: "suggest", unit: "leads")
+            let total = try await storage.leads.count()
+            do {
+                let suggestion = try await Suggesting(storage: storage).suggest(settings: toRun, now: Date()) { read in
+                    progress.report(done: read, total: total)
+                }
+                progress.finish()
+                return suggestion
+            } catch let error as BacktestError {
+                progress.finish()
+                throw CommandFailure(error.description)
+            }
+        }
+        if let output {
+            do {
+                try Data(suggestion.document.utf8).write(to: URL(fileURLWithPath: output))
+            } catch {
+                throw CommandFailure("cannot write \(output)")
+            }
+        } else {
+            print(suggestion.document, terminator: "")
+        }
+        func decimal(_ value: Double?) -> String { value.map { String(format: "%.4f", $0) } ?? "-" }
+        func percent(_ value: Double?) -> String { value.map { String(format: "%.1f%%", $0 * 100) } ?? "-" }
+        var lines = [
+            "Learned from \(suggestion.trainingRows) rows (\(suggestion.trainingConversions) converted) at "
+                + "\(suggestion.trainingCutoffs.count) cutoffs; \(suggestion.candidates) candidates, "
+                + "\(suggestion.rules.count) rules kept."
+        ]
+        if !suggestion.leakage.isEmpty {
+            lines.append("Left out as leakage: \(suggestion.leakage.joined(separator: ", ")).")
+        }
+        let report = suggestion.holdout
+        var table = TextTable("holdout", "suggested", report.comparison?.name ?? "active")
+        table.add("AUC", decimal(report.pooled.auc), decimal(report.comparison?.auc))
+        table.add(
+            "AUC difference (95%)",
+            "\(decimal(report.comparison?.aucDifference)) (\(decimal(report.comparison?.low)) to "
+                + "\(decimal(report.comparison?.high)))",
+            ""
+        )
+        table.add("rows, conversions", "\(report.pooled.n), \(report.pooled.positives)", "")
+        if let hot = report.pooled.thresholds.last {
+            table.add("hot: precision", percent(hot.metrics.precision), "")
+            table.add("hot: lift", decimal(hot.metrics.lift), "")
+        }
+        lines.append(table.text)
+        for warning in report.warnings { lines.append("warning: \(warning)") }
+        lines.append("Review it, then: calor criteria apply FILE --dry-run")
+        FileHandle.standardError.write(Data((lines.joined(separator: "\n") + "\n").utf8))
+    }
+}

@@ -10,7 +10,7 @@ struct CriteriaCommand: AsyncParsableCommand {
         abstract: "Validate, apply, preview, compare and roll back qualification criteria.",
         subcommands: [
             ValidateCriteria.self, ApplyCriteria.self, ShowCriteria.self, CriteriaHistory.self, DiffCriteria.self,
-            RollbackCriteria.self, BacktestCriteria.self,
+            RollbackCriteria.self, BacktestCriteria.self, SuggestCriteria.self,
         ]
     )
 }

@@ -102,7 +102,7 @@ public struct CutoffSchedule: Sendable, Hashable {
     }()
 
     /// A day (midnight UTC) or an RFC 3339 time.
-    static func time(_ text: String) -> Date? {
+    public static func time(_ text: String) -> Date? {
         let text = text.trimmingCharacters(in: .whitespaces)
         if text.count == 10 { return WireFormat.parseTime(text + "T00:00:00Z") }
         return WireFormat.parseTime(text)

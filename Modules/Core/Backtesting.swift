@@ -27,11 +27,14 @@ public struct BacktestCandidate: Sendable {
     /// How reports name it: `version 3`, or the file's name.
     public var name: String
     public var criteria: Criteria
+    /// The document's text.
+    public var document: String?
 
-    public init(version: CriteriaVersion.Number?, name: String, criteria: Criteria) {
+    public init(version: CriteriaVersion.Number?, name: String, criteria: Criteria, document: String? = nil) {
         self.version = version
         self.name = name
         self.criteria = criteria
+        self.document = document
     }
 }
 
@@ -333,6 +336,17 @@ public struct Backtesting: Sendable {
         )
     }
 
+    /// Calls `body` with every lead's past, a batch at a time (the next batch read while `body` works).
+    func forEachBatch(_ body: ([BacktestLead]) async throws -> Void) async throws {
+        var next: Task<[BacktestLead], any Error>? = batch(after: nil)
+        while let pending = next {
+            let leads = try await pending.value
+            guard let last = leads.last else { break }
+            next = batch(after: last.lead.id)
+            try await body(leads)
+        }
+    }
+
     /// Scores a batch on every core, the rows kept in the batch's order.
     static func score(_ leads: [BacktestLead], with scorer: BacktestScorer) async -> BacktestRows {
         let parts = max(1, min(ProcessInfo.processInfo.activeProcessorCount, leads.count / 64))
@@ -403,7 +417,8 @@ extension BacktestCandidate {
             return BacktestCandidate(
                 version: version.number,
                 name: "version \(version.number)",
-                criteria: try Criteria(parsing: version.document)
+                criteria: try Criteria(parsing: version.document),
+                document: version.document
             )
         } catch {
             throw BacktestError("criteria version \(version.number) no longer reads: \(error)")
@@ -413,7 +428,7 @@ extension BacktestCandidate {
     /// A document not stored (a file being considered); refused with every problem when it is not valid.
     public static func document(_ text: String, name: String) throws(BacktestError) -> BacktestCandidate {
         do {
-            return BacktestCandidate(version: nil, name: name, criteria: try Criteria(parsing: text))
+            return BacktestCandidate(version: nil, name: name, criteria: try Criteria(parsing: text), document: text)
         } catch {
             throw BacktestError(
                 "\(name) is refused: " + error.problems.map { "\($0)" }.joined(separator: "; ")

@@ -110,6 +110,7 @@ public struct L1Logistic: Sendable {
         lambda: Double,
         start: L1Logistic? = nil,
         tolerance: Double = 1e-12,
+        innerTolerance: Double = 1e-10,
         maximumIterations: Int = 200
     ) -> L1Logistic {
         let n = Double(columns.rows)
@@ -145,7 +146,10 @@ public struct L1Logistic: Sendable {
                 scale[feature] = sum / n
             }
             let totalCurvature = curvature.reduce(0, +)
-            for _ in 0..<1_000 {
+            // Cyclic coordinate descent on the model: full sweeps, and between them sweeps over the features with a
+            // weight only (most stay at 0), until a full sweep changes nothing.
+            var sweepAll = true
+            for _ in 0..<10_000 {
                 var largest = 0.0
                 // The intercept, unpenalised.
                 var shift = 0.0
@@ -156,7 +160,7 @@ public struct L1Logistic: Sendable {
                     for row in 0..<Int(n) { residual[row] -= shift }
                     largest = max(largest, abs(shift))
                 }
-                for feature in 0..<d where scale[feature] > 0 {
+                for feature in 0..<d where scale[feature] > 0 && (sweepAll || newWeights[feature] != 0) {
                     let indices = columns.indices[feature]
                     let values = columns.values[feature]
                     var gradient = 0.0
@@ -172,7 +176,12 @@ public struct L1Logistic: Sendable {
                     for (position, row) in indices.enumerated() { residual[Int(row)] -= values[position] * change }
                     largest = max(largest, abs(change))
                 }
-                if largest < 1e-13 { break }
+                if largest < innerTolerance {
+                    if sweepAll { break }
+                    sweepAll = true
+                } else {
+                    sweepAll = false
+                }
             }
             // Line search on the true objective along the step.
             var step = 1.0

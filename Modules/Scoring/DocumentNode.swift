@@ -1,4 +1,4 @@
-import Domain
+public import Domain
 import Yams
 
 /// A YAML or JSON document as a tree whose every node knows its line: what validation reports problems against.
@@ -126,4 +126,24 @@ struct DocumentEntry {
     let key: String
     let keyLine: Int
     let value: DocumentNode
+}
+
+extension DocumentNode {
+    /// The node as a JSON value (which is YAML too).
+    var json: JSONValue {
+        switch self {
+        case .scalar(let value, _): value
+        case .sequence(let items, _): .array(items.map(\.json))
+        case .mapping(let entries, _):
+            .object(Dictionary(entries.map { ($0.key, $0.value.json) }, uniquingKeysWith: { _, last in last }))
+        }
+    }
+}
+
+extension Criteria {
+    /// The top-level sections of a document by name, as JSON values (a generated document copies them as they are).
+    public static func sections(_ names: [String], of document: String) throws(CriteriaError) -> [(String, JSONValue)] {
+        guard case .mapping(let entries, _) = try DocumentNode.parse(document) else { return [] }
+        return names.compactMap { name in entries.first { $0.key == name }.map { (name, $0.value.json) } }
+    }
 }

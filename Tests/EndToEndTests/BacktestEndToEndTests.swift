@@ -45,7 +45,10 @@ struct BacktestEndToEndTests {
             [ServerHarness.pythonFile("known_truth.py"), history, "--leads", "2500", "--seed", "11"]
         )
         #expect(generated == 0, "\(printed)")
-        for (kind, file) in [("leads", "leads.csv"), ("events", "events.ndjson"), ("outcomes", "outcomes.csv")] {
+        for (kind, file) in [
+            ("leads", "leads.csv"), ("events", "events.ndjson"), ("outcomes", "outcomes.csv"),
+            ("leads", "crm_updates.csv"),
+        ] {
             _ = try await ServerHarness.calor([kind, "import", "\(history)/\(file)"], database: harness.database)
         }
         try Self.truth.write(toFile: scratch.path("truth.yaml"), atomically: true, encoding: .utf8)
@@ -144,5 +147,56 @@ struct BacktestEndToEndTests {
         let after = try await harness.send("GET", "/v1/criteria/backtests", key: .admin)
         #expect(after.json["data"]?.arrayValue.count == 1)
         #expect(try await harness.send("GET", "/v1/criteria/backtests/\(UUID())", key: .admin).status == 404)
+
+        // Suggest, from Calor's default criteria (version 1): trained on outcomes up to September, it finds what drives
+        // conversion, leaves the CRM's deal size out as leakage, and beats the default on the later holdout.
+        let defaults = try await ServerHarness.calor(
+            ["criteria", "show", "--version", "1"],
+            database: harness.database
+        )
+        try defaults.write(toFile: scratch.path("default.yaml"), atomically: true, encoding: .utf8)
+        _ = try await ServerHarness.calor(
+            ["criteria", "apply", scratch.path("default.yaml")],
+            database: harness.database
+        )
+        let suggested = scratch.path("suggested.yaml")
+        let process = try RunningProcess(
+            "calor",
+            [
+                "criteria", "suggest", "--target", "sql", "--train-until", "2025-09-01", "--holdout",
+                "2025-09-01..2025-12-01", "--output", suggested, "--database", harness.database,
+            ]
+        )
+        #expect(try await process.exitCode() == 0, "\(process.text)")
+        #expect(process.text.contains("Left out as leakage: deal_size."), "\(process.text)")
+        let document = try String(contentsOfFile: suggested, encoding: .utf8)
+        #expect(document.contains(#""eq":"software","field":"industry""#), "\(document)")
+        #expect(document.contains(#""field":"company_size","gte":"#), "\(document)")
+        #expect(document.contains(#""event":"quote_requested""#), "\(document)")
+        #expect(!document.contains("deal_size\","))
+        #expect(document.contains("# fires on "))
+        // A valid document, never applied by the suggestion.
+        _ = try await ServerHarness.calor(["criteria", "validate", suggested], database: harness.database)
+        let active = try await harness.send("GET", "/v1/criteria", key: .admin)
+        #expect(active.json["version"] == 3)
+        let holdout = try Self.json(
+            try await ServerHarness.calor(
+                [
+                    "criteria", "backtest", suggested, "--target", "sql", "--cutoffs", "2025-09-01..2025-12-01/month",
+                    "--compare", "3", "--format", "json", "--replicates", "300",
+                ],
+                database: harness.database
+            )
+        )
+        #expect((holdout["compare"]?["low"]?.numberValue ?? 0) > 0, "\(holdout["compare"] ?? .null)")
+        #expect((holdout["pooled"]?["auc"]?.numberValue ?? 0) > 0.7)
+
+        // Too few conversions before --train-until: a clear refusal.
+        let early = try RunningProcess(
+            "calor",
+            ["criteria", "suggest", "--target", "sql", "--train-until", "2025-05-01", "--database", harness.database]
+        )
+        #expect(try await early.exitCode() == 1)
+        #expect(early.text.contains("too few conversions to learn from"), "\(early.text)")
     }
 }

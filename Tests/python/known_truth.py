@@ -3,7 +3,8 @@
     known_truth.py OUTDIR [--leads N] [--seed S]
 
 Writes OUTDIR/leads.csv (email, industry, company_size, country, created_at), OUTDIR/events.ndjson (native events with
-their past timestamps and message ids) and OUTDIR/outcomes.csv (email, stage, at, value): leads created through
+their past timestamps and message ids), OUTDIR/outcomes.csv (email, stage, at, value) and OUTDIR/crm_updates.csv
+(email, deal_size, updated_at: a field the CRM fills once a lead has converted, leakage): leads created through
 January to August 2025. What drives conversion (to `sql`, some then `customer`): being in software, having 200 people
 or more, and a burst of intent (pricing pages and a quote request) a few days to a month before converting. Country and
 blog reading are noise. Deterministic for a given seed.
@@ -40,7 +41,10 @@ def main():
     message = 0
     with open(os.path.join(out, "leads.csv"), "w", newline="") as leads_file, \
             open(os.path.join(out, "events.ndjson"), "w") as events_file, \
-            open(os.path.join(out, "outcomes.csv"), "w", newline="") as outcomes_file:
+            open(os.path.join(out, "outcomes.csv"), "w", newline="") as outcomes_file, \
+            open(os.path.join(out, "crm_updates.csv"), "w", newline="") as updates_file:
+        updates = csv.writer(updates_file)
+        updates.writerow(["email", "deal_size", "updated_at"])
         lead_rows = csv.writer(leads_file)
         lead_rows.writerow(["email", "industry", "company_size", "country", "created_at"])
         outcomes = csv.writer(outcomes_file)
@@ -75,6 +79,7 @@ def main():
                 if rng.random() < 0.7:
                     converted = intent + timedelta(seconds=rng.randrange(2 * 86400, 30 * 86400))
                     outcomes.writerow([email, "sql", stamp(converted), ""])
+                    updates.writerow([email, rng.randrange(1, 20) * 5000, stamp(converted + 3 * DAY)])
                     if rng.random() < 0.4:
                         outcomes.writerow([email, "customer", stamp(converted + 20 * DAY), rng.randrange(5, 50) * 1000])
             elif rng.random() < 0.03:
