@@ -329,7 +329,8 @@ public struct Suggesting: Sendable {
                     lambda: lambda,
                     start: model,
                     tolerance: 1e-8,
-                    innerTolerance: 1e-7
+                    innerTolerance: 1e-12,
+                    maximumSweeps: 200
                 )
                 model = fitted
                 guard let auc = Ranking(scores: fitted.decisionValues(later), labels: laterLabels).auc else { continue }
@@ -338,7 +339,14 @@ public struct Suggesting: Sendable {
             }
         }
         var lambda = best?.lambda ?? path[path.count / 2]
-        var final = L1Logistic.fit(columns, labels: labels, lambda: lambda, tolerance: 1e-10, innerTolerance: 1e-8)
+        var final = L1Logistic.fit(
+            columns,
+            labels: labels,
+            lambda: lambda,
+            tolerance: 1e-10,
+            innerTolerance: 1e-14,
+            maximumSweeps: 1_000
+        )
         // At most --max-rules rules: a larger penalty until they fit.
         while final.weights.count(where: { $0 != 0 }) > settings.maximumRules, lambda < top {
             lambda *= 1.25
@@ -348,7 +356,8 @@ public struct Suggesting: Sendable {
                 lambda: lambda,
                 start: final,
                 tolerance: 1e-10,
-                innerTolerance: 1e-8
+                innerTolerance: 1e-14,
+                maximumSweeps: 1_000
             )
         }
 

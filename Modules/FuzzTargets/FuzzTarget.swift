@@ -24,6 +24,9 @@ package enum FuzzTarget: String, CaseIterable, Sendable {
     case imports
     /// ChannelAttribution path files (`calor report attribution --paths`).
     case paths
+    /// `POST /v1/criteria/backtests` bodies and the cutoffs text of `calor criteria backtest`: an accepted request has
+    /// ascending cutoffs, at most the allowed number, and a positive horizon.
+    case backtest
 
     static let now = Date(timeIntervalSince1970: 1_793_527_200)
 
@@ -38,6 +41,7 @@ package enum FuzzTarget: String, CaseIterable, Sendable {
         case .costs: _ = try? CostImport.parse(String(decoding: bytes, as: UTF8.self))
         case .imports: Self.imports(bytes)
         case .paths: _ = try? PathFile.parse(String(decoding: bytes, as: UTF8.self))
+        case .backtest: Self.backtest(bytes)
         }
     }
 
@@ -67,6 +71,22 @@ package enum FuzzTarget: String, CaseIterable, Sendable {
             let stages: Set<Stage> = [Stage("lead"), Stage("customer")]
             for row in rows { _ = OutcomeImport.row(row.fields, line: row.line, columns: columns, stages: stages) }
         }
+    }
+
+    private static func backtest(_ bytes: [UInt8]) {
+        let text = String(decoding: bytes, as: UTF8.self)
+        if let schedule = try? CutoffSchedule.parse(text) { check(schedule) }
+        guard let body = try? JSONValue(parsing: text), let request = try? BacktestRequest(json: body) else { return }
+        precondition(request.settings.horizon > 0, "an accepted request has a positive horizon")
+        precondition((0...10_000).contains(request.settings.replicates), "replicates within bounds")
+        if let schedule = request.settings.cutoffs { check(schedule) }
+    }
+
+    private static func check(_ schedule: CutoffSchedule) {
+        let dates = schedule.dates
+        precondition(!dates.isEmpty && dates.count <= CutoffSchedule.maximumCount, "cutoffs within bounds")
+        precondition(zip(dates, dates.dropFirst()).allSatisfy { $0 < $1 }, "cutoffs ascend")
+        precondition(dates.first == schedule.from && dates.last! <= schedule.to, "cutoffs from FROM up to TO")
     }
 
     private static func json(_ bytes: [UInt8]) {

@@ -110,8 +110,9 @@ public struct L1Logistic: Sendable {
         lambda: Double,
         start: L1Logistic? = nil,
         tolerance: Double = 1e-12,
-        innerTolerance: Double = 1e-10,
-        maximumIterations: Int = 200
+        innerTolerance: Double = 1e-20,
+        maximumIterations: Int = 200,
+        maximumSweeps: Int = 10_000
     ) -> L1Logistic {
         let n = Double(columns.rows)
         let d = columns.features
@@ -149,7 +150,7 @@ public struct L1Logistic: Sendable {
             // Cyclic coordinate descent on the model: full sweeps, and between them sweeps over the features with a
             // weight only (most stay at 0), until a full sweep changes nothing.
             var sweepAll = true
-            for _ in 0..<10_000 {
+            for _ in 0..<maximumSweeps {
                 var largest = 0.0
                 // The intercept, unpenalised.
                 var shift = 0.0
@@ -158,7 +159,7 @@ public struct L1Logistic: Sendable {
                 if shift != 0 {
                     newIntercept += shift
                     for row in 0..<Int(n) { residual[row] -= shift }
-                    largest = max(largest, abs(shift))
+                    largest = max(largest, totalCurvature / n * shift * shift)
                 }
                 for feature in 0..<d where scale[feature] > 0 && (sweepAll || newWeights[feature] != 0) {
                     let indices = columns.indices[feature]
@@ -174,7 +175,8 @@ public struct L1Logistic: Sendable {
                     guard change != 0 else { continue }
                     newWeights[feature] = updated
                     for (position, row) in indices.enumerated() { residual[Int(row)] -= values[position] * change }
-                    largest = max(largest, abs(change))
+                    // The change's effect on the model (its curvature times its square), as glmnet measures it.
+                    largest = max(largest, scale[feature] * change * change)
                 }
                 if largest < innerTolerance {
                     if sweepAll { break }
@@ -211,7 +213,8 @@ public struct L1Logistic: Sendable {
             intercept = candidateIntercept
             weights = candidateWeights
             objective = candidateObjective
-            if improvement <= tolerance * max(1, abs(objective)), moved < 1e-10 { break }
+            // Converged when a Newton step no longer improves the objective (relative to its size), or no longer moves.
+            if improvement <= tolerance * max(1, abs(objective)) || moved < 1e-12 { break }
         }
         return L1Logistic(intercept: intercept, weights: weights, objective: objective, iterations: iteration)
     }
