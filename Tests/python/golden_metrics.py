@@ -143,7 +143,18 @@ def main():
         "logistic": logistic_problems(np.random.default_rng(17)),
     }
     with open(sys.argv[1], "w") as handle:
-        json.dump(out, handle, indent=1, sort_keys=True)
+        # One line per case: the file stays readable in a diff without a line per number.
+        handle.write("{\n")
+        items = sorted(out.items())
+        for index, (key, value) in enumerate(items):
+            if isinstance(value, list):
+                handle.write(f"{json.dumps(key)}: [\n")
+                handle.write(",\n".join(json.dumps(item, sort_keys=True, separators=(",", ":")) for item in value))
+                handle.write("\n]")
+            else:
+                handle.write(f"{json.dumps(key)}: {json.dumps(value, sort_keys=True)}")
+            handle.write(",\n" if index < len(items) - 1 else "\n")
+        handle.write("}")
         handle.write("\n")
 
 
