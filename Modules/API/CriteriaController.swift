@@ -42,13 +42,11 @@ struct CriteriaController {
             var parameters = QueryParameters(request.uri.queryParameters)
             let limit = try parameters.integer("limit", in: 1...100) ?? 20
             try parameters.refuseOthers()
-            let jobs = try await storage.jobs.list(kind: BacktestJobs.kind, limit: limit)
-            var shown: [JSONValue] = []
-            for job in jobs {
-                // Listed without their results (a result is a page of figures): GET one for it.
-                guard var current = try await backtests.job(job.id, now: Date()) else { continue }
-                current.result = nil
-                shown.append(WireFormat.job(current))
+            // Listed without their results (a result is a page of figures): GET one for it.
+            let shown = try await backtests.recent(limit: limit, now: Date()).map { job in
+                var listed = job
+                listed.result = nil
+                return WireFormat.job(listed)
             }
             return Response.json(.object(["data": .array(shown)]))
         }

@@ -133,8 +133,19 @@ public final class BacktestJobs: Sendable {
 
     /// The job as it stands: a queued or running one whose server stopped writing it is shown failed.
     public func job(_ id: Job.ID, now: Date) async throws -> Job? {
-        guard var job = try await storage.jobs.find(id), job.kind == Self.kind else { return nil }
-        if job.status == .queued || job.status == .running, now.timeIntervalSince(job.updatedAt) > Self.staleAfter {
+        guard let job = try await storage.jobs.find(id), job.kind == Self.kind else { return nil }
+        return Self.shown(job, now: now)
+    }
+
+    /// Recent backtests, newest first, as they stand.
+    public func recent(limit: Int, now: Date) async throws -> [Job] {
+        try await storage.jobs.list(kind: Self.kind, limit: limit).map { Self.shown($0, now: now) }
+    }
+
+    /// A job as it stands: a queued or running one whose server stopped writing it is shown failed.
+    static func shown(_ job: Job, now: Date) -> Job {
+        var job = job
+        if job.status == .queued || job.status == .running, now.timeIntervalSince(job.updatedAt) > staleAfter {
             job.status = .failed
             job.error = "interrupted: the server running it stopped; ask again"
         }

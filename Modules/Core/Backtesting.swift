@@ -312,12 +312,7 @@ public struct Backtesting: Sendable {
         var rows = BacktestRows(comparing: compare != nil)
         if !design.cutoffs.isEmpty {
             var read = 0
-            var next: Task<[BacktestLead], any Error>? = batch(after: nil)
-            while let pending = next {
-                let leads = try await pending.value
-                guard let last = leads.last else { break }
-                // The next batch is read while this one is scored.
-                next = batch(after: last.lead.id)
+            try await forEachBatch { leads in
                 rows.append(contentsOf: await Self.score(leads, with: scorer))
                 read += leads.count
                 progress?(read)

@@ -302,6 +302,35 @@ struct BacktestTests {
         }
     }
 
+    @Test("a queued or running job no server has written for a minute is shown failed, interrupted; others as stored")
+    func staleJobs() async throws {
+        let world = try await World()
+        let jobs = BacktestJobs(storage: world.storage, logger: world.logger)
+        func job(_ number: Int, _ status: Job.Status, written secondsAgo: Double) -> Job {
+            Job(
+                id: Job.ID(UUID(uuidString: String(format: "00000000-0000-0000-0000-%012d", number))!),
+                kind: BacktestJobs.kind,
+                status: status,
+                request: ["target": "sql"],
+                actor: "key:analyst",
+                createdAt: World.now.addingTimeInterval(-3_600 + Double(number)),
+                updatedAt: World.now.addingTimeInterval(-secondsAgo)
+            )
+        }
+        let made = [
+            job(1, .running, written: 90), job(2, .running, written: 5), job(3, .queued, written: 61),
+            job(4, .succeeded, written: 600),
+        ]
+        for item in made { try await world.storage.jobs.create(item) }
+        let shown = try await jobs.recent(limit: 10, now: World.now)
+        #expect(shown.map(\.status) == [.succeeded, .failed, .running, .failed])
+        #expect(shown.filter { $0.status == .failed }.allSatisfy { $0.error?.contains("interrupted") == true })
+        #expect(try await jobs.job(made[0].id, now: World.now)?.status == .failed)
+        #expect(try await jobs.job(made[1].id, now: World.now)?.status == .running)
+        #expect(try await jobs.job(Job.ID(UUID()), now: World.now) == nil)
+        await world.close()
+    }
+
     @Test("cutoffs: calendar months from the start, weeks, durations, the end included; bad ones refused")
     func cutoffs() throws {
         let monthly = try CutoffSchedule.parse("2025-01-31..2025-05-31/month").dates.map(WireFormat.time)
