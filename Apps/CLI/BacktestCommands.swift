@@ -222,6 +222,7 @@ struct SuggestCriteria: AsyncParsableCommand {
     @Option(help: "At most this many fit and engagement rules.") var maxRules: Int = 15
     @Option(help: "A candidate must hold on at least this many training rows.") var minSupport: Int = 30
     @Option(help: "Seed of the holdout comparison's bootstrap.") var seed: UInt64 = 1
+    @Option(help: "The share of leads to make hot, 0 to 1 (default: the active version's share).") var hotShare: Double?
     @Option(help: "Write the suggested document to this file.") var output: String?
 
     func validate() throws {
@@ -230,6 +231,9 @@ struct SuggestCriteria: AsyncParsableCommand {
         }
         guard (1...100).contains(maxRules) else { throw ValidationError("--max-rules must be 1 to 100") }
         guard minSupport >= 1 else { throw ValidationError("--min-support must be at least 1") }
+        if let hotShare, !(hotShare > 0 && hotShare < 1) {
+            throw ValidationError("--hot-share must be between 0 and 1 (0.05: one lead in twenty)")
+        }
     }
 
     func run() async throws {
@@ -241,6 +245,7 @@ struct SuggestCriteria: AsyncParsableCommand {
         settings.maximumRules = maxRules
         settings.minimumSupport = minSupport
         settings.seed = seed
+        settings.hotShare = hotShare
         if let holdout {
             do {
                 let text = holdout.contains("/") ? holdout : holdout + "/month"

@@ -19,6 +19,8 @@ public struct SuggestSettings: Sendable {
     public var minimumConversions: Int
     /// Points that double the odds of converting.
     public var pointsToDoubleOdds: Double
+    /// The share of leads the suggestion makes hot (`nil`: the active version's share on the training rows).
+    public var hotShare: Double?
     public var seed: UInt64
 
     public init(
@@ -400,8 +402,8 @@ public struct Suggesting: Sendable {
             }
         }
         let share = { (count: Int) in Double(count) / Double(max(rows.count, 1)) }
-        let hotShare = share(hotRows)
-        let warmShare = share(warmRows)
+        let hotShare = settings.hotShare ?? share(hotRows)
+        let warmShare = max(share(warmRows), hotShare)
         let gradeShares = gradeRows.map(share)
         let hot = Self.threshold(totals, share: hotShare, fallback: criteria.thresholds.hot)
         var warm = Self.threshold(totals, share: warmShare, fallback: criteria.thresholds.warm)

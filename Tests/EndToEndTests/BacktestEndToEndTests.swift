@@ -164,7 +164,7 @@ struct BacktestEndToEndTests {
             "calor",
             [
                 "criteria", "suggest", "--target", "sql", "--train-until", "2025-09-01", "--holdout",
-                "2025-09-01..2025-12-01", "--output", suggested, "--database", harness.database,
+                "2025-09-01..2025-12-01", "--hot-share", "0.05", "--output", suggested, "--database", harness.database,
             ]
         )
         #expect(try await process.exitCode() == 0, "\(process.text)")
@@ -190,6 +190,9 @@ struct BacktestEndToEndTests {
         )
         #expect((holdout["compare"]?["low"]?.numberValue ?? 0) > 0, "\(holdout["compare"] ?? .null)")
         #expect((holdout["pooled"]?["auc"]?.numberValue ?? 0) > 0.7)
+        // --hot-share 0.05: about one lead in twenty is hot (exactly so on the training rows).
+        let hotShare = holdout["pooled"]?["thresholds"]?.arrayValue.last?["flagged"]?.numberValue ?? -1
+        #expect(hotShare > 0.02 && hotShare < 0.09, "\(hotShare)")
 
         // Too few conversions before --train-until: a clear refusal.
         let early = try RunningProcess(
