@@ -26,7 +26,8 @@ extension BacktestReport {
                 cutoffs.map {
                     [
                         "at": .string(WireFormat.time($0.at)), "eligible": .number(Double($0.eligible)),
-                        "positives": .number(Double($0.positives)), "auc": number($0.auc),
+                        "positives": .number(Double($0.positives)), "base_rate": number($0.baseRate),
+                        "auc": number($0.auc),
                     ]
                 }
             ),
@@ -109,6 +110,7 @@ extension BacktestReport {
             let name = WireFormat.time(cutoff.at)
             add("cutoff", name, "eligible", Double(cutoff.eligible))
             add("cutoff", name, "positives", Double(cutoff.positives))
+            add("cutoff", name, "base_rate", cutoff.baseRate)
             add("cutoff", name, "auc", cutoff.auc)
         }
         for (section, rows) in [("temperature", temperatures), ("grade", grades)] {

@@ -92,8 +92,13 @@ extension BacktestReport {
         page += "</div>\n<h2>AUC per cutoff</h2><div class=\"pair\">"
         page += Self.cutoffChart(cutoffs)
         page += Self.table(
-            ["cutoff", "eligible", "conversions", "AUC"],
-            cutoffs.map { [WireFormat.time($0.at), String($0.eligible), String($0.positives), Self.decimal($0.auc)] }
+            ["cutoff", "eligible", "conversions", "base rate", "AUC"],
+            cutoffs.map {
+                [
+                    WireFormat.time($0.at), String($0.eligible), String($0.positives), Self.percent($0.baseRate),
+                    Self.decimal($0.auc),
+                ]
+            }
         )
         page += "</div>\n<h2>Rules</h2>"
         page += Self.table(

@@ -10,6 +10,8 @@ public struct BacktestReport: Sendable {
         public var eligible: Int
         public var positives: Int
         public var auc: Double?
+
+        public var baseRate: Double? { eligible == 0 ? nil : Double(positives) / Double(eligible) }
     }
 
     public struct Pooled: Sendable, Hashable {

@@ -76,6 +76,11 @@ struct BacktestEndToEndTests {
         #expect(low > 0.08 && low < difference && difference < high)
         #expect(report["cutoffs"]?.arrayValue.count == 7)
         #expect(report["cutoffs"]?.arrayValue.allSatisfy { ($0["auc"]?.numberValue ?? 0) > 0.6 } == true)
+        #expect(
+            report["cutoffs"]?.arrayValue.allSatisfy {
+                $0["base_rate"]?.numberValue == ($0["positives"]?.numberValue ?? 0) / ($0["eligible"]?.numberValue ?? 1)
+            } == true
+        )
         // Hot converts more than warm, warm more than cold; the software rule carries information.
         let rates = Dictionary(
             uniqueKeysWithValues: (report["temperatures"]?.arrayValue ?? []).map {
