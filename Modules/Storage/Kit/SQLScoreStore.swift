@@ -158,8 +158,12 @@ struct SQLScoreStore: ScoreStore {
             rows,
             rowsPerStatement: rowsPerStatement,
             { count in
+                // Two rescorers of one lead at once (an import's, the server's) may both find it without touches and
+                // both insert them: the same touches from the same events, so the later one's simply stand.
                 "INSERT INTO touchpoints (lead_id, event_id, at, channel, campaign, conversion_value) VALUES "
                     + connection.valueRows(count, columns: 6)
+                    + " ON CONFLICT (lead_id, event_id) DO UPDATE SET at = excluded.at, channel = excluded.channel, "
+                    + "campaign = excluded.campaign, conversion_value = excluded.conversion_value"
             },
             { leadID, touch in
                 [
