@@ -14,6 +14,8 @@ final class RunningProcess: Sendable {
     }()
 
     private let process: Process
+    /// When the process was first seen ended but not reaped.
+    private let zombieSince = Mutex<Date?>(nil)
     private let output = OutputBuffer()
 
     /// Starts `binary` (`calor` or `calor-server`, or any program by its absolute path); when `user` is given (and the
@@ -84,10 +86,38 @@ final class RunningProcess: Sendable {
         throw ProcessFailure("output never matched \(pattern); output was:\n\(text)")
     }
 
+    /// When the process has been a zombie (ended, not reaped) for over a second: reaps it and returns its exit code (a
+    /// signal's number plus 128); `nil` otherwise, or when Foundation reaped it meanwhile.
+    private func reapIfEnded() -> Int32? {
+        let pid = process.processIdentifier
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+            let close = stat.lastIndex(of: ")"), stat[stat.index(after: close)...].hasPrefix(" Z")
+        else {
+            zombieSince.withLock { $0 = nil }
+            return nil
+        }
+        let since = zombieSince.withLock { value in
+            if value == nil { value = Date() }
+            return value!
+        }
+        guard Date().timeIntervalSince(since) > 1 else { return nil }
+        var status: Int32 = 0
+        guard waitpid(pid, &status, WNOHANG) == pid else { return nil }
+        let signal = status & 0x7f
+        return signal == 0 ? (status >> 8) & 0xff : 128 + signal
+    }
+
     /// Waits up to `seconds` for the process to end and returns its exit code.
     func exitCode(seconds: Double = 60) async throws -> Int32 {
         let deadline = Date().addingTimeInterval(seconds)
+        var reaped: Int32?
         while process.isRunning {
+            // Foundation learns of a child's end from SIGCHLD, and on a loaded machine has been seen to miss it: a
+            // child that has ended (a zombie) for a second is reaped here, and its status taken from the kernel.
+            if let status = reapIfEnded() {
+                reaped = status
+                break
+            }
             guard Date() < deadline else {
                 process.terminate()
                 throw ProcessFailure("the process did not end within \(seconds) s; output:\n\(text)")
@@ -99,7 +129,7 @@ final class RunningProcess: Sendable {
         while !output.finished, Date() < outputDeadline {
             try await Task.sleep(for: .milliseconds(10))
         }
-        return process.terminationStatus
+        return reaped ?? process.terminationStatus
     }
 
     func signal(_ signal: Int32) {
