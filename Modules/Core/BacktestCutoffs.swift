@@ -1,4 +1,5 @@
 public import Foundation
+import Scoring
 
 /// Why a backtest or a suggestion cannot run as asked: a message for the person who asked.
 public struct BacktestError: Error, Sendable, CustomStringConvertible, Equatable {
@@ -108,15 +109,10 @@ public struct CutoffSchedule: Sendable, Hashable {
         return WireFormat.parseTime(text)
     }
 
-    /// `90d`, `2w`, `12h`, `30m`: seconds.
+    /// `90d`, `2w`, `12h`, `30m`: seconds, as the criteria language reads durations, at most ten years.
     public static func duration(_ text: String) -> Double? {
-        let text = text.trimmingCharacters(in: .whitespaces).lowercased()
-        let units: [(String, Double)] = [("m", 60), ("h", 3_600), ("d", 86_400), ("w", 604_800)]
-        for (suffix, seconds) in units where text.hasSuffix(suffix) {
-            guard let value = Double(text.dropLast()), value.isFinite, value > 0, value <= 3_650 * 86_400 / seconds
-            else { return nil }
-            return value * seconds
+        Criteria.durationSeconds(text.trimmingCharacters(in: .whitespaces).lowercased()).flatMap {
+            $0 <= 3_650 * 86_400 ? $0 : nil
         }
-        return nil
     }
 }
