@@ -1,5 +1,6 @@
 import Domain
 import Foundation
+import Synchronization
 
 /// Hands blocks of work from async code to one thread that owns a connection, and their results back.
 ///
@@ -136,15 +137,46 @@ package final class JobQueue<Connection>: @unchecked Sendable {
 
 /// A thread of its own for blocking calls (libpq), fed through a ``JobQueue``: blocking work never runs on the
 /// cooperative thread pool or an event loop.
+///
+/// A joinable POSIX thread: ``stop()`` returns once the thread has ended, its thread-local destructors included.
+/// libpq's OpenSSL keeps per-thread state whose destructor runs as the thread ends; a thread still ending while the
+/// process exits raced OpenSSL's own exit-time cleanup (a CLI crashed after printing its answer, once in CI).
 package final class BlockingThread: Sendable {
     private let queue = JobQueue<Void>()
+    private let thread: Mutex<pthread_t?>
 
+    /// - Parameter name: at most 15 bytes (Linux's limit); longer names are cut.
     package init(name: String) {
-        let queue = self.queue
-        let thread = Thread { _ = queue.serve(()) }
-        thread.name = name
-        thread.stackSize = 1 << 20
-        thread.start()
+        let started = Unmanaged.passRetained(BlockingThreadStart(queue: queue, name: String(name.utf8.prefix(15))!))
+        var attributes = pthread_attr_t()
+        pthread_attr_init(&attributes)
+        pthread_attr_setstacksize(&attributes, 1 << 20)
+        defer { pthread_attr_destroy(&attributes) }
+        var handle = pthread_t()
+        let status = pthread_create(
+            &handle,
+            &attributes,
+            { argument in
+                let start = Unmanaged<BlockingThreadStart>.fromOpaque(argument!).takeRetainedValue()
+                Thread.current.name = start.name
+                _ = start.queue.serve(())
+                return nil
+            },
+            started.toOpaque()
+        )
+        if status == 0 {
+            thread = Mutex(handle)
+        } else {
+            // No thread: every job fails with the queue's error instead of waiting forever.
+            started.release()
+            queue.close()
+            thread = Mutex(nil)
+        }
+    }
+
+    deinit {
+        queue.finish(commit: false)
+        if let handle = thread.withLock({ $0 }) { pthread_detach(handle) }
     }
 
     /// Runs `body` on the thread.
@@ -155,9 +187,32 @@ package final class BlockingThread: Sendable {
     /// Runs tasks that prefer it on the thread, between its jobs (``JobQueue/executor``).
     package var executor: any TaskExecutor { queue.executor }
 
-    /// Ends the thread once the jobs submitted so far have run.
-    package func stop() {
+    /// Ends the thread once the jobs submitted so far have run, and returns when it has ended.
+    package func stop() async {
         queue.finish(commit: false)
+        guard
+            let handle = thread.withLock({ value in
+                defer { value = nil }
+                return value
+            })
+        else { return }
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            // pthread_join blocks: not on the cooperative pool.
+            DispatchQueue.global().async {
+                pthread_join(handle, nil)
+                continuation.resume()
+            }
+        }
+    }
+}
+
+private final class BlockingThreadStart {
+    let queue: JobQueue<Void>
+    let name: String
+
+    init(queue: JobQueue<Void>, name: String) {
+        self.queue = queue
+        self.name = name
     }
 }
 

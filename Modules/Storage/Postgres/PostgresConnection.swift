@@ -14,7 +14,7 @@ final class PostgresConnection: @unchecked Sendable {
 
     init(connectionString: ConnectionString, number: Int) {
         self.connectionString = connectionString
-        thread = BlockingThread(name: "calor-postgres-\(number)")
+        thread = BlockingThread(name: "calor-pg-\(number)")
     }
 
     /// Runs `body` with a session on the connection's thread.
@@ -40,7 +40,7 @@ final class PostgresConnection: @unchecked Sendable {
             if let handle { PQfinish(handle) }
             handle = nil
         }
-        thread.stop()
+        await thread.stop()
     }
 
     private func session() throws -> PostgresSession {
