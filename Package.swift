@@ -31,6 +31,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-auth", from: "2.5.0"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
     ],
     targets: [
         // The pure centre.
@@ -55,6 +57,7 @@ let package = Package(
             dependencies: [
                 "Domain", "Scoring", "Funnel", "Attribution", "Learning",
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Modules/Core",
@@ -116,6 +119,31 @@ let package = Package(
             swiftSettings: strict
         ),
 
+        // The pages for people (sales, marketing, admins), beside the API over the same Core.
+        .target(
+            name: "Web",
+            dependencies: [
+                "API", "Core", "Domain", "Funnel", "Attribution",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Modules/Web",
+            resources: [
+                .embedInCode("Assets/calor.css"),
+                .embedInCode("Templates/layout.mustache"),
+                .embedInCode("Templates/login.mustache"),
+                .embedInCode("Templates/password.mustache"),
+                .embedInCode("Templates/message.mustache"),
+                .embedInCode("Templates/leads.mustache"),
+                .embedInCode("Templates/lead.mustache"),
+                .embedInCode("Templates/funnel.mustache"),
+                .embedInCode("Templates/sources.mustache"),
+                .embedInCode("Templates/settings.mustache"),
+            ],
+            swiftSettings: strict
+        ),
+
         // Webhook delivery over HTTP.
         .target(
             name: "WebhookHTTP",
@@ -145,7 +173,7 @@ let package = Package(
         .executableTarget(
             name: "CalorServer",
             dependencies: [
-                "AppSupport", "API", "Core", "Domain", "Scoring", "WebhookHTTP",
+                "AppSupport", "API", "Core", "Domain", "Scoring", "Web", "WebhookHTTP",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),

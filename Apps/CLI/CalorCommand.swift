@@ -11,7 +11,7 @@ struct CalorCommand: AsyncParsableCommand {
             InitCommand.self, MigrateCommand.self, CriteriaCommand.self, RescoreCommand.self, LeadsCommand.self,
             EventsCommand.self, OutcomesCommand.self,
             KeysCommand.self, CostsCommand.self, ReportCommand.self, WebhooksCommand.self,
-            AudiencesCommand.self,
+            AudiencesCommand.self, UsersCommand.self,
         ]
     )
 

@@ -7,6 +7,7 @@ import Foundation
 import Hummingbird
 import Logging
 import ServiceLifecycle
+import Web
 import WebhookHTTP
 
 @main
@@ -48,6 +49,12 @@ struct ServerCommand: AsyncParsableCommand {
     @Option(help: "How often decaying scores are swept: 30m, 1h, 1d. [CALOR_DECAY_INTERVAL] (default: 1h)")
     var decayInterval: String?
 
+    @Option(
+        help:
+            "Where people reach the pages, https behind a TLS proxy: https://calor.example.com. [CALOR_PUBLIC_URL] (default: http://HOST:PORT)"
+    )
+    var publicURL: String?
+
     mutating func run() async throws {
         let configuration = try ServerConfiguration(
             flags: ServerFlags(
@@ -59,7 +66,8 @@ struct ServerCommand: AsyncParsableCommand {
                 logFormat: logFormat,
                 dbMaxConnections: dbMaxConnections,
                 migrate: migrate,
-                decayInterval: decayInterval
+                decayInterval: decayInterval,
+                publicURL: publicURL
             ),
             environment: ProcessInfo.processInfo.environment
         )
@@ -94,6 +102,16 @@ struct ServerCommand: AsyncParsableCommand {
         let cache = CriteriaCache()
         let metrics = CalorMetrics()
         let transport = HTTPWebhookTransport(connectionsPerHost: configuration.api.webhooks.maxInFlight)
+        var api = configuration.api
+        if configuration.publicURL == nil {
+            api.publicURL = "http://\(configuration.http.host):\(configuration.http.port)"
+        }
+        let pages = try WebPages(
+            storage: storage,
+            cache: cache,
+            settings: WebSettings(publicURL: api.publicURL),
+            logger: logger
+        )
         let delivery = WebhookDeliveryService(
             worker: DeliveryWorker(
                 storage: storage,
@@ -108,7 +126,7 @@ struct ServerCommand: AsyncParsableCommand {
         let application = buildApplication(
             storage: storage,
             configuration: configuration.http,
-            api: configuration.api,
+            api: api,
             cache: cache,
             metrics: metrics,
             services: [
@@ -132,6 +150,7 @@ struct ServerCommand: AsyncParsableCommand {
                             logger: logger
                         )
                     ]),
+            pages: pages.addRoutes(to:),
             logger: logger
         )
         // SIGTERM or SIGINT: stop accepting, let requests in flight finish for up to the shutdown timeout, then close

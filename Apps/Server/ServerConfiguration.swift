@@ -24,6 +24,7 @@ import Yams
 /// | `max_body_bytes` | — | `CALOR_MAX_BODY_BYTES` | `5242880` (5 MiB) | no |
 /// | `max_batch_items` | — | `CALOR_MAX_BATCH_ITEMS` | `1000` | no |
 /// | `shutdown_timeout` | — | `CALOR_SHUTDOWN_TIMEOUT` | `10s`: how long SIGTERM waits for requests in flight | no |
+/// | `public_url` | `--public-url` | `CALOR_PUBLIC_URL` | `http://HOST:PORT` | no |
 /// | `cors_origins` | — | `CALOR_CORS_ORIGINS` (comma-separated) | any origin | no |
 /// | `event_names` | — | — | none: a map of Segment track event names to event types | no |
 /// | `retention` | — | — | off: a map of `events`, `anonymous_events`, `delivery_log` to how long they are kept, and the sweep's `interval` (`6h`) | no |
@@ -42,6 +43,9 @@ struct ServerConfiguration {
     var rescorePoll: Duration
     var shutdownTimeout: Duration
     var retention = RetentionPolicy()
+    /// Where people reach the pages (`https://…` behind a TLS proxy): one-time links start with it, and cookies are
+    /// `Secure` when it is https.
+    var publicURL: String?
     var retentionInterval: Duration = .seconds(6 * 3_600)
 
     enum LogFormat: String {
@@ -51,7 +55,7 @@ struct ServerConfiguration {
     static let fileKeys: Set<String> = [
         "database", "host", "port", "log_level", "log_format", "db_max_connections", "migrate", "decay_interval",
         "rescore_poll", "max_body_bytes", "max_batch_items", "shutdown_timeout", "cors_origins", "event_names",
-        "sqlite_cache_mib", "webhooks", "audiences", "retention",
+        "sqlite_cache_mib", "webhooks", "audiences", "retention", "public_url",
     ]
 
     /// The settings from the flags given (`nil` when absent), the environment, and the file the flag or the environment
@@ -133,6 +137,15 @@ struct ServerConfiguration {
         }
         api.maximumBatchItems = try integer(nil, "CALOR_MAX_BATCH_ITEMS", "max_batch_items", default: 1_000)
         guard api.maximumBatchItems >= 500 else { throw ConfigurationError("max_batch_items must be at least 500") }
+        if let url = try text(flags.publicURL, "CALOR_PUBLIC_URL", "public_url") {
+            guard let parsed = URL(string: url), ["http", "https"].contains(parsed.scheme?.lowercased() ?? ""),
+                parsed.host != nil
+            else {
+                throw ConfigurationError("public_url must be an http or https URL such as https://calor.example.com")
+            }
+            publicURL = url
+            api.publicURL = url.hasSuffix("/") ? String(url.dropLast()) : url
+        }
         if let origins = environment["CALOR_CORS_ORIGINS"] {
             api.corsOrigins = origins.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
         } else if let origins = file["cors_origins"] {
@@ -293,6 +306,7 @@ struct ServerFlags {
     var dbMaxConnections: Int?
     var migrate = false
     var decayInterval: String?
+    var publicURL: String?
 }
 
 /// A setting Calor cannot use.

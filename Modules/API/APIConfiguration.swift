@@ -10,6 +10,7 @@ public import Core
 /// | `corsOrigins` | any | origins a web page may send events from (ingestion routes only) |
 /// | `webhooks` | ``DeliverySettings`` | how webhooks are delivered, and which targets they may have |
 /// | `audienceFields` | ``AudienceExport/Fields`` | the attributes audiences read names, phone, address and consent from |
+/// | `publicURL` | `http://127.0.0.1:8080` | where people reach the pages: one-time links start with it |
 public struct APIConfiguration: Sendable, Hashable {
     public var maximumBodyBytes: Int
     public var maximumBatchItems: Int
@@ -21,6 +22,8 @@ public struct APIConfiguration: Sendable, Hashable {
     public var webhooks = DeliverySettings()
     /// Which lead attributes hold an audience's names, phone and address, and the consent (`audiences:`).
     public var audienceFields = AudienceExport.Fields()
+    /// Where people reach the pages (no trailing slash): one-time links to set a password start with it.
+    public var publicURL = "http://127.0.0.1:8080"
 
     public init(
         maximumBodyBytes: Int = 5 * 1024 * 1024,

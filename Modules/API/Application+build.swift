@@ -33,6 +33,7 @@ public func buildRouter(
     configuration: APIConfiguration = APIConfiguration(),
     cache: CriteriaCache = CriteriaCache(),
     metrics: CalorMetrics = CalorMetrics(),
+    pages: ((Router<CalorRequestContext>) -> Void)? = nil,
     logger: Logger
 ) -> Router<CalorRequestContext> {
     let router = Router(context: CalorRequestContext.self)
@@ -112,6 +113,8 @@ public func buildRouter(
         ),
         configuration: configuration
     ).addRoutes(to: admin)
+    UsersController(people: People(storage: storage), configuration: configuration).addRoutes(to: admin)
+    pages?(router)
     routes.record(router)
     return router
 }
@@ -127,9 +130,17 @@ public func buildApplication(
     cache: CriteriaCache = CriteriaCache(),
     metrics: CalorMetrics = CalorMetrics(),
     services: [any Service] = [],
+    pages: ((Router<CalorRequestContext>) -> Void)? = nil,
     logger: Logger
 ) -> some ApplicationProtocol {
-    let router = buildRouter(storage: storage, configuration: api, cache: cache, metrics: metrics, logger: logger)
+    let router = buildRouter(
+        storage: storage,
+        configuration: api,
+        cache: cache,
+        metrics: metrics,
+        pages: pages,
+        logger: logger
+    )
     let location = storage.location
     return Application(
         router: router,

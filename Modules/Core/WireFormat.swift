@@ -229,6 +229,15 @@ extension Int64 {
 
 extension WireFormat {
     /// An endpoint as listings show it: never its secret (`withSecret` only where it was just made: created, rotated).
+    /// A person who signs in to the pages (never the password's hash).
+    public static func user(_ user: User) -> JSONValue {
+        .object([
+            "id": .string(user.id.description), "email": .string(user.email), "role": .string(user.role.rawValue),
+            "state": .string(user.disabled ? "disabled" : (user.passwordHash == nil ? "link_sent" : "active")),
+            "created_at": .string(time(user.createdAt)), "updated_at": .string(time(user.updatedAt)),
+        ])
+    }
+
     public static func webhookEndpoint(_ endpoint: WebhookEndpoint, withSecret: Bool = false) -> JSONValue {
         var object: JSONObject = [
             "id": .string(endpoint.id.description),

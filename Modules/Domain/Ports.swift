@@ -291,6 +291,7 @@ public protocol Stores: Sendable {
     var webhooks: any WebhookStore { get }
     var suppressions: any SuppressionStore { get }
     var jobs: any JobStore { get }
+    var users: any UserStore { get }
 }
 
 /// A `Stores` that forwards each port to another one: adapters keep their ports in one value (used both on its own
@@ -315,6 +316,7 @@ extension DelegatingStores {
     public var webhooks: any WebhookStore { delegate.webhooks }
     public var suppressions: any SuppressionStore { delegate.suppressions }
     public var jobs: any JobStore { delegate.jobs }
+    public var users: any UserStore { delegate.users }
 }
 
 /// A storage backend: the ports, units of work, and the schema's life.

@@ -50,6 +50,103 @@ enum RecordScenarios {
             try checkEqual(try await storage.jobs.list(kind: "backtest", limit: 1).map(\.id), [other.id], "limited")
             try checkEqual(try await storage.jobs.list(kind: "suggestion", limit: 10).count, 0, "by kind")
         },
+        ContractScenario("people: unique emails, one-time links used once, sessions that expire and end") { storage in
+            let ana = User(
+                id: User.ID(UUID(uuidString: "00000000-0000-0000-0000-0000000000c1")!),
+                email: "ana@example.com",
+                role: .sales,
+                passwordHash: nil,
+                createdAt: Times.at(minutes: 1),
+                updatedAt: Times.at(minutes: 1)
+            )
+            try await storage.users.create(ana)
+            try checkEqual(try await storage.users.find(ana.id), ana, "as created")
+            try checkEqual(try await storage.users.find(email: "ana@example.com"), ana, "by email")
+            var twin = ana
+            twin.id = User.ID(UUID(uuidString: "00000000-0000-0000-0000-0000000000c2")!)
+            try await checkThrows("a second person with the email", .conflict) { try await storage.users.create(twin) }
+            var changed = ana
+            changed.role = .admin
+            changed.passwordHash = "$2b$12$hash"
+            changed.disabled = true
+            changed.updatedAt = Times.at(minutes: 2)
+            try check(try await storage.users.update(changed), "updated")
+            try checkEqual(try await storage.users.find(ana.id), changed, "role, hash, disabled")
+            try check(!(try await storage.users.update(twin)), "no such person to update")
+            let bo = User(
+                id: twin.id,
+                email: "bo@example.com",
+                role: .viewer,
+                passwordHash: nil,
+                createdAt: Times.at(minutes: 3),
+                updatedAt: Times.at(minutes: 3)
+            )
+            try await storage.users.create(bo)
+            try checkEqual(
+                try await storage.users.list().map(\.email),
+                ["ana@example.com", "bo@example.com"],
+                "by email"
+            )
+
+            try await storage.users.createLink(tokenHash: "old", for: ana.id, expiresAt: Times.at(minutes: 60))
+            try await storage.users.createLink(tokenHash: "new", for: ana.id, expiresAt: Times.at(minutes: 60))
+            try checkEqual(try await storage.users.useLink(tokenHash: "old", at: Times.at(minutes: 5)), nil, "replaced")
+            try checkEqual(
+                try await storage.users.useLink(tokenHash: "new", at: Times.at(minutes: 60)),
+                nil,
+                "expired at its time"
+            )
+            try checkEqual(try await storage.users.useLink(tokenHash: "new", at: Times.at(minutes: 5)), ana.id, "used")
+            try checkEqual(try await storage.users.useLink(tokenHash: "new", at: Times.at(minutes: 5)), nil, "once")
+
+            let session = WebSession(
+                tokenHash: "s1",
+                userID: ana.id,
+                csrfToken: "csrf",
+                createdAt: Times.at(minutes: 10),
+                expiresAt: Times.at(minutes: 70)
+            )
+            try await storage.users.createSession(session)
+            let found = try await storage.users.session(tokenHash: "s1", at: Times.at(minutes: 20))
+            try checkEqual(found?.session, session, "the session")
+            try checkEqual(found?.user, changed, "with its person")
+            try checkEqual(
+                try await storage.users.session(tokenHash: "s1", at: Times.at(minutes: 70))?.user,
+                nil,
+                "expired"
+            )
+            try await storage.users.createSession(
+                WebSession(
+                    tokenHash: "s2",
+                    userID: ana.id,
+                    csrfToken: "c2",
+                    createdAt: Times.at(minutes: 10),
+                    expiresAt: Times.at(minutes: 30)
+                )
+            )
+            try await storage.users.createSession(
+                WebSession(
+                    tokenHash: "s3",
+                    userID: bo.id,
+                    csrfToken: "c3",
+                    createdAt: Times.at(minutes: 10),
+                    expiresAt: Times.at(minutes: 70)
+                )
+            )
+            try await storage.users.deleteSession(tokenHash: "s3")
+            try checkEqual(
+                try await storage.users.session(tokenHash: "s3", at: Times.at(minutes: 20))?.user,
+                nil,
+                "ended"
+            )
+            try await storage.users.deleteExpired(before: Times.at(minutes: 40))
+            try checkEqual(try await storage.users.deleteSessions(of: ana.id), 1, "s2 had expired, s1 ends")
+            try checkEqual(
+                try await storage.users.session(tokenHash: "s1", at: Times.at(minutes: 20))?.user,
+                nil,
+                "gone"
+            )
+        },
         ContractScenario("scores keep a history of temperature and grade changes") { storage in
             let lead = try await storage.lead(email: "score@example.com")
             let first = try await storage.scores.save([

@@ -16,6 +16,7 @@ package struct SQLStores: Stores {
     package let webhooks: any WebhookStore
     package let suppressions: any SuppressionStore
     package let jobs: any JobStore
+    package let users: any UserStore
 
     package init(executor: any SQLExecutor) {
         leads = SQLLeadStore(executor: executor)
@@ -32,5 +33,6 @@ package struct SQLStores: Stores {
         webhooks = SQLWebhookStore(executor: executor)
         suppressions = SQLSuppressionStore(executor: executor)
         jobs = SQLJobStore(executor: executor)
+        users = SQLUserStore(executor: executor)
     }
 }

@@ -41,6 +41,10 @@ struct MemoryState: Sendable {
     var suppressionKey: [UInt8]?
     var suppressions: Set<[UInt8]> = []
     var jobs: [Job.ID: Job] = [:]
+    var users: [User.ID: User] = [:]
+    /// One-time links by the hash of their secret.
+    var userLinks: [String: (user: User.ID, expiresAt: Date)] = [:]
+    var webSessions: [String: WebSession] = [:]
 
     /// A delivery with its lease and the state its listing shows.
     struct MemoryDelivery: Sendable {

@@ -17,6 +17,7 @@ struct MemoryStores: Stores {
     let webhooks: any WebhookStore
     let suppressions: any SuppressionStore
     let jobs: any JobStore
+    let users: any UserStore
 
     init(context: MemoryContext) {
         leads = MemoryLeadStore(context: context)
@@ -33,6 +34,7 @@ struct MemoryStores: Stores {
         webhooks = MemoryWebhookStore(context: context)
         suppressions = MemorySuppressionStore(context: context)
         jobs = MemoryJobStore(context: context)
+        users = MemoryUserStore(context: context)
     }
 }
 
@@ -885,6 +887,98 @@ struct MemoryJobStore: JobStore {
                     ($0.createdAt, $0.id.rawValue.uuidString) > ($1.createdAt, $1.id.rawValue.uuidString)
                 }.prefix(limit)
             )
+        }
+    }
+}
+
+struct MemoryUserStore: UserStore {
+    let context: MemoryContext
+
+    func create(_ user: User) async throws {
+        try await context.write { state in
+            guard !state.users.values.contains(where: { $0.email == user.email }) else {
+                throw StoreError.conflict("a person with the email \(user.email) exists")
+            }
+            var stored = user
+            stored.createdAt = user.createdAt.truncatedToMicroseconds
+            stored.updatedAt = user.updatedAt.truncatedToMicroseconds
+            state.users[user.id] = stored
+        }
+    }
+
+    func update(_ user: User) async throws -> Bool {
+        try await context.write { state in
+            guard var stored = state.users[user.id] else { return false }
+            stored.role = user.role
+            stored.passwordHash = user.passwordHash
+            stored.disabled = user.disabled
+            stored.updatedAt = user.updatedAt.truncatedToMicroseconds
+            state.users[user.id] = stored
+            return true
+        }
+    }
+
+    func find(_ id: User.ID) async throws -> User? {
+        try await context.read { $0.users[id] }
+    }
+
+    func find(email: String) async throws -> User? {
+        try await context.read { state in state.users.values.first { $0.email == email } }
+    }
+
+    func list() async throws -> [User] {
+        try await context.read { state in state.users.values.sorted { $0.email < $1.email } }
+    }
+
+    func createLink(tokenHash: String, for user: User.ID, expiresAt: Date) async throws {
+        try await context.write { state in
+            state.userLinks = state.userLinks.filter { $0.value.user != user }
+            state.userLinks[tokenHash] = (user, expiresAt.truncatedToMicroseconds)
+        }
+    }
+
+    func useLink(tokenHash: String, at time: Date) async throws -> User.ID? {
+        try await context.write { state in
+            guard let link = state.userLinks[tokenHash], link.expiresAt > time else { return nil }
+            state.userLinks[tokenHash] = nil
+            return link.user
+        }
+    }
+
+    func createSession(_ session: WebSession) async throws {
+        try await context.write { state in
+            var stored = session
+            stored.createdAt = session.createdAt.truncatedToMicroseconds
+            stored.expiresAt = session.expiresAt.truncatedToMicroseconds
+            state.webSessions[session.tokenHash] = stored
+        }
+    }
+
+    func session(tokenHash: String, at time: Date) async throws -> (session: WebSession, user: User)? {
+        try await context.read { state in
+            guard let session = state.webSessions[tokenHash], session.expiresAt > time,
+                let user = state.users[session.userID]
+            else { return nil }
+            return (session, user)
+        }
+    }
+
+    func deleteSession(tokenHash: String) async throws {
+        try await context.write { state in state.webSessions[tokenHash] = nil }
+    }
+
+    func deleteSessions(of user: User.ID) async throws -> Int {
+        try await context.write { state in
+            let ended = state.webSessions.filter { $0.value.userID == user }
+            for key in ended.keys { state.webSessions[key] = nil }
+            return ended.count
+        }
+    }
+
+    func deleteExpired(before time: Date) async throws {
+        try await context.write { state in
+            state.webSessions = state.webSessions.filter { $0.value.expiresAt > time }
+            state.userLinks = state.userLinks.filter { $0.value.expiresAt > time }
         }
     }
 }

@@ -351,6 +351,41 @@ package enum PostgresMigrations {
                 "CREATE INDEX jobs_kind ON jobs (kind, created_at)",
             ]
         ),
+        Migration(
+            name: "0011_users",
+            statements: [
+                // People who sign in to the pages, their one-time links (hashes only) and their sessions.
+                """
+                CREATE TABLE users (
+                    id uuid PRIMARY KEY,
+                    email text NOT NULL UNIQUE,
+                    role text NOT NULL,
+                    password_hash text,
+                    disabled boolean NOT NULL DEFAULT false,
+                    created_at timestamptz NOT NULL,
+                    updated_at timestamptz NOT NULL
+                )
+                """,
+                """
+                CREATE TABLE user_links (
+                    token_hash text PRIMARY KEY,
+                    user_id uuid NOT NULL REFERENCES users (id),
+                    expires_at timestamptz NOT NULL
+                )
+                """,
+                "CREATE INDEX user_links_user ON user_links (user_id)",
+                """
+                CREATE TABLE web_sessions (
+                    token_hash text PRIMARY KEY,
+                    user_id uuid NOT NULL REFERENCES users (id),
+                    csrf_token text NOT NULL,
+                    created_at timestamptz NOT NULL,
+                    expires_at timestamptz NOT NULL
+                )
+                """,
+                "CREATE INDEX web_sessions_user ON web_sessions (user_id)",
+            ]
+        ),
     ]
 
     static let migrator = Migrator(

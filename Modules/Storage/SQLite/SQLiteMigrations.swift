@@ -353,6 +353,41 @@ package enum SQLiteMigrations {
                 "CREATE INDEX jobs_kind ON jobs (kind, created_at)",
             ]
         ),
+        Migration(
+            name: "0011_users",
+            statements: [
+                // People who sign in to the pages, their one-time links (hashes only) and their sessions.
+                """
+                CREATE TABLE users (
+                    id BLOB PRIMARY KEY,
+                    email TEXT NOT NULL UNIQUE,
+                    role TEXT NOT NULL,
+                    password_hash TEXT,
+                    disabled INTEGER NOT NULL DEFAULT 0,
+                    created_at INTEGER NOT NULL,
+                    updated_at INTEGER NOT NULL
+                )
+                """,
+                """
+                CREATE TABLE user_links (
+                    token_hash TEXT PRIMARY KEY,
+                    user_id BLOB NOT NULL REFERENCES users (id),
+                    expires_at INTEGER NOT NULL
+                )
+                """,
+                "CREATE INDEX user_links_user ON user_links (user_id)",
+                """
+                CREATE TABLE web_sessions (
+                    token_hash TEXT PRIMARY KEY,
+                    user_id BLOB NOT NULL REFERENCES users (id),
+                    csrf_token TEXT NOT NULL,
+                    created_at INTEGER NOT NULL,
+                    expires_at INTEGER NOT NULL
+                )
+                """,
+                "CREATE INDEX web_sessions_user ON web_sessions (user_id)",
+            ]
+        ),
     ]
 
     static let migrator = Migrator(
