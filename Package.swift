@@ -140,6 +140,7 @@ let package = Package(
                 .embedInCode("Templates/funnel.mustache"),
                 .embedInCode("Templates/sources.mustache"),
                 .embedInCode("Templates/settings.mustache"),
+                .embedInCode("Templates/criteria.mustache"),
             ],
             swiftSettings: strict
         ),

@@ -106,10 +106,13 @@ struct ServerCommand: AsyncParsableCommand {
         if configuration.publicURL == nil {
             api.publicURL = "http://\(configuration.http.host):\(configuration.http.port)"
         }
+        // One runner of backtests for the API and the pages: one backtest at a time on this server.
+        let backtests = BacktestJobs(storage: storage, logger: logger)
         let pages = try WebPages(
             storage: storage,
             cache: cache,
             settings: WebSettings(publicURL: api.publicURL),
+            backtests: backtests,
             logger: logger
         )
         let delivery = WebhookDeliveryService(
@@ -150,6 +153,7 @@ struct ServerCommand: AsyncParsableCommand {
                             logger: logger
                         )
                     ]),
+            backtests: backtests,
             pages: pages.addRoutes(to:),
             logger: logger
         )

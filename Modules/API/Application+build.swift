@@ -33,6 +33,7 @@ public func buildRouter(
     configuration: APIConfiguration = APIConfiguration(),
     cache: CriteriaCache = CriteriaCache(),
     metrics: CalorMetrics = CalorMetrics(),
+    backtests: BacktestJobs? = nil,
     pages: ((Router<CalorRequestContext>) -> Void)? = nil,
     logger: Logger
 ) -> Router<CalorRequestContext> {
@@ -101,7 +102,7 @@ public func buildRouter(
     CriteriaController(
         storage: storage,
         administration: CriteriaAdministration(storage: storage, logger: logger),
-        backtests: BacktestJobs(storage: storage, logger: logger),
+        backtests: backtests ?? BacktestJobs(storage: storage, logger: logger),
         configuration: configuration
     ).addRoutes(to: admin)
     leads.addAdminRoutes(to: admin)
@@ -130,6 +131,7 @@ public func buildApplication(
     cache: CriteriaCache = CriteriaCache(),
     metrics: CalorMetrics = CalorMetrics(),
     services: [any Service] = [],
+    backtests: BacktestJobs? = nil,
     pages: ((Router<CalorRequestContext>) -> Void)? = nil,
     logger: Logger
 ) -> some ApplicationProtocol {
@@ -138,6 +140,7 @@ public func buildApplication(
         configuration: api,
         cache: cache,
         metrics: metrics,
+        backtests: backtests,
         pages: pages,
         logger: logger
     )

@@ -6,7 +6,7 @@ struct Templates: Sendable {
     let library: MustacheLibrary
 
     static let names = [
-        "layout", "login", "password", "message", "leads", "lead", "funnel", "sources", "settings",
+        "layout", "login", "password", "message", "leads", "lead", "funnel", "sources", "settings", "criteria",
     ]
 
     init() throws {
@@ -32,6 +32,7 @@ struct Templates: Sendable {
         case "funnel": PackageResources.funnel_mustache
         case "sources": PackageResources.sources_mustache
         case "settings": PackageResources.settings_mustache
+        case "criteria": PackageResources.criteria_mustache
         default: []
         }
     }

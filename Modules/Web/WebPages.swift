@@ -37,6 +37,7 @@ public struct WebPages: Sendable {
     let throttle: LoginThrottle
     let settings: WebSettings
     let templates: Templates
+    let backtests: BacktestJobs
     let logger: Logger
 
     public init(
@@ -44,6 +45,7 @@ public struct WebPages: Sendable {
         cache: CriteriaCache,
         settings: WebSettings = WebSettings(),
         throttle: LoginThrottle = LoginThrottle(),
+        backtests: BacktestJobs? = nil,
         logger: Logger
     ) throws {
         self.storage = storage
@@ -52,6 +54,7 @@ public struct WebPages: Sendable {
         self.throttle = throttle
         self.settings = settings
         self.templates = try Templates()
+        self.backtests = backtests ?? BacktestJobs(storage: storage, logger: logger)
         self.logger = logger
     }
 
@@ -69,6 +72,7 @@ public struct WebPages: Sendable {
         addSignInRoutes(to: pages)
         addLeadRoutes(to: pages)
         addReportRoutes(to: pages)
+        addCriteriaRoutes(to: pages)
         addSettingsRoutes(to: pages)
     }
 
@@ -231,7 +235,7 @@ public struct WebPages: Sendable {
             var navigation: [[String: Any]] = [
                 ["href": "/", "label": "Hot leads"], ["href": "/leads", "label": "Leads"],
                 ["href": "/funnel", "label": "Funnel"], ["href": "/sources", "label": "Sources"],
-                ["href": "/settings", "label": "Settings"],
+                ["href": "/criteria", "label": "Criteria"], ["href": "/settings", "label": "Settings"],
             ]
             for index in navigation.indices where navigation[index]["href"] as? String == current {
                 navigation[index]["current"] = true

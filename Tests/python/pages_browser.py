@@ -400,9 +400,51 @@ def main():
 
         # As marketing: reads every page.
         sign_in(driver, base, "marketing")
-        for path in ["/leads", "/funnel", "/sources", "/settings", f"/leads/{alice}"]:
+        for path in ["/leads", "/funnel", "/sources", "/settings", f"/leads/{alice}", "/criteria"]:
             status, _, _ = http("GET", base + path, headers={"Cookie": cookie_header(driver)})
             check(status == 200, f"marketing reads {path}")
+
+        # Criteria: marketing previews an edit; only an admin applies it, with a comment; then rolls back.
+        driver.get(base + "/criteria")
+        active = calor.api("GET", "/v1/criteria", scope="admin")
+        editor = driver.find_element(By.ID, "document")
+        check(editor.get_attribute("value").strip() == active["document"].strip(), "the edit form holds the active document")
+        stricter = active["document"].replace("hot: 50", "hot: 75")
+        driver.execute_script("arguments[0].value = arguments[1]", editor, stricter)
+        driver.find_element(By.CSS_SELECTOR, "form[action='/criteria/preview'] button").click()
+        moves = [row for row in (table(driver, "#temperature-moves") if wait_for(driver, "#temperature-moves") else [])]
+        check(moves == [["hot", "warm", "2"]], f"the preview shows the dry run's moves: alice and eve, 70, fall to warm ({moves})")
+        check("+" in driver.find_element(By.ID, "preview-diff").text and "hot: 75" in driver.find_element(By.ID, "preview-diff").text,
+              "and the diff")
+        check(not driver.find_elements(By.CSS_SELECTOR, "form[action='/criteria/apply']"), "marketing may not apply")
+        driver.save_screenshot(f"{arguments.shots}/criteria.png")
+        status, _, _ = http("POST", base + "/criteria/apply",
+                            f"csrf={csrf_of(driver)}&comment=x&document=" + urllib.parse.quote(stricter),
+                            {"Cookie": cookie_header(driver)})
+        check(status == 403, "a forged apply by marketing is refused (403)")
+        check(calor.api("GET", "/v1/criteria", scope="admin")["version"] == active["version"], "and changed nothing")
+        accessibility(driver, "/criteria (preview)")
+
+        sign_in(driver, base, "admin")
+        driver.get(base + "/criteria")
+        editor = driver.find_element(By.ID, "document")
+        driver.execute_script("arguments[0].value = arguments[1]", editor, stricter)
+        driver.find_element(By.CSS_SELECTOR, "form[action='/criteria/preview'] button").click()
+        wait_for(driver, "#apply-comment")[0].send_keys("hot from 75 points")
+        driver.find_element(By.CSS_SELECTOR, "form[action='/criteria/apply'] button").click()
+        wait_for(driver, "p.notice[role='status']")
+        applied = calor.api("GET", "/v1/criteria", scope="admin")
+        check(applied["version"] == active["version"] + 1 and applied["comment"] == "hot from 75 points"
+              and "hot: 75" in applied["document"], "an admin applies it as a new version, with the comment")
+        check(applied["document"].count("\r") == 0, "with the document's line ends as written")
+        driver.get(base + f"/criteria?a={active['version']}&b={applied['version']}")
+        check("hot: 75" in driver.find_element(By.ID, "version-diff").text, "the diff of two versions")
+        accessibility(driver, "/criteria")
+        driver.find_element(By.CSS_SELECTOR,
+                            f"form[action='/criteria/rollback'] input[value='{active['version']}'] + button").click()
+        wait_for(driver, "p.notice[role='status']")
+        rolled = calor.api("GET", "/v1/criteria", scope="admin")
+        check(rolled["version"] == applied["version"] + 1 and "hot: 50" in rolled["document"], "and rolls back")
 
         # Failed sign-ins are limited: the sixth in a row gets 429 with Retry-After.
         driver.delete_all_cookies()
