@@ -270,6 +270,7 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        .testTarget(name: "WebTests", dependencies: ["Web", "Domain"], swiftSettings: strict),
         .testTarget(name: "LearningTests", dependencies: ["Learning"], exclude: ["Fixtures"], swiftSettings: strict),
         .testTarget(
             name: "CoreTests",

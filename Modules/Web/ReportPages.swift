@@ -18,6 +18,28 @@ extension WebPages {
             _ = try require(context, .viewer, request: request)
             return try await sourcesPage(request, context)
         }
+        pages.post("/sources/costs") { request, context in
+            let form = try await form(request, context, role: .marketing)
+            let text = (form["csv"] ?? "").replacingOccurrences(of: "\r\n", with: "\n")
+            var notice: String?
+            var problems: [String] = []
+            do {
+                let parsed = try CostImport.parse(text)
+                if !parsed.costs.isEmpty {
+                    try await CostImport.store(parsed.costs, in: storage, actor: context.user!.email, at: Date())
+                }
+                notice = "\(parsed.costs.count) cost\(parsed.costs.count == 1 ? "" : "s") imported."
+                problems = parsed.problems.map(\.description)
+            } catch let problem as CostImport.Problem {
+                problems = [problem.description]
+            }
+            return try await sourcesPage(
+                request,
+                context,
+                costs: (notice, problems),
+                status: problems.isEmpty ? .ok : .badRequest
+            )
+        }
     }
 
     private static func parameter(_ request: Request, _ name: String) -> String? {
@@ -83,7 +105,12 @@ extension WebPages {
         }
     }
 
-    private func sourcesPage(_ request: Request, _ context: CalorRequestContext) async throws -> Response {
+    private func sourcesPage(
+        _ request: Request,
+        _ context: CalorRequestContext,
+        costs: (notice: String?, problems: [String])? = nil,
+        status: HTTPResponse.Status = .ok
+    ) async throws -> Response {
         let modelName = Self.parameter(request, "model") ?? "markov"
         let (from, to) = (Self.parameter(request, "from"), Self.parameter(request, "to"))
         let by = Self.parameter(request, "by") ?? "channel"
@@ -91,7 +118,11 @@ extension WebPages {
             "from": from ?? "", "to": to ?? "",
             "models": AttributionModel.names.map { ["value": $0, "label": $0, "selected": $0 == modelName] },
             "labels": ["channel", "campaign"].map { ["value": $0, "label": $0, "selected": $0 == by] },
+            "canImport": context.user?.role.allows(.marketing) == true,
+            "costProblems": costs?.problems ?? [],
+            "hasCostProblems": !(costs?.problems ?? []).isEmpty,
         ]
+        if let notice = costs?.notice { model["costNotice"] = notice }
         let reporting = SourceReporting(storage: storage, cache: cache)
         do {
             let asked = try SourceReportRequest(model: modelName, from: from, to: to, by: by)
@@ -155,7 +186,7 @@ extension WebPages {
                         ] as [String: Any]
                     },
                 ] as [String: Any]
-            return page("sources", title: "Sources", context: context, current: "/sources", model)
+            return page("sources", title: "Sources", context: context, status: status, current: "/sources", model)
         } catch let error as ReportParameterError {
             model["error"] = "\(error.parameter) \(error.detail)"
             return page("sources", title: "Sources", context: context, status: .badRequest, current: "/sources", model)

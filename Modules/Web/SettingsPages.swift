@@ -115,6 +115,8 @@ extension WebPages {
         let users = try await people.list()
         let keys = try await KeyManagement(storage: storage).list()
         let webhooks = try await storage.webhooks.endpoints()
+        let deliveries = try await storage.outbox.deliveries(DeliveryQuery(limit: 20))
+        let urls = Dictionary(webhooks.map { ($0.id, $0.url) }, uniquingKeysWith: { first, _ in first })
         var model: [String: Any] = [
             "admin": admin,
             "users": users.map { user in
@@ -141,6 +143,21 @@ extension WebPages {
                 [
                     "url": endpoint.url, "events": endpoint.kind,
                     "state": endpoint.enabled ? "enabled" : "disabled: \(endpoint.disabledReason ?? "by an admin")",
+                ]
+            },
+            "hasDeliveries": !deliveries.isEmpty,
+            "deliveries": deliveries.map { delivery in
+                var last = "—"
+                if let attempt = delivery.log.last {
+                    last =
+                        Formats.time(attempt.at) + ": "
+                        + (attempt.statusCode.map { "HTTP \($0)" } ?? attempt.error ?? "no answer")
+                        + " in \(attempt.durationMilliseconds) ms"
+                }
+                return [
+                    "created": Formats.time(delivery.createdAt), "url": urls[delivery.endpointID] ?? "(deleted)",
+                    "type": delivery.type.rawValue, "status": delivery.status.rawValue,
+                    "attempts": String(delivery.attempts), "last": last,
                 ]
             },
         ]

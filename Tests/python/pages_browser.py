@@ -391,6 +391,11 @@ def main():
         sign_in(driver, base, "viewer")
         driver.get(base + f"/leads/{bob}")
         check(not driver.find_elements(By.CSS_SELECTOR, "form[action$='/stage']"), "a viewer sees no stage-move form")
+        driver.get(base + "/sources")
+        check(not driver.find_elements(By.CSS_SELECTOR, "form[action='/sources/costs']"), "nor a cost import form")
+        status, _, _ = http("POST", base + "/sources/costs", f"csrf={csrf_of(driver)}&csv=x",
+                            {"Cookie": cookie_header(driver)})
+        check(status == 403, "and a forged cost import is refused (403)")
         status, _, _ = http("POST", base + f"/leads/{bob}/stage", f"csrf={csrf_of(driver)}&stage=lost",
                             {"Cookie": cookie_header(driver)})
         check(status == 403, "a viewer's forged stage move is refused (403)")
@@ -403,6 +408,20 @@ def main():
         for path in ["/leads", "/funnel", "/sources", "/settings", f"/leads/{alice}", "/criteria"]:
             status, _, _ = http("GET", base + path, headers={"Cookie": cookie_header(driver)})
             check(status == 200, f"marketing reads {path}")
+
+        # Costs: marketing imports them on the sources page; a bad row is named, the good ones go in.
+        driver.get(base + "/sources?model=linear")
+        driver.find_element(By.ID, "costs-csv").send_keys(
+            "channel,campaign,start_date,end_date,amount,currency\n"
+            "organic,spring,2026-11-01,2026-12-31,600,EUR\n"
+            "organic,spring,2026-12-31,2026-11-01,5,EUR\n")
+        driver.find_element(By.CSS_SELECTOR, "form[action='/sources/costs'] button").click()
+        notice = wait_for(driver, "#costs + p.notice, p.notice[role='status']")
+        check(notice and "1 cost imported." in notice[0].text, "marketing imports costs on the sources page")
+        check("line 3" in driver.find_element(By.CSS_SELECTOR, "ul.notice.error").text, "and sees the bad row's line")
+        organic = next(row for row in calor.api("GET", "/v1/reports/sources?model=linear", scope="read")["rows"]
+                       if row["group"] == "organic")
+        check(organic["cost"] is not None and organic["cost"] > 0, "the imported cost counts in the report")
 
         # Criteria: marketing previews an edit; only an admin applies it, with a comment; then rolls back.
         driver.get(base + "/criteria")

@@ -209,6 +209,19 @@ enum LeadScenarios {
                 ids[1].rawValue.bytes.lexicographicallyPrecedes(ids[4].rawValue.bytes)
                 ? [ids[1], ids[4]] : [ids[4], ids[1]]
             try checkEqual(ordered, [ids[3]] + tied + [ids[2], ids[0], unscored.id], "score order, unscored last")
+            var hotOrdered: [Lead.ID] = []
+            repeat {
+                let page = try await storage.leads.list(
+                    LeadQuery(temperature: .hot, order: .scoreDescending, limit: 1, cursor: cursor)
+                )
+                hotOrdered += page.leads.map(\.lead.id)
+                cursor = page.nextCursor
+            } while cursor != nil
+            try checkEqual(hotOrdered, tied, "one temperature in score order, a page at a time")
+            let warmOrLess = try await storage.leads.list(
+                LeadQuery(sourceChannel: "email", maximumScore: 50, order: .scoreDescending)
+            )
+            try checkEqual(warmOrLess.leads.map(\.lead.id), [ids[2], ids[0]], "a score range, no unscored lead")
             let ranged = try await storage.leads.list(
                 LeadQuery(minimumScore: 40, maximumScore: 80, excludeDisqualified: true)
             )

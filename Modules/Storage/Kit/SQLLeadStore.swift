@@ -262,46 +262,66 @@ struct SQLLeadStore: LeadStore {
         if let minimum = query.minimumScore { add("s.total >= ?", .real(minimum)) }
         if let maximum = query.maximumScore { add("s.total <= ?", .real(maximum)) }
         if let since = query.updatedSince { add("l.updated_at >= ?", .timestamp(since)) }
+        // A condition on the score leaves unscored leads out: the list then starts from the scores.
+        let scoredOnly =
+            query.temperature != nil || query.grade != nil || query.minimumScore != nil || query.maximumScore != nil
         if query.excludeDisqualified || query.temperature == .hot {
             add("(s.disqualified IS NULL OR s.disqualified = ?)", .bool(false))
         }
-        let order: String
+        let limit = query.limit + 1
+        let rows: [ScoredLead]
         switch query.order {
         case .created:
-            order = "l.id"
             if let cursor = query.cursor { add("l.id > ?", .uuid(cursor.lastID.rawValue)) }
-        case .scoreDescending:
-            order = "(s.total IS NULL), s.total DESC, l.id"
-            if let cursor = query.cursor {
-                if let key = cursor.lastKey {
-                    add(
-                        "(s.total < ? OR (s.total = ? AND l.id > ?) OR s.total IS NULL)",
-                        .real(key),
-                        .real(key),
-                        .uuid(cursor.lastID.rawValue)
-                    )
-                } else {
-                    add("(s.total IS NULL AND l.id > ?)", .uuid(cursor.lastID.rawValue))
-                }
-            }
+            rows = try await select(scoredOnly: scoredOnly, conditions, parameters, order: "l.id", limit: limit)
         case .updatedDescending:
-            order = "l.updated_at DESC, l.id"
             if let cursor = query.cursor, let key = cursor.lastKey {
                 let time = SQLValue.timestamp(Date(microsecondsSince1970: Int64(key)))
                 add("(l.updated_at < ? OR (l.updated_at = ? AND l.id > ?))", time, time, .uuid(cursor.lastID.rawValue))
             }
-        }
-        let whereClause = conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND ")
-        let sql = """
-            SELECT \(Columns.lead), \(Columns.score) FROM leads l LEFT JOIN scores s ON s.lead_id = l.id\
-            \(whereClause) ORDER BY \(order) LIMIT ?
-            """
-        parameters.append(.integer(Int64(query.limit + 1)))
-        let finalParameters = parameters
-        let rows = try await executor.read { connection in
-            try connection.query(sql, finalParameters).map { row in
-                ScoredLead(lead: try row.lead(), score: try row.score(at: Columns.leadCount))
+            rows = try await select(
+                scoredOnly: scoredOnly,
+                conditions,
+                parameters,
+                order: "l.updated_at DESC, l.id",
+                limit: limit
+            )
+        case .scoreDescending:
+            // Scored leads, highest first, read along the index on (total DESC, lead_id) (or, for one temperature,
+            // on (temperature, total DESC, lead_id)); then, unless a condition on the score rules them out, the
+            // unscored leads by id. A cursor without a score is in the second part.
+            var scored: [ScoredLead] = []
+            if query.cursor == nil || query.cursor?.lastKey != nil {
+                var (scoredConditions, scoredParameters) = (conditions, parameters)
+                if let cursor = query.cursor, let key = cursor.lastKey {
+                    scoredConditions.append("(s.total < ? OR (s.total = ? AND s.lead_id > ?))")
+                    scoredParameters += [.real(key), .real(key), .uuid(cursor.lastID.rawValue)]
+                }
+                scored = try await select(
+                    scoredOnly: true,
+                    scoredConditions,
+                    scoredParameters,
+                    order: "s.total DESC, s.lead_id",
+                    limit: limit
+                )
             }
+            var unscored: [ScoredLead] = []
+            if !scoredOnly, scored.count < limit {
+                var (unscoredConditions, unscoredParameters) = (conditions, parameters)
+                unscoredConditions.append("s.lead_id IS NULL")
+                if let cursor = query.cursor, cursor.lastKey == nil {
+                    unscoredConditions.append("l.id > ?")
+                    unscoredParameters.append(.uuid(cursor.lastID.rawValue))
+                }
+                unscored = try await select(
+                    scoredOnly: false,
+                    unscoredConditions,
+                    unscoredParameters,
+                    order: "l.id",
+                    limit: limit - scored.count
+                )
+            }
+            rows = scored + unscored
         }
         let page = Array(rows.prefix(query.limit))
         var next: LeadCursor?
@@ -315,6 +335,26 @@ struct SQLLeadStore: LeadStore {
             next = LeadCursor(order: query.order, lastID: last.lead.id, lastKey: key)
         }
         return LeadPage(leads: page, nextCursor: next)
+    }
+
+    /// Leads with their scores: from the scores (inner join) when only scored leads can match, else from the leads.
+    private func select(
+        scoredOnly: Bool,
+        _ conditions: [String],
+        _ parameters: [SQLValue],
+        order: String,
+        limit: Int
+    ) async throws -> [ScoredLead] {
+        let from =
+            scoredOnly ? "scores s JOIN leads l ON l.id = s.lead_id" : "leads l LEFT JOIN scores s ON s.lead_id = l.id"
+        let whereClause = conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND ")
+        let sql = "SELECT \(Columns.lead), \(Columns.score) FROM \(from)\(whereClause) ORDER BY \(order) LIMIT ?"
+        let finalParameters = parameters + [.integer(Int64(limit))]
+        return try await executor.read { connection in
+            try connection.query(sql, finalParameters).map { row in
+                ScoredLead(lead: try row.lead(), score: try row.score(at: Columns.leadCount))
+            }
+        }
     }
 
     func count() async throws -> Int {

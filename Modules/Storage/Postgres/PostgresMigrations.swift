@@ -386,6 +386,16 @@ package enum PostgresMigrations {
                 "CREATE INDEX web_sessions_user ON web_sessions (user_id)",
             ]
         ),
+        Migration(
+            name: "0012_lead_lists",
+            statements: [
+                // Lists of leads by score read these in order instead of sorting every score: highest first, ties
+                // by lead id; and the same within one temperature (the hot leads page).
+                "DROP INDEX scores_total",
+                "CREATE INDEX scores_total ON scores (total DESC, lead_id)",
+                "CREATE INDEX scores_temperature_total ON scores (temperature, total DESC, lead_id)",
+            ]
+        ),
     ]
 
     static let migrator = Migrator(
