@@ -273,14 +273,14 @@ struct SQLLeadStore: LeadStore {
         switch query.order {
         case .created:
             if let cursor = query.cursor { add("l.id > ?", .uuid(cursor.lastID.rawValue)) }
-            rows = try await select(scoredOnly: scoredOnly, conditions, parameters, order: "l.id", limit: limit)
+            rows = try await select(.leads, conditions, parameters, order: "l.id", limit: limit)
         case .updatedDescending:
             if let cursor = query.cursor, let key = cursor.lastKey {
                 let time = SQLValue.timestamp(Date(microsecondsSince1970: Int64(key)))
                 add("(l.updated_at < ? OR (l.updated_at = ? AND l.id > ?))", time, time, .uuid(cursor.lastID.rawValue))
             }
             rows = try await select(
-                scoredOnly: scoredOnly,
+                .leads,
                 conditions,
                 parameters,
                 order: "l.updated_at DESC, l.id",
@@ -298,7 +298,7 @@ struct SQLLeadStore: LeadStore {
                     scoredParameters += [.real(key), .real(key), .uuid(cursor.lastID.rawValue)]
                 }
                 scored = try await select(
-                    scoredOnly: true,
+                    .scores,
                     scoredConditions,
                     scoredParameters,
                     order: "s.total DESC, s.lead_id",
@@ -314,7 +314,7 @@ struct SQLLeadStore: LeadStore {
                     unscoredParameters.append(.uuid(cursor.lastID.rawValue))
                 }
                 unscored = try await select(
-                    scoredOnly: false,
+                    .leads,
                     unscoredConditions,
                     unscoredParameters,
                     order: "l.id",
@@ -337,16 +337,27 @@ struct SQLLeadStore: LeadStore {
         return LeadPage(leads: page, nextCursor: next)
     }
 
-    /// Leads with their scores: from the scores (inner join) when only scored leads can match, else from the leads.
+    /// Which table a list walks first.
+    private enum Drive {
+        /// Leads, each with its score if any (a left join).
+        case leads
+        /// Scores in the index order of the list (highest total first), each with its lead.
+        case scores
+    }
+
+    /// Leads with their scores, walked as `drive` says.
     private func select(
-        scoredOnly: Bool,
+        _ drive: Drive,
         _ conditions: [String],
         _ parameters: [SQLValue],
         order: String,
         limit: Int
     ) async throws -> [ScoredLead] {
         let from =
-            scoredOnly ? "scores s JOIN leads l ON l.id = s.lead_id" : "leads l LEFT JOIN scores s ON s.lead_id = l.id"
+            switch drive {
+            case .leads: "leads l LEFT JOIN scores s ON s.lead_id = l.id"
+            case .scores: "scores s JOIN leads l ON l.id = s.lead_id"
+            }
         let whereClause = conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND ")
         let sql = "SELECT \(Columns.lead), \(Columns.score) FROM \(from)\(whereClause) ORDER BY \(order) LIMIT ?"
         let finalParameters = parameters + [.integer(Int64(limit))]
