@@ -208,7 +208,7 @@ let package = Package(
         // Fuzzing: the readers of outside input as libFuzzer targets (Scripts/fuzz), and their corpus replayed by the tests.
         .target(
             name: "FuzzTargets",
-            dependencies: ["Domain", "Scoring", "Attribution", "Core", "API"],
+            dependencies: ["Domain", "Scoring", "Attribution", "Core", "API", "Web"],
             path: "Modules/FuzzTargets",
             swiftSettings: strict
         ),

@@ -4,6 +4,7 @@ import Core
 import Domain
 import Foundation
 import Scoring
+import Web
 
 /// A reader of outside input that libFuzzer exercises (`Scripts/fuzz TARGET`) and whose corpus the test suite replays.
 /// ``run(_:)`` must return for every input: a crash, a precondition failure or a hang is a finding. Beyond not crashing,
@@ -27,6 +28,9 @@ package enum FuzzTarget: String, CaseIterable, Sendable {
     /// `POST /v1/criteria/backtests` bodies and the cutoffs text of `calor criteria backtest`: an accepted request has
     /// ascending cutoffs, at most the allowed number, and a positive horizon.
     case backtest
+    /// The pages' form bodies (`application/x-www-form-urlencoded`) and the `next` path after sign-in: every pair
+    /// written back encoded reads as the same fields, and the path to go to is always one of this site.
+    case forms
 
     static let now = Date(timeIntervalSince1970: 1_793_527_200)
 
@@ -42,6 +46,7 @@ package enum FuzzTarget: String, CaseIterable, Sendable {
         case .imports: Self.imports(bytes)
         case .paths: _ = try? PathFile.parse(String(decoding: bytes, as: UTF8.self))
         case .backtest: Self.backtest(bytes)
+        case .forms: Self.forms(String(decoding: bytes, as: UTF8.self))
         }
     }
 
@@ -70,6 +75,25 @@ package enum FuzzTarget: String, CaseIterable, Sendable {
         if let columns = try? OutcomeImport.columns(header) {
             let stages: Set<Stage> = [Stage("lead"), Stage("customer")]
             for row in rows { _ = OutcomeImport.row(row.fields, line: row.line, columns: columns, stages: stages) }
+        }
+    }
+
+    private static func forms(_ text: String) {
+        let fields = FormFields(text)
+        var allowed = CharacterSet.alphanumerics
+        allowed.insert(charactersIn: "-._~")
+        let encoded = fields.values.sorted { $0.key < $1.key }.map { name, value in
+            name.addingPercentEncoding(withAllowedCharacters: allowed)! + "="
+                + value.addingPercentEncoding(withAllowedCharacters: allowed)!
+        }.joined(separator: "&")
+        precondition(FormFields(encoded).values == fields.values, "fields written back read differently: \(encoded)")
+        for candidate in [text, fields["next"] ?? ""] {
+            let next = WebPages.safeNext(candidate)
+            precondition(
+                next.hasPrefix("/") && !next.hasPrefix("//") && !next.hasPrefix("/\\")
+                    && !next.contains(where: \.isNewline),
+                "a path after sign-in that leaves the site: \(next)"
+            )
         }
     }
 

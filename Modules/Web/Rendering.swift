@@ -96,10 +96,10 @@ enum Formats {
 }
 
 /// An `application/x-www-form-urlencoded` body or query, as names to values (the first of each name).
-struct FormFields: Sendable {
-    private(set) var values: [String: String] = [:]
+package struct FormFields: Sendable {
+    package private(set) var values: [String: String] = [:]
 
-    init(_ text: String) {
+    package init(_ text: String) {
         for pair in text.split(separator: "&", omittingEmptySubsequences: true) {
             let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
             let name = Self.decode(parts[0])
@@ -108,10 +108,10 @@ struct FormFields: Sendable {
         }
     }
 
-    subscript(_ name: String) -> String? { values[name] }
+    package subscript(_ name: String) -> String? { values[name] }
 
     /// A non-empty value, trimmed.
-    func text(_ name: String) -> String? {
+    package func text(_ name: String) -> String? {
         guard let value = values[name]?.trimmingCharacters(in: .whitespacesAndNewlines), !value.isEmpty else {
             return nil
         }

@@ -271,7 +271,7 @@ public struct WebPages: Sendable {
     }
 
     /// A path on this site to go to after sign-in; anything else (another site, `//host`) goes home.
-    static func safeNext(_ text: String?) -> String {
+    package static func safeNext(_ text: String?) -> String {
         guard let text, text.hasPrefix("/"), !text.hasPrefix("//"), !text.hasPrefix("/\\"),
             !text.contains(where: { $0.isNewline })
         else { return "/" }

@@ -240,6 +240,7 @@ def main():
     parser.add_argument("--database", required=True)
     parser.add_argument("--keys", required=True)
     parser.add_argument("--shots", required=True)
+    parser.add_argument("--other", help="a second server over the same database: sessions are shared")
     arguments = parser.parse_args()
     base = arguments.base
     calor = Calor(base, json.loads(arguments.keys))
@@ -380,12 +381,20 @@ def main():
                             {"Cookie": cookie_header(driver)})
         check(status == 403, "sales may not create keys (403)")
 
-        # Logout ends the session: the old cookie no longer opens anything.
+        # Sessions live in the database: another server over it knows this one.
         old_cookie = cookie_header(driver)
+        if arguments.other:
+            status, _, text = http("GET", arguments.other + "/", headers={"Cookie": old_cookie})
+            check(status == 200 and "sam@corp.example" in text, "another server over the database knows the session")
+
+        # Logout ends the session: the old cookie no longer opens anything.
         driver.find_element(By.CSS_SELECTOR, "form[action='/logout'] button").click()
         check(heading(driver, "Sign in") == "Sign in", "sign out goes to the sign-in page")
         status, headers, _ = http("GET", base + "/", headers={"Cookie": old_cookie})
         check(status == 303 and headers.get("Location") == "/login", "the ended session's cookie opens nothing")
+        if arguments.other:
+            status, headers, _ = http("GET", arguments.other + "/", headers={"Cookie": old_cookie})
+            check(status == 303 and headers.get("Location") == "/login", "on the other server too")
 
         # As a viewer: no form to move stages, and a forged move is refused.
         sign_in(driver, base, "viewer")
