@@ -77,21 +77,14 @@ public struct People: Sendable {
                 throw PeopleError.conflict("a person with the email \(email) exists")
             }
             try await stores.users.create(user)
-            if let token {
-                try await stores.users.createLink(
-                    tokenHash: Self.digest(token),
-                    for: user.id,
-                    expiresAt: time.addingTimeInterval(Self.linkLifetime)
-                )
-            }
-            try await stores.audit.append(
-                NewAuditEntry(
-                    at: time,
-                    actor: actor,
-                    action: "user.create",
-                    subject: user.id.description,
-                    details: ["email": .string(email), "role": .string(role.rawValue)]
-                )
+            if let token { try await Self.keepLink(token, for: user, in: stores, at: time) }
+            try await Self.audit(
+                "user.create",
+                user,
+                ["email": .string(email), "role": .string(role.rawValue)],
+                actor: actor,
+                in: stores,
+                at: time
             )
         }
         return CreatedUser(user: user, linkToken: token)
@@ -131,14 +124,13 @@ public struct People: Sendable {
                 details["previous_role"] = .string(before.role.rawValue)
             }
             if before.disabled != user.disabled { details["disabled"] = .bool(user.disabled) }
-            try await stores.audit.append(
-                NewAuditEntry(
-                    at: user.updatedAt,
-                    actor: actor,
-                    action: before.role != user.role ? "user.role" : (user.disabled ? "user.disable" : "user.enable"),
-                    subject: user.id.description,
-                    details: details
-                )
+            try await Self.audit(
+                before.role != user.role ? "user.role" : (user.disabled ? "user.disable" : "user.enable"),
+                user,
+                details,
+                actor: actor,
+                in: stores,
+                at: user.updatedAt
             )
         }
         return user
@@ -154,20 +146,8 @@ public struct People: Sendable {
         try await storage.unitOfWork { [user] stores in
             try await stores.users.update(user)
             try await stores.users.deleteSessions(of: user.id)
-            try await stores.users.createLink(
-                tokenHash: Self.digest(token),
-                for: user.id,
-                expiresAt: time.addingTimeInterval(Self.linkLifetime)
-            )
-            try await stores.audit.append(
-                NewAuditEntry(
-                    at: time,
-                    actor: actor,
-                    action: "user.reset",
-                    subject: user.id.description,
-                    details: ["email": .string(user.email)]
-                )
-            )
+            try await Self.keepLink(token, for: user, in: stores, at: time)
+            try await Self.audit("user.reset", user, ["email": .string(user.email)], actor: actor, in: stores, at: time)
         }
         return (user, token)
     }
@@ -217,15 +197,7 @@ public struct People: Sendable {
             try await stores.users.createSession(session)
             var details: JSONObject = ["email": .string(user.email)]
             if let address { details["address"] = .string(address) }
-            try await stores.audit.append(
-                NewAuditEntry(
-                    at: time,
-                    actor: user.email,
-                    action: "user.login",
-                    subject: user.id.description,
-                    details: details
-                )
-            )
+            try await Self.audit("user.login", user, details, actor: user.email, in: stores, at: time)
         }
         return (cookie, session)
     }
@@ -242,6 +214,28 @@ public struct People: Sendable {
         try await storage.users.deleteSession(tokenHash: Self.digest(cookie))
     }
 
+    /// Keeps a one-time link's hash for `user`, valid for ``linkLifetime`` from `time`.
+    private static func keepLink(_ token: String, for user: User, in stores: any Stores, at time: Date) async throws {
+        try await stores.users.createLink(
+            tokenHash: digest(token),
+            for: user.id,
+            expiresAt: time.addingTimeInterval(linkLifetime)
+        )
+    }
+
+    private static func audit(
+        _ action: String,
+        _ user: User,
+        _ details: JSONObject,
+        actor: String,
+        in stores: any Stores,
+        at time: Date
+    ) async throws {
+        try await stores.audit.append(
+            NewAuditEntry(at: time, actor: actor, action: action, subject: user.id.description, details: details)
+        )
+    }
+
     // MARK: Secrets
 
     /// 32 characters from 62 (190 bits), from the system's generator.
@@ -252,12 +246,8 @@ public struct People: Sendable {
 
     static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
 
-    static func digest(_ secret: String) -> String {
-        SHA256.hash(data: Data(secret.utf8)).map { byte in
-            let hex = String(byte, radix: 16)
-            return byte < 16 ? "0" + hex : hex
-        }.joined()
-    }
+    /// The hex SHA-256 that is stored of a secret.
+    static func digest(_ secret: String) -> String { ContentHash.of(secret) }
 
     /// Verified against when there is no person, so that an unknown email costs as much as a wrong password.
     private static let decoy = Bcrypt.hash(prehashed("calor-no-such-person"), cost: 12)
