@@ -24,9 +24,10 @@ struct PublicURLOption: ParsableArguments {
     var value: String?
 
     func link(_ token: String) -> String {
-        var base = value ?? ProcessInfo.processInfo.environment["CALOR_PUBLIC_URL"] ?? "http://127.0.0.1:8080"
-        if base.hasSuffix("/") { base.removeLast() }
-        return base + "/password?token=" + token
+        People.link(
+            token,
+            publicURL: value ?? ProcessInfo.processInfo.environment["CALOR_PUBLIC_URL"] ?? "http://127.0.0.1:8080"
+        )
     }
 }
 
@@ -75,12 +76,7 @@ struct CreateUser: AsyncParsableCommand {
         let link = created.linkToken.map(publicURL.link)
         switch format {
         case .json:
-            print(
-                JSONValue.object([
-                    "id": .string(created.user.id.description), "email": .string(created.user.email),
-                    "role": .string(created.user.role.rawValue), "link": link.map(JSONValue.string) ?? .null,
-                ]).jsonText
-            )
+            print(WireFormat.user(created.user, link: link).jsonText)
         case .table, .csv:
             if let link {
                 print(link)
@@ -103,26 +99,17 @@ struct ListUsers: AsyncParsableCommand {
     func run() async throws {
         let storage = try await global.openStorage()
         let users = try await storage.using { storage in try await People(storage: storage).list() }
-        func state(_ user: User) -> String {
-            user.disabled ? "disabled" : (user.passwordHash == nil ? "link sent" : "active")
-        }
         switch format {
         case .json:
             print(
                 JSONValue.array(
-                    users.map { user in
-                        .object([
-                            "id": .string(user.id.description), "email": .string(user.email),
-                            "role": .string(user.role.rawValue), "state": .string(state(user)),
-                            "created_at": .string(WireFormat.time(user.createdAt)),
-                        ])
-                    }
+                    users.map { WireFormat.user($0) }
                 ).jsonText
             )
         case .table, .csv:
             var table = TextTable("email", "role", "state", "created")
             for user in users {
-                table.add(user.email, user.role.rawValue, state(user), WireFormat.time(user.createdAt))
+                table.add(user.email, user.role.rawValue, user.state.label, WireFormat.time(user.createdAt))
             }
             print(format == .csv ? table.csv : table.text)
         }
@@ -140,6 +127,7 @@ struct UpdateUser: AsyncParsableCommand {
     @Option(help: "viewer, sales, marketing or admin.", transform: parseRole) var role: User.Role?
     @Flag(help: "Let a disabled person sign in again.") var enable = false
     @OptionGroup var author: AuthorOption
+    @Option(help: "table or json.", transform: OutputFormat.parse) var format: OutputFormat = .table
 
     func validate() throws {
         guard role != nil || enable else { throw ValidationError("give --role or --enable") }
@@ -156,6 +144,7 @@ struct UpdateUser: AsyncParsableCommand {
                 throw peopleFailure(error)
             }
         }
+        if format == .json { return print(WireFormat.user(user).jsonText) }
         print("\(user.email): \(user.role.rawValue), \(user.disabled ? "disabled" : "may sign in").")
     }
 }
@@ -169,6 +158,7 @@ struct DisableUser: AsyncParsableCommand {
     @OptionGroup var global: GlobalOptions
     @Argument(help: "The person's email or id.") var person: String
     @OptionGroup var author: AuthorOption
+    @Option(help: "table or json.", transform: OutputFormat.parse) var format: OutputFormat = .table
 
     func run() async throws {
         let storage = try await global.openStorage()
@@ -180,6 +170,7 @@ struct DisableUser: AsyncParsableCommand {
                 throw peopleFailure(error)
             }
         }
+        if format == .json { return print(WireFormat.user(user).jsonText) }
         print("\(user.email) disabled.")
     }
 }
@@ -194,6 +185,7 @@ struct ResetUser: AsyncParsableCommand {
     @Argument(help: "The person's email or id.") var person: String
     @OptionGroup var publicURL: PublicURLOption
     @OptionGroup var author: AuthorOption
+    @Option(help: "table or json.", transform: OutputFormat.parse) var format: OutputFormat = .table
 
     func run() async throws {
         let storage = try await global.openStorage()
@@ -205,6 +197,7 @@ struct ResetUser: AsyncParsableCommand {
                 throw peopleFailure(error)
             }
         }
+        if format == .json { return print(WireFormat.user(reset.user, link: publicURL.link(reset.linkToken)).jsonText) }
         print(publicURL.link(reset.linkToken))
         FileHandle.standardError.write(
             Data("Send this link to \(reset.user.email) (valid 24 hours) to set a new password.\n".utf8)

@@ -102,16 +102,12 @@ struct ServerCommand: AsyncParsableCommand {
         let cache = CriteriaCache()
         let metrics = CalorMetrics()
         let transport = HTTPWebhookTransport(connectionsPerHost: configuration.api.webhooks.maxInFlight)
-        var api = configuration.api
-        if configuration.publicURL == nil {
-            api.publicURL = "http://\(configuration.http.host):\(configuration.http.port)"
-        }
         // One runner of backtests for the API and the pages: one backtest at a time on this server.
         let backtests = BacktestJobs(storage: storage, logger: logger)
         let pages = try WebPages(
             storage: storage,
             cache: cache,
-            settings: WebSettings(publicURL: api.publicURL),
+            settings: WebSettings(publicURL: configuration.api.publicURL),
             backtests: backtests,
             logger: logger
         )
@@ -129,7 +125,7 @@ struct ServerCommand: AsyncParsableCommand {
         let application = buildApplication(
             storage: storage,
             configuration: configuration.http,
-            api: api,
+            api: configuration.api,
             cache: cache,
             metrics: metrics,
             services: [

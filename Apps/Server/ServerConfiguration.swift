@@ -43,9 +43,6 @@ struct ServerConfiguration {
     var rescorePoll: Duration
     var shutdownTimeout: Duration
     var retention = RetentionPolicy()
-    /// Where people reach the pages (`https://…` behind a TLS proxy): one-time links start with it, and cookies are
-    /// `Secure` when it is https.
-    var publicURL: String?
     var retentionInterval: Duration = .seconds(6 * 3_600)
 
     enum LogFormat: String {
@@ -143,8 +140,9 @@ struct ServerConfiguration {
             else {
                 throw ConfigurationError("public_url must be an http or https URL such as https://calor.example.com")
             }
-            publicURL = url
-            api.publicURL = url.hasSuffix("/") ? String(url.dropLast()) : url
+            api.publicURL = url
+        } else {
+            api.publicURL = "http://\(http.host):\(http.port)"
         }
         if let origins = environment["CALOR_CORS_ORIGINS"] {
             api.corsOrigins = origins.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }

@@ -22,7 +22,7 @@ public struct APIConfiguration: Sendable, Hashable {
     public var webhooks = DeliverySettings()
     /// Which lead attributes hold an audience's names, phone and address, and the consent (`audiences:`).
     public var audienceFields = AudienceExport.Fields()
-    /// Where people reach the pages (no trailing slash): one-time links to set a password start with it.
+    /// Where people reach the pages: one-time links to set a password start with it (``People/link(_:publicURL:)``).
     public var publicURL = "http://127.0.0.1:8080"
 
     public init(

@@ -11,7 +11,7 @@ struct UsersController {
     func addRoutes(to group: RouterGroup<CalorRequestContext>) {
         group.get("/users") { request, _ in
             try QueryParameters(request.uri.queryParameters).refuseOthers()
-            return Response.json(.object(["data": .array(try await people.list().map(WireFormat.user))]))
+            return Response.json(.object(["data": .array(try await people.list().map { WireFormat.user($0) })]))
         }
         group.post("/users") { request, context in
             try await create(request, context: context)
@@ -27,12 +27,7 @@ struct UsersController {
             try QueryParameters(request.uri.queryParameters).refuseOthers()
             let id = try id(context)
             let reset = try await run { try await people.reset(id, actor: actor(context)) }
-            var body = WireFormat.user(reset.user)
-            if case .object(var object) = body {
-                object["link"] = .string(link(reset.linkToken))
-                body = .object(object)
-            }
-            return Response.json(body)
+            return Response.json(WireFormat.user(reset.user, link: link(reset.linkToken)))
         }
     }
 
@@ -57,12 +52,7 @@ struct UsersController {
         let created = try await run {
             try await people.create(email: email, role: role, password: password, actor: actor(context))
         }
-        var answer = WireFormat.user(created.user)
-        if let token = created.linkToken, case .object(var object) = answer {
-            object["link"] = .string(link(token))
-            answer = .object(object)
-        }
-        return Response.json(answer, status: .created)
+        return Response.json(WireFormat.user(created.user, link: created.linkToken.map(link)), status: .created)
     }
 
     private func update(_ request: Request, context: CalorRequestContext) async throws -> Response {
@@ -111,7 +101,7 @@ struct UsersController {
     }
 
     private func link(_ token: String) -> String {
-        configuration.publicURL + "/password?token=" + token
+        People.link(token, publicURL: configuration.publicURL)
     }
 
     private func run<T>(_ body: () async throws -> T) async throws -> T {

@@ -236,6 +236,11 @@ public struct People: Sendable {
         )
     }
 
+    /// The one-time link of `token` on the pages people reach at `publicURL` (with or without a trailing slash).
+    public static func link(_ token: String, publicURL: String) -> String {
+        (publicURL.hasSuffix("/") ? String(publicURL.dropLast()) : publicURL) + "/password?token=" + token
+    }
+
     // MARK: Secrets
 
     /// 32 characters from 62 (190 bits), from the system's generator.

@@ -229,13 +229,16 @@ extension Int64 {
 
 extension WireFormat {
     /// An endpoint as listings show it: never its secret (`withSecret` only where it was just made: created, rotated).
-    /// A person who signs in to the pages (never the password's hash).
-    public static func user(_ user: User) -> JSONValue {
-        .object([
+    /// A person who signs in to the pages (never the password's hash), with their one-time link when one was just
+    /// made.
+    public static func user(_ user: User, link: String? = nil) -> JSONValue {
+        var object: JSONObject = [
             "id": .string(user.id.description), "email": .string(user.email), "role": .string(user.role.rawValue),
-            "state": .string(user.disabled ? "disabled" : (user.passwordHash == nil ? "link_sent" : "active")),
+            "state": .string(user.state.rawValue),
             "created_at": .string(time(user.createdAt)), "updated_at": .string(time(user.updatedAt)),
-        ])
+        ]
+        if let link { object["link"] = .string(link) }
+        return .object(object)
     }
 
     public static func webhookEndpoint(_ endpoint: WebhookEndpoint, withSecret: Bool = false) -> JSONValue {

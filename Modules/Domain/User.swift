@@ -30,6 +30,16 @@ public struct User: Sendable, Hashable, Identifiable {
         public func allows(_ needed: Role) -> Bool { self >= needed }
     }
 
+    /// Where a person stands: may sign in, waits to set a password with a one-time link, or may not sign in.
+    public enum State: String, Sendable, Hashable {
+        case active
+        case linkSent = "link_sent"
+        case disabled
+
+        /// In words: `link sent`.
+        public var label: String { rawValue.replacingOccurrences(of: "_", with: " ") }
+    }
+
     public var id: ID
     /// Lowercased, trimmed.
     public var email: String
@@ -57,6 +67,8 @@ public struct User: Sendable, Hashable, Identifiable {
         self.createdAt = createdAt
         self.updatedAt = updatedAt
     }
+
+    public var state: State { disabled ? .disabled : (passwordHash == nil ? .linkSent : .active) }
 }
 
 /// A signed-in browser: the hash of the secret its cookie holds, never the secret.

@@ -192,11 +192,13 @@ extension WebPages {
 
     private static func diffLines(_ lines: [DiffLine]) -> [[String: String]] {
         lines.map { line in
-            switch line {
-            case .same(let text): ["kind": "same", "text": "  " + text]
-            case .added(let text): ["kind": "added", "text": "+ " + text]
-            case .removed(let text): ["kind": "removed", "text": "- " + text]
-            }
+            let kind =
+                switch line {
+                case .same: "same"
+                case .added: "added"
+                case .removed: "removed"
+                }
+            return ["kind": kind, "text": line.description]
         }
     }
 

@@ -101,7 +101,7 @@ extension WebPages {
 
     /// The page where a one-time link's secret is used.
     func link(_ token: String) -> String {
-        settings.publicURL + "/password?token=" + token
+        People.link(token, publicURL: settings.publicURL)
     }
 
     private func settingsPage(
@@ -122,7 +122,7 @@ extension WebPages {
             "users": users.map { user in
                 [
                     "email": user.email, "role": user.role.rawValue,
-                    "state": user.disabled ? "disabled" : (user.passwordHash == nil ? "link sent" : "active"),
+                    "state": user.state.label,
                     "created": Formats.day(user.createdAt),
                     "canDisable": !user.disabled && user.id != context.user?.id,
                 ] as [String: Any]

@@ -15,7 +15,7 @@ public struct WebSettings: Sendable, Hashable {
     public var sessionLifetime: TimeInterval
 
     public init(publicURL: String = "http://127.0.0.1:8080", sessionLifetime: TimeInterval = 12 * 3600) {
-        self.publicURL = publicURL.hasSuffix("/") ? String(publicURL.dropLast()) : publicURL
+        self.publicURL = publicURL
         self.sessionLifetime = sessionLifetime
     }
 
