@@ -86,18 +86,7 @@ struct LeadsController {
             return email
         }
         let externalID = try parameters.string("external_id")
-        var query = LeadQuery()
-        query.temperature = try parameters.choice("temperature", Temperature.init(rawValue:))
-        query.grade = try parameters.choice("grade") { Grade(rawValue: $0.uppercased()) }
-        query.stage = try parameters.string("stage").map { Stage($0) }
-        query.sourceChannel = try parameters.string("channel")
-        query.minimumScore = try parameters.number("min_score")
-        query.maximumScore = try parameters.number("max_score")
-        query.updatedSince = try parameters.time("updated_since")
-        query.excludeDisqualified = try parameters.boolean("exclude_disqualified") ?? false
-        query.order = try parameters.choice("sort", LeadQuery.Order.init(rawValue:)) ?? .created
-        query.limit = try parameters.integer("limit", in: 1...1_000) ?? 50
-        let cursorText = try parameters.string("cursor")
+        let query = try LeadQuery(parameters: &parameters)
         try parameters.refuseOthers()
         if email != nil || externalID != nil {
             // A lookup: the list's filters do not apply.
@@ -112,12 +101,6 @@ struct LeadsController {
                 data.append(WireFormat.lead(found, score: try await storage.scores.score(of: found.id)))
             }
             return Response.json(.object(["data": .array(data), "next_cursor": .null]))
-        }
-        if let cursorText {
-            guard let cursor = LeadCursor(cursorText), cursor.order == query.order else {
-                throw Problem.invalidParameter("cursor", "is not a cursor of this list (was the sort changed?)")
-            }
-            query.cursor = cursor
         }
         let page = try await storage.leads.list(query)
         return Response.json(
@@ -160,5 +143,29 @@ struct LeadsController {
             throw Problem.notFound("no lead has that id (lead ids are UUIDs)")
         }
         return id
+    }
+}
+
+extension LeadQuery {
+    /// The list the query parameters of `GET /v1/leads` (and the `/leads` page) ask for: `temperature`, `grade`,
+    /// `stage`, `channel`, `min_score`, `max_score`, `updated_since`, `exclude_disqualified`, `sort`, `limit`, `cursor`.
+    package init(parameters: inout QueryParameters) throws {
+        self.init()
+        temperature = try parameters.choice("temperature", Temperature.init(rawValue:))
+        grade = try parameters.choice("grade") { Grade(rawValue: $0.uppercased()) }
+        stage = try parameters.string("stage").map { Stage($0) }
+        sourceChannel = try parameters.string("channel")
+        minimumScore = try parameters.number("min_score")
+        maximumScore = try parameters.number("max_score")
+        updatedSince = try parameters.time("updated_since")
+        excludeDisqualified = try parameters.boolean("exclude_disqualified") ?? false
+        order = try parameters.choice("sort", LeadQuery.Order.init(rawValue:)) ?? .created
+        limit = try parameters.integer("limit", in: 1...1_000) ?? 50
+        if let text = try parameters.string("cursor") {
+            guard let cursor = LeadCursor(text), cursor.order == order else {
+                throw Problem.invalidParameter("cursor", "is not a cursor of this list (was the sort changed?)")
+            }
+            self.cursor = cursor
+        }
     }
 }

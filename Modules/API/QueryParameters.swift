@@ -1,11 +1,11 @@
 import Core
 import Domain
-import Foundation
+package import Foundation
 import Hummingbird
 
 /// A request's query parameters, read one by one; parameters a route does not know are refused (a typo in a filter
 /// must not silently list everything).
-struct QueryParameters {
+package struct QueryParameters {
     private var values: [String: String] = [:]
     private var read: Set<String> = []
 
@@ -13,26 +13,31 @@ struct QueryParameters {
         for (key, value) in parameters { values[String(key)] = String(value) }
     }
 
-    func has(_ name: String) -> Bool { values[name] != nil }
+    /// Parameters already read into names and values (a page's form, without the fields left empty).
+    package init(_ values: [String: String]) {
+        self.values = values
+    }
 
-    mutating func string(_ name: String) throws -> String? {
+    package func has(_ name: String) -> Bool { values[name] != nil }
+
+    package mutating func string(_ name: String) throws -> String? {
         read.insert(name)
         guard let value = values[name] else { return nil }
         guard !value.isEmpty else { throw Problem.invalidParameter(name, "must not be empty") }
         return value
     }
 
-    mutating func choice<T>(_ name: String, _ parse: (String) -> T?) throws -> T? {
+    package mutating func choice<T>(_ name: String, _ parse: (String) -> T?) throws -> T? {
         guard let text = try string(name) else { return nil }
         guard let value = parse(text) else { throw Problem.invalidParameter(name, "does not take '\(text)'") }
         return value
     }
 
-    mutating func number(_ name: String) throws -> Double? {
+    package mutating func number(_ name: String) throws -> Double? {
         try choice(name) { Double($0).flatMap { $0.isFinite ? $0 : nil } }
     }
 
-    mutating func integer(_ name: String, in range: ClosedRange<Int>) throws -> Int? {
+    package mutating func integer(_ name: String, in range: ClosedRange<Int>) throws -> Int? {
         guard let text = try string(name) else { return nil }
         guard let value = Int(text), range.contains(value) else {
             throw Problem.invalidParameter(
@@ -43,11 +48,11 @@ struct QueryParameters {
         return value
     }
 
-    mutating func boolean(_ name: String) throws -> Bool? {
+    package mutating func boolean(_ name: String) throws -> Bool? {
         try choice(name) { ["true": true, "false": false][$0.lowercased()] }
     }
 
-    mutating func time(_ name: String) throws -> Date? {
+    package mutating func time(_ name: String) throws -> Date? {
         guard let text = try string(name) else { return nil }
         guard let time = WireFormat.parseTime(text) else {
             throw Problem.invalidParameter(name, "must be an RFC 3339 time such as 2026-11-01T10:00:00Z")
@@ -56,7 +61,7 @@ struct QueryParameters {
     }
 
     /// Throws when the request has a parameter no `read` call asked for.
-    func refuseOthers() throws {
+    package func refuseOthers() throws {
         let unknown = values.keys.filter { !read.contains($0) }.sorted()
         guard !unknown.isEmpty else { return }
         throw Problem.invalid(

@@ -74,55 +74,21 @@ extension WebPages {
     }
 
     private func leadsPage(_ request: Request, _ context: CalorRequestContext) async throws -> Response {
-        let parameters = request.uri.queryParameters
-        func value(_ name: String) -> String? {
-            guard let text = parameters.get(name)?.trimmingCharacters(in: .whitespaces), !text.isEmpty else {
-                return nil
-            }
-            return text
+        // The API's filters, read by the API's own reader; the fields a form leaves empty mean "any".
+        var values: [String: String] = [:]
+        for (name, text) in request.uri.queryParameters {
+            let value = String(text).trimmingCharacters(in: .whitespaces)
+            if !value.isEmpty, values[String(name)] == nil { values[String(name)] = value }
         }
-        var query = LeadQuery(limit: 50)
+        func value(_ name: String) -> String? { values[name] }
+        var parameters = QueryParameters(values)
+        var query = LeadQuery()
         var problems: [String] = []
-        if let text = value("temperature") {
-            if let temperature = Temperature(rawValue: text) {
-                query.temperature = temperature
-            } else {
-                problems.append(
-                    "temperature must be one of \(Temperature.allCases.map(\.rawValue).joined(separator: ", "))"
-                )
-            }
-        }
-        if let text = value("grade") {
-            if let grade = Grade(rawValue: text.uppercased()) {
-                query.grade = grade
-            } else {
-                problems.append("grade must be A, B, C or D")
-            }
-        }
-        query.stage = value("stage").map { Stage($0) }
-        query.sourceChannel = value("channel")
-        for (name, keyPath) in [("min_score", \LeadQuery.minimumScore), ("max_score", \LeadQuery.maximumScore)] {
-            if let text = value(name) {
-                if let number = Double(text), number.isFinite {
-                    query[keyPath: keyPath] = number
-                } else {
-                    problems.append("\(name == "min_score" ? "score from" : "score to") must be a number")
-                }
-            }
-        }
-        if let text = value("sort") {
-            if let order = LeadQuery.Order(rawValue: text) {
-                query.order = order
-            } else {
-                problems.append("sort must be created, score or updated")
-            }
-        }
-        if let text = value("cursor") {
-            if let cursor = LeadCursor(text), cursor.order == query.order {
-                query.cursor = cursor
-            } else {
-                problems.append("this page link is not valid any more; start from the first page")
-            }
+        do {
+            query = try LeadQuery(parameters: &parameters)
+            try parameters.refuseOthers()
+        } catch let problem as Problem {
+            problems.append(problem.detail ?? problem.title)
         }
         let found = problems.isEmpty ? try await storage.leads.list(query) : LeadPage(leads: [], nextCursor: nil)
         let funnel = try await cache.active(in: storage)?.criteria.funnel ?? .standard
@@ -167,7 +133,7 @@ extension WebPages {
             "empty": "No lead matches.",
         ]
         if let next { model["next"] = next }
-        if !problems.isEmpty { model["error"] = problems.joined(separator: "; ") }
+        if let problem = problems.first { model["error"] = problem }
         return page(
             "leads",
             title: "Leads",
