@@ -48,6 +48,6 @@ public struct TouchDerivation: Sendable {
 
     /// The touches of these events, oldest first.
     public func derive(_ events: [Event]) -> [DerivedTouch] {
-        events.compactMap(derive).sorted(by: DerivedTouch.chronological)
+        events.compactMap(derive).sortedChronologically()
     }
 }

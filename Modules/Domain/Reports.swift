@@ -205,6 +205,47 @@ public struct DerivedTouch: Sendable, Hashable {
     }
 }
 
+extension Array where Element == DerivedTouch {
+    /// Puts the touches in ``DerivedTouch/chronological(_:_:)`` order. Touches mostly come in that order already
+    /// (events are stored as they happen), so this looks first; otherwise a few are swapped into place, and more
+    /// are sorted by their plain keys (time, event, place) and each moved once: the standard sort copied the touches
+    /// (their strings) at every step, which took a tenth of a source report.
+    public mutating func sortChronologically() {
+        guard count > 1 else { return }
+        var ordered = true
+        for index in 1..<count where DerivedTouch.chronological(self[index], self[index - 1]) {
+            ordered = false
+            break
+        }
+        if ordered { return }
+        if count <= 16 {
+            // A few touches (most leads): an insertion sort that swaps them in place.
+            for index in 1..<count {
+                var place = index
+                while place > 0, DerivedTouch.chronological(self[place], self[place - 1]) {
+                    swapAt(place, place - 1)
+                    place -= 1
+                }
+            }
+            return
+        }
+        var keys = [(at: Double, event: Int64, place: Int)]()
+        keys.reserveCapacity(count)
+        for (place, touch) in enumerated() {
+            keys.append((touch.at.timeIntervalSinceReferenceDate, touch.eventID.rawValue, place))
+        }
+        keys.sort { ($0.at, $0.event) < ($1.at, $1.event) }
+        self = keys.map { self[$0.place] }
+    }
+
+    /// These touches in ``DerivedTouch/chronological(_:_:)`` order.
+    public func sortedChronologically() -> [DerivedTouch] {
+        var touches = self
+        touches.sortChronologically()
+        return touches
+    }
+}
+
 /// How a score's save changes its lead's derived touches.
 public enum TouchUpdate: Sendable, Hashable {
     /// These touches are added (the events a write stored, under the criteria the lead's touches are already of).

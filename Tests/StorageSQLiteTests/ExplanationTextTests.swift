@@ -17,18 +17,45 @@ struct ExplanationTextTests {
             ExplanationItem(rule: #"Opened "the" email\ "#, kind: .engagement, points: points, events: 3),
             ExplanationItem(rule: "tab\there, é", kind: .disqualify, points: -points, events: 0),
         ]
-        // Members in the stored order, each value written by the general writer.
-        let general =
-            "["
-            + items.map { item in
-                #"{"kind":""# + item.kind.rawValue + #"","points":"# + JSONValue.number(item.points).jsonText
-                    + #","rule":"# + JSONValue.string(item.rule).jsonText
-                    + (item.events.map { #","events":"# + String($0) } ?? "") + "}"
-            }.joined(separator: ",") + "]"
+        // An array per item, each value written by the general writer.
+        let written = items.map { item -> String in
+            let kind = String(item.kind.rawValue.prefix(1))
+            let rule = JSONValue.string(item.rule).jsonText
+            let points = JSONValue.number(item.points).jsonText
+            let events = item.events.map { "," + String($0) } ?? ""
+            return #"[""# + kind + #"","# + rule + "," + points + events + "]"
+        }
+        let general = "[" + written.joined(separator: ",") + "]"
         let text = Explanation.encode(items)
         #expect(text == general)
         if points.isFinite {
             #expect(try Explanation.decode(JSONValue(parsing: text)) == items)
         }
+    }
+
+    @Test("explanations stored in the first form (an object per item) are still read")
+    func readsTheFirstForm() throws {
+        let text = #"""
+            [{"kind":"fit","points":12.5,"rule":"Sector is software"},\#
+            {"kind":"engagement","points":4,"rule":"Opened","events":2},\#
+            {"kind":"disqualify","points":0,"rule":"Competitor","events":0}]
+            """#
+        #expect(
+            try Explanation.decode(JSONValue(parsing: text)) == [
+                ExplanationItem(rule: "Sector is software", kind: .fit, points: 12.5),
+                ExplanationItem(rule: "Opened", kind: .engagement, points: 4, events: 2),
+                ExplanationItem(rule: "Competitor", kind: .disqualify, points: 0, events: 0),
+            ]
+        )
+    }
+
+    @Test(
+        "a malformed stored item is a schema error, not a guess",
+        arguments: [
+            #"[["x","r",1]]"#, #"[["f","r"]]"#, #"[["f",1,1]]"#, #"[["e","r",1,"3"]]"#, #"[["f","r",1,2,3]]"#, #"{}"#,
+        ]
+    )
+    func refusesMalformedItems(text: String) throws {
+        #expect(throws: StoreError.self) { try Explanation.decode(JSONValue(parsing: text)) }
     }
 }

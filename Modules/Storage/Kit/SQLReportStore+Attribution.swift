@@ -23,11 +23,14 @@ extension SQLReportStore {
             sql += " ORDER BY l.id LIMIT ?"
             parameters.append(.integer(Int64(limit)))
             var leads: [AttributionLead] = []
+            leads.reserveCapacity(limit)
+            var (sources, bases) = (TextInterner(), TextInterner())
             // A page is small (500 leads, their touches): one result each, no cursor (on PostgreSQL, a cursor in a
             // transaction of its own was five round trips a read, two reads a page).
             try connection.forEachRow(sql, parameters) { row in
-                let (channel, campaign) = (try row.optionalString(2), try row.optionalString(3))
-                let temperature = try row.optionalString(4).map(Self.temperature)
+                let channel = try row.withOptionalText(2) { sources.string($0) }
+                let campaign = try row.withOptionalText(3) { sources.string($0) }
+                let temperature = try row.withOptionalText(4) { sources.string($0) }.map(Self.temperature)
                 let times = try row.withOptionalText(5) { FunnelFirsts.times($0, stages: names) }
                 let firstMoves = times.map { time in time.map { StageReach(at: $0, value: nil) } }
                 leads.append(
@@ -39,7 +42,7 @@ extension SQLReportStore {
                         firstMoves: firstMoves,
                         temperature: temperature,
                         touches: [],
-                        touchBasis: try row.optionalString(6)
+                        touchBasis: try row.withOptionalText(6) { bases.string($0) }
                     )
                 )
             }
@@ -54,8 +57,16 @@ extension SQLReportStore {
                 return low < leads.count && leads[low].id == id ? low : nil
             }
             // Their touches: one range of the table's key, in the leads' order (a lead created in the range since
-            // the page was read is skipped).
+            // the page was read is skipped), read into one buffer for the page and then given to each lead at its
+            // size (appending to each lead's own array grew it three or four times).
+            var touches: [DerivedTouch] = []
+            touches.reserveCapacity(leads.count * 8)
+            /// Each lead's run in `touches`: its place in the page and where its touches start.
+            var runs: [(lead: Int, start: Int)] = []
+            runs.reserveCapacity(leads.count)
             var index = 0
+            var current: Lead.ID?
+            var (channels, campaigns) = (TextInterner(), TextInterner())
             try connection.forEachRow(
                 """
                 SELECT lead_id, event_id, at, channel, campaign, conversion_value FROM touchpoints \
@@ -64,29 +75,33 @@ extension SQLReportStore {
                 [.uuid(first.rawValue), .uuid(last.rawValue)]
             ) { row in
                 let leadID = Lead.ID(try row.uuid(0))
-                if leads[index].id != leadID {
-                    guard let found = position(leadID) else { return }
-                    index = found
+                if leadID != current {
+                    current = leadID
+                    if leads[index].id != leadID {
+                        guard let found = position(leadID) else {
+                            current = nil
+                            return
+                        }
+                        index = found
+                    }
+                    runs.append((index, touches.count))
                 }
-                leads[index].touches.append(
+                touches.append(
                     DerivedTouch(
                         eventID: Event.ID(rawValue: try row.int(1)),
                         at: try row.date(2),
-                        channel: try row.optionalString(3),
-                        campaign: try row.optionalString(4),
+                        channel: try row.withOptionalText(3) { channels.string($0) },
+                        campaign: try row.withOptionalText(4) { campaigns.string($0) },
                         conversionValue: try row.optionalDouble(5)
                     )
                 )
             }
-            // Read in event order, which is mostly time order already.
-            for index in leads.indices {
-                let touches = leads[index].touches
-                guard touches.count > 1 else { continue }
-                for position in 1..<touches.count
-                where DerivedTouch.chronological(touches[position], touches[position - 1]) {
-                    leads[index].touches.sort(by: DerivedTouch.chronological)
-                    break
-                }
+            for (number, run) in runs.enumerated() {
+                let end = number + 1 < runs.count ? runs[number + 1].start : touches.count
+                var own = Array(touches[run.start..<end])
+                // Read in event order, which is mostly time order already.
+                own.sortChronologically()
+                leads[run.lead].touches = own
             }
             // The values carried by their first moves (a deal's amount), from the few transitions that have one.
             let valued = try connection.query(

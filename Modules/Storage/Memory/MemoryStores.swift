@@ -841,7 +841,7 @@ struct MemoryReportStore: LeadByLeadReportStore {
                         source: lead.source,
                         firstMoves: reached,
                         temperature: state.scores[lead.id]?.temperature,
-                        touches: (state.touches[lead.id] ?? []).sorted(by: DerivedTouch.chronological),
+                        touches: (state.touches[lead.id] ?? []).sortedChronologically(),
                         touchBasis: state.touchBases[lead.id]
                     )
                 }
