@@ -321,19 +321,27 @@ public struct Rescoring: Sendable {
     /// Rescores the leads whose score holds decaying points (half-lives, windows, events dated later), so that quiet
     /// hot leads cool down and their temperature change is recorded. From their scoring states: no event is read,
     /// but for leads without a usable state (rebuilt from their events).
+    ///
+    /// `pacing` spreads the sweep out: after each batch but the last, it is given the batch's time and waits (the
+    /// server's sweep waits three times as long, so that requests keep most of the writer while it runs). `nil`: no
+    /// wait (the CLI).
     public func rescoreDecaying(
         at time: Date,
         batchSize: Int = 5_000,
-        progress: (@Sendable (RescoreProgress) -> Void)? = nil
+        progress: (@Sendable (RescoreProgress) -> Void)? = nil,
+        pacing: (@Sendable (Duration) async throws -> Void)? = nil
     ) async throws -> RescoreSummary {
         guard let active = try await cache.active(in: storage) else { return RescoreSummary() }
         let started = ContinuousClock.now
         var summary = RescoreSummary()
         var cursor: Lead.ID?
+        var batchStarted = started
         while true {
             try Task.checkCancellation()
             let ids = try await storage.scores.leadsWithDecayingScores(after: cursor, limit: batchSize)
             guard let last = ids.last else { break }
+            if let pacing, cursor != nil { try await pacing(ContinuousClock.now - batchStarted) }
+            batchStarted = ContinuousClock.now
             cursor = last
             let records = try await storage.scores.scoringStates(of: ids)
             var (scored, full) = Self.scoreFromStates(

@@ -4,6 +4,7 @@ import Foundation
 import Logging
 import Scoring
 import StorageSQLite
+import Synchronization
 import Testing
 
 /// A migrated SQLite database of its own, and the time the test says it is.
@@ -150,6 +151,34 @@ struct ScoringUseCaseTests {
         let history = try await world.storage.scores.temperatureHistory(of: lead.id)
         #expect(history.map(\.toTemperature) == [.hot, .warm])
         #expect(history.last?.at == later)
+        await world.close()
+    }
+
+    @Test("a paced decay sweep waits between its batches, after each the batch's time, and still sweeps every lead")
+    func pacedDecaySweep() async throws {
+        let world = try await World()
+        _ = try await world.administration.apply(simpleCriteria, author: "t", comment: nil, at: World.now)
+        for number in 0..<5 {
+            let lead = try await world.lead("hot\(number)@acme.example", ["company_size": 150])
+            _ = try await world.storage.events.append([world.event("quote_requested", lead: lead.id)])
+        }
+        _ = try await world.rescoring.rescoreStale(at: World.now)
+        let later = World.now.addingTimeInterval(21 * 86_400)
+        let pauses = Mutex<[Duration]>([])
+        let recorder = ProgressRecorder()
+        let summary = try await world.rescoring.rescoreDecaying(at: later, batchSize: 2) {
+            recorder.add($0)
+        } pacing: { batchTime in
+            // The batches saved so far when the sweep pauses: it waits between batches, not before the first.
+            #expect(recorder.values.count == pauses.withLock { $0.count } + 1)
+            pauses.withLock { $0.append(batchTime) }
+        }
+        #expect(summary.leads == 5)
+        #expect(summary.temperatureChanges == 5)
+        #expect(recorder.values.map(\.done) == [2, 4, 5])
+        let waited = pauses.withLock { $0 }
+        #expect(waited.count == 2)
+        #expect(waited.allSatisfy { $0 > .zero })
         await world.close()
     }
 
