@@ -53,6 +53,8 @@ struct ExplanationTextTests {
         "a malformed stored item is a schema error, not a guess",
         arguments: [
             #"[["x","r",1]]"#, #"[["f","r"]]"#, #"[["f",1,1]]"#, #"[["e","r",1,"3"]]"#, #"[["f","r",1,2,3]]"#, #"{}"#,
+            #"[["e","r",1,2.5]]"#, #"[["e","r",1,1e300]]"#, #"[["e","r",1,-1]]"#,
+            #"[{"kind":"engagement","points":1,"rule":"r","events":1e300}]"#,
         ]
     )
     func refusesMalformedItems(text: String) throws {

@@ -115,14 +115,12 @@ package enum Explanation {
                 guard fields.count == 3 || fields.count == 4, let letter = fields[0].stringValue,
                     let kind = kind(letter), let rule = fields[1].stringValue, let points = fields[2].numberValue
                 else { throw StoreError.schema("a stored explanation item is malformed") }
-                var events: Int?
-                if fields.count == 4 {
-                    guard let count = fields[3].numberValue else {
-                        throw StoreError.schema("a stored explanation item is malformed")
-                    }
-                    events = Int(count)
-                }
-                return ExplanationItem(rule: rule, kind: kind, points: points, events: events)
+                return ExplanationItem(
+                    rule: rule,
+                    kind: kind,
+                    points: points,
+                    events: try fields.count == 4 ? eventCount(fields[3]) : nil
+                )
             }
             // The first form: an object per item.
             guard let rule = element["rule"]?.stringValue,
@@ -133,9 +131,17 @@ package enum Explanation {
                 rule: rule,
                 kind: kind,
                 points: points,
-                events: element["events"]?.numberValue.map { Int($0) }
+                events: try element["events"].map(eventCount)
             )
         }
+    }
+
+    /// An item's count of events: a whole number (a stored 2.5 or 1e300 is damage, not a count to round or trap on).
+    private static func eventCount(_ value: JSONValue) throws -> Int {
+        guard let number = value.numberValue, let count = Int(exactly: number), count >= 0 else {
+            throw StoreError.schema("a stored explanation item is malformed")
+        }
+        return count
     }
 
     private static func code(_ kind: ExplanationItem.Kind) -> UInt8 {

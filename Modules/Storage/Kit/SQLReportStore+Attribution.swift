@@ -30,7 +30,7 @@ extension SQLReportStore {
             try connection.forEachRow(sql, parameters) { row in
                 let channel = try row.withOptionalText(2) { sources.string($0) }
                 let campaign = try row.withOptionalText(3) { sources.string($0) }
-                let temperature = try row.withOptionalText(4) { sources.string($0) }.map(Self.temperature)
+                let temperature = try row.withOptionalText(4) { try $0.map(Self.temperature) }
                 let times = try row.withOptionalText(5) { FunnelFirsts.times($0, stages: names) }
                 let firstMoves = times.map { time in time.map { StageReach(at: $0, value: nil) } }
                 leads.append(

@@ -72,6 +72,11 @@ struct SQLReportStore: ReportStore {
 
     static let temperatureNames = Temperature.allCases.map { Array($0.rawValue.utf8) }
 
+    /// A stored score's temperature, from the text's bytes.
+    static func temperature(_ bytes: UnsafeBufferPointer<UInt8>) throws -> Temperature {
+        Temperature.allCases[Int(try temperatureNumber(bytes))]
+    }
+
     /// A stored score's temperature.
     static func temperature(_ text: String) throws -> Temperature {
         guard let temperature = Temperature(rawValue: text) else {
