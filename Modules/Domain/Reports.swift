@@ -191,6 +191,7 @@ public struct DerivedTouch: Sendable, Hashable {
     /// The order's value when the event is a conversion event (0 when it carries none); `nil` when it is not one.
     public var conversionValue: Double?
 
+    @inlinable
     public init(eventID: Event.ID, at: Date, channel: String?, campaign: String?, conversionValue: Double?) {
         self.eventID = eventID
         self.at = at

@@ -30,4 +30,27 @@ struct GroupNumberingTests {
         #expect(numbering.number(of: GroupText.string("group-7")) == expected["group-7"])
         #expect(numbering.number(of: GroupText.none) == 0)
     }
+
+    @Test("with a bound on comparisons, every number still names its text, and most texts are found again")
+    func bounded() {
+        // One comparison a lookup: a text whose slot is taken by another gets a number of its own each time, which
+        // still names it; a text that found its slot free is found again under its number.
+        var numbering = GroupNumbering(probes: 1)
+        let texts = (0..<3_000).map { "campaign-\($0 % 1_000)-\($0 / 1_000 == 1 ? "x" : "")" }
+        var first: [String: UInt32] = [:]
+        for text in texts + texts.reversed() + [""] {
+            let number = Array(text.utf8).withUnsafeBufferPointer { numbering.number(of: $0) }
+            #expect(number != 0)
+            #expect(numbering.names[Int(number)] == text)
+            #expect(Array(text.utf8).withUnsafeBufferPointer { numbering.string($0) } == text)
+            if first[text] == nil { first[text] = number }
+        }
+        #expect(numbering.number(of: nil as UnsafeBufferPointer<UInt8>?) == 0)
+        #expect(numbering.string(nil) == nil)
+        // Fewer than the table's half: most texts are kept and found again under one number.
+        let repeated = first.filter { text, number in
+            Array(text.utf8).withUnsafeBufferPointer { numbering.number(of: $0) } == number
+        }
+        #expect(repeated.count > first.count / 2)
+    }
 }

@@ -153,6 +153,30 @@ enum ReportScenarios {
             )
             try checkEqual(overall, [], "nobody entered after the start")
         },
+        ContractScenario("attribution leads: each lead's temperature is its own, with unscored leads between") {
+            storage in
+            var ids: [Lead.ID] = []
+            for index in 0..<5 {
+                let upsert = LeadUpsert(
+                    email: EmailAddress("u\(index)@x.example"),
+                    externalID: nil,
+                    attributes: [:],
+                    source: nil
+                )!
+                ids.append(try await storage.leads.upsert(upsert, at: Times.at(minutes: Double(index))).lead.id)
+            }
+            ids.sort { $0.rawValue.uuidString < $1.rawValue.uuidString }
+            // The second and the fourth in id order are scored; the others never were.
+            _ = try await storage.scores.save([
+                storage.score(ids[1], total: 80, temperature: .hot, minutes: 6),
+                storage.score(ids[3], total: 30, temperature: .warm, minutes: 6),
+            ])
+            let page = try await storage.reports.attributionLeads(after: nil, limit: 10, stages: [])
+            try checkEqual(page.map(\.id), ids, "every lead, in id order")
+            try checkEqual(page.map(\.temperature), [nil, .hot, nil, .warm, nil], "the scored ones' temperatures")
+            let rest = try await storage.reports.attributionLeads(after: ids[1], limit: 2, stages: [])
+            try checkEqual(rest.map(\.temperature), [nil, .warm], "after the cursor")
+        },
         ContractScenario(
             "attribution leads: pages in id order, first moves with the value they carried, temperature, touches"
         ) { storage in

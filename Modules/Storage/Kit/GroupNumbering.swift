@@ -1,3 +1,5 @@
+import Foundation
+
 /// A lead's group as a scan finds it: none, the bytes of its text (valid while the row or batch is read), or text
 /// made from an escaped value.
 enum GroupText {
@@ -15,16 +17,31 @@ enum GroupText {
     }
 }
 
-/// Numbers the groups of a batch of funnel rows, each distinct value once, from its bytes: no `String` is made per
-/// lead, and the report tells groups apart by number (``FunnelLeadRows/groupNumbers``). Number 0 is "no group".
+/// Numbers the distinct texts of a batch of rows from their bytes, each decoded into a `String` once: the funnel's
+/// groups (the report tells groups apart by number, ``FunnelLeadRows/groupNumbers``), the channels and campaigns of
+/// an attribution page (millions of touchpoints repeat a few names). Number 0 is "no text" (NULL).
 struct GroupNumbering: Sendable {
-    /// The groups by number.
+    /// The texts by number.
     private(set) var names: [String?] = [nil]
-    /// Group `k`'s bytes (k ≥ 1) are `bytes[ends[k - 1]..<ends[k]]`.
+    /// Text `k`'s bytes (k ≥ 1) are `bytes[ends[k - 1]..<ends[k]]` (empty for a text not kept, below).
     private var bytes: [UInt8] = []
     private var ends: [Int] = [0]
-    /// Open addressing on the bytes' hash: a group's number, 0 for an empty slot.
+    /// Open addressing on the bytes' hash: a text's number, 0 for an empty slot.
     private var slots = [UInt32](repeating: 0, count: 64)
+    /// How many texts the table holds.
+    private var kept = 0
+    /// The number found last: consecutive rows often repeat a text.
+    private var last: UInt32 = 0
+    /// See ``init(probes:)``.
+    private let probes: Int?
+
+    /// `probes`: for texts from outside whose second number would do no harm (a channel's name is the same string
+    /// under either), at most this many kept texts are compared in a lookup; a text not found by then gets a number
+    /// of its own without being kept, so a page of texts made to collide costs a bounded amount each. `nil` (the
+    /// funnel's groups): every text has exactly one number.
+    init(probes: Int? = nil) {
+        self.probes = probes
+    }
 
     mutating func number(of group: GroupText) -> UInt32 {
         switch group {
@@ -34,14 +51,30 @@ struct GroupNumbering: Sendable {
         }
     }
 
+    /// The text's `String` (`nil` for NULL), made once.
+    mutating func string(_ text: UnsafeBufferPointer<UInt8>?) -> String? {
+        names[Int(number(of: text))]
+    }
+
     mutating func number(of text: UnsafeBufferPointer<UInt8>?) -> UInt32 {
         guard let text else { return 0 }
+        if last != 0, matches(last, text) { return last }
         let mask = slots.count - 1
         var slot = Self.hash(text) & mask
+        var compared = 0
         while true {
             let number = slots[slot]
             if number == 0 { break }
-            if bytes[ends[Int(number) - 1]..<ends[Int(number)]].elementsEqual(text) { return number }
+            if matches(number, text) {
+                last = number
+                return number
+            }
+            compared += 1
+            if let probes, compared >= probes {
+                names.append(String(decoding: text, as: UTF8.self))
+                ends.append(bytes.count)
+                return UInt32(names.count - 1)
+            }
             slot = (slot + 1) & mask
         }
         let number = UInt32(names.count)
@@ -49,8 +82,17 @@ struct GroupNumbering: Sendable {
         bytes.append(contentsOf: text)
         ends.append(bytes.count)
         slots[slot] = number
-        if names.count * 2 > slots.count { grow() }
+        last = number
+        kept += 1
+        if kept * 2 > slots.count { grow() }
         return number
+    }
+
+    private func matches(_ number: UInt32, _ text: UnsafeBufferPointer<UInt8>) -> Bool {
+        let (start, end) = (ends[Int(number) - 1], ends[Int(number)])
+        guard end - start == text.count else { return false }
+        guard let base = text.baseAddress, end > start else { return true }
+        return bytes.withUnsafeBufferPointer { memcmp($0.baseAddress! + start, base, end - start) == 0 }
     }
 
     /// Doubles the table (kept at most half full).
@@ -58,10 +100,11 @@ struct GroupNumbering: Sendable {
         var larger = [UInt32](repeating: 0, count: slots.count * 2)
         let mask = larger.count - 1
         bytes.withUnsafeBufferPointer { all in
-            for number in 1..<names.count {
-                var slot = Self.hash(UnsafeBufferPointer(rebasing: all[ends[number - 1]..<ends[number]])) & mask
+            for number in slots where number != 0 {
+                let text = UnsafeBufferPointer(rebasing: all[ends[Int(number) - 1]..<ends[Int(number)]])
+                var slot = Self.hash(text) & mask
                 while larger[slot] != 0 { slot = (slot + 1) & mask }
-                larger[slot] = UInt32(number)
+                larger[slot] = number
             }
         }
         slots = larger

@@ -7,24 +7,32 @@ extension SQLReportStore {
         let limit = min(max(1, limit), 500)
         let names = FunnelFirsts.Names(stages)
         return try await executor.read { connection in
-            // The leads, narrow (no attributes), with their temperature and first moves (`funnel_firsts`).
-            var sql = """
+            // The leads, narrow (no attributes), with their first moves (`funnel_firsts`), and on PostgreSQL their
+            // temperature and touch basis from their scores (on SQLite, read below).
+            let joined = connection.dialect == .postgres
+            var sql =
+                joined
+                ? """
                 SELECT l.id, l.created_at, l.source_channel, l.source_campaign, s.temperature, l.funnel_firsts, \
                 s.touch_basis \
                 FROM leads l LEFT JOIN scores s ON s.lead_id = l.id
+                """
+                : """
+                SELECT l.id, l.created_at, l.source_channel, l.source_campaign, NULL, l.funnel_firsts, NULL \
+                FROM leads l
                 """
             var parameters: [SQLValue] = []
             if let cursor {
                 // The cursor on both sides: PostgreSQL merges the two keys, and without it would read every score
                 // before the cursor on every page.
-                sql += " AND s.lead_id > ? WHERE l.id > ?"
-                parameters += [.uuid(cursor.rawValue), .uuid(cursor.rawValue)]
+                sql += joined ? " AND s.lead_id > ? WHERE l.id > ?" : " WHERE l.id > ?"
+                parameters += Array(repeating: .uuid(cursor.rawValue), count: joined ? 2 : 1)
             }
             sql += " ORDER BY l.id LIMIT ?"
             parameters.append(.integer(Int64(limit)))
             var leads: [AttributionLead] = []
             leads.reserveCapacity(limit)
-            var (sources, bases) = (TextInterner(), TextInterner())
+            var (sources, bases) = (GroupNumbering(probes: 8), GroupNumbering(probes: 8))
             // A page is small (500 leads, their touches): one result each, no cursor (on PostgreSQL, a cursor in a
             // transaction of its own was five round trips a read, two reads a page).
             try connection.forEachRow(sql, parameters) { row in
@@ -47,6 +55,25 @@ extension SQLReportStore {
                 )
             }
             guard let first = leads.first?.id, let last = leads.last?.id else { return [] }
+            if !joined {
+                // SQLite: the page's scores along their key, matched to the leads in the same order (the join looked
+                // each one up: two more seeks a lead, about a tenth of a report's time). A score whose lead was
+                // created since the page was read is skipped.
+                var index = 0
+                try connection.forEachRow(
+                    """
+                    SELECT lead_id, temperature, touch_basis FROM scores \
+                    WHERE lead_id >= ? AND lead_id <= ? ORDER BY lead_id
+                    """,
+                    [.uuid(first.rawValue), .uuid(last.rawValue)]
+                ) { row in
+                    let id = try row.uuid(0)
+                    while index < leads.count, leads[index].id.rawValue.precedes(id) { index += 1 }
+                    guard index < leads.count, leads[index].id.rawValue == id else { return }
+                    leads[index].temperature = try row.withOptionalText(1) { try $0.map(Self.temperature) }
+                    leads[index].touchBasis = try row.withOptionalText(2) { bases.string($0) }
+                }
+            }
             /// Where a lead of the page is (`nil`: not one of them), by bisection: the page is in id order.
             func position(_ id: Lead.ID) -> Int? {
                 var (low, high) = (0, leads.count)
@@ -57,16 +84,17 @@ extension SQLReportStore {
                 return low < leads.count && leads[low].id == id ? low : nil
             }
             // Their touches: one range of the table's key, in the leads' order (a lead created in the range since
-            // the page was read is skipped), read into one buffer for the page and then given to each lead at its
-            // size (appending to each lead's own array grew it three or four times).
-            var touches: [DerivedTouch] = []
-            touches.reserveCapacity(leads.count * 8)
-            /// Each lead's run in `touches`: its place in the page and where its touches start.
+            // the page was read is skipped), read as plain values into one buffer for the page (texts by number),
+            // put in time order there, then made into each lead's touches at its size (appending to each lead's own
+            // array grew it three or four times; sorting touches copied their strings at every step).
+            var rows: [TouchRow] = []
+            rows.reserveCapacity(leads.count * 8)
+            /// Each lead's run in `rows`: its place in the page and where its touches start.
             var runs: [(lead: Int, start: Int)] = []
             runs.reserveCapacity(leads.count)
             var index = 0
             var current: Lead.ID?
-            var (channels, campaigns) = (TextInterner(), TextInterner())
+            var (channels, campaigns) = (GroupNumbering(probes: 8), GroupNumbering(probes: 8))
             try connection.forEachRow(
                 """
                 SELECT lead_id, event_id, at, channel, campaign, conversion_value FROM touchpoints \
@@ -84,24 +112,34 @@ extension SQLReportStore {
                         }
                         index = found
                     }
-                    runs.append((index, touches.count))
+                    runs.append((index, rows.count))
                 }
-                touches.append(
-                    DerivedTouch(
-                        eventID: Event.ID(rawValue: try row.int(1)),
+                rows.append(
+                    TouchRow(
                         at: try row.date(2),
-                        channel: try row.withOptionalText(3) { channels.string($0) },
-                        campaign: try row.withOptionalText(4) { campaigns.string($0) },
-                        conversionValue: try row.optionalDouble(5)
+                        event: try row.int(1),
+                        channel: try row.withOptionalText(3) { channels.number(of: $0) },
+                        campaign: try row.withOptionalText(4) { campaigns.number(of: $0) },
+                        value: try row.optionalDouble(5)
                     )
                 )
             }
-            for (number, run) in runs.enumerated() {
-                let end = number + 1 < runs.count ? runs[number + 1].start : touches.count
-                var own = Array(touches[run.start..<end])
-                // Read in event order, which is mostly time order already.
-                own.sortChronologically()
-                leads[run.lead].touches = own
+            rows.withUnsafeMutableBufferPointer { rows in
+                for (number, run) in runs.enumerated() {
+                    let end = number + 1 < runs.count ? runs[number + 1].start : rows.count
+                    var own = UnsafeMutableBufferPointer(rebasing: rows[run.start..<end])
+                    // Read in event order, which is mostly time order already.
+                    if !own.isChronological { own.sort(by: TouchRow.chronological) }
+                    leads[run.lead].touches = own.map { row in
+                        DerivedTouch(
+                            eventID: Event.ID(rawValue: row.event),
+                            at: row.at,
+                            channel: channels.names[Int(row.channel)],
+                            campaign: campaigns.names[Int(row.campaign)],
+                            conversionValue: row.value
+                        )
+                    }
+                }
             }
             // The values carried by their first moves (a deal's amount), from the few transitions that have one.
             let valued = try connection.query(
@@ -138,5 +176,25 @@ extension SQLReportStore {
                 ).map { Lead.ID(try $0.uuid(0)) }
             }
         }
+    }
+}
+
+/// A touchpoint as an attribution page reads it: plain values, its texts by their number in the page's numberings.
+private struct TouchRow {
+    var at: Date
+    var event: Int64
+    var channel: UInt32
+    var campaign: UInt32
+    var value: Double?
+
+    /// ``DerivedTouch/chronological(_:_:)``'s order: oldest first, then by event.
+    static func chronological(_ a: TouchRow, _ b: TouchRow) -> Bool {
+        (a.at, a.event) < (b.at, b.event)
+    }
+}
+
+extension UnsafeMutableBufferPointer<TouchRow> {
+    fileprivate var isChronological: Bool {
+        zip(self, dropFirst()).allSatisfy { !TouchRow.chronological($1, $0) }
     }
 }
