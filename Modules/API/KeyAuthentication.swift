@@ -80,7 +80,7 @@ struct KeyAuthenticator: Sendable {
                     + key.scopes.sorted().map { "'\($0.rawValue)'" }.joined(separator: ", ")
             )
         }
-        if await usage.due(key.id, at: now) {
+        if usage.due(key.id, at: now) {
             try await storage.keys.markUsed(key.id, at: now)
         }
         return key
@@ -116,15 +116,17 @@ final class KeyCache: Sendable {
     }
 }
 
-/// Remembers when each key's use was last written.
-actor UsageRecorder {
-    private var written: [APIKey.ID: Date] = [:]
+/// Remembers when each key's use was last written (under a lock: a request does not wait for a turn on an actor).
+final class UsageRecorder: Sendable {
+    private let written = Mutex<[APIKey.ID: Date]>([:])
 
     /// True when the key's use was not written in the last minute (and notes that it is now).
     func due(_ id: APIKey.ID, at now: Date) -> Bool {
-        if let last = written[id], now.timeIntervalSince(last) < 60 { return false }
-        written[id] = now
-        return true
+        written.withLock { written in
+            if let last = written[id], now.timeIntervalSince(last) < 60 { return false }
+            written[id] = now
+            return true
+        }
     }
 }
 
