@@ -96,7 +96,8 @@ public struct KeyManagement: Sendable {
         return "calor_\(parts[1])_\(parts[2].prefix(prefixLength))"
     }
 
-    static func hash(_ key: String) -> [UInt8] {
+    /// The SHA-256 of a key's text: what is stored of it, and what a server remembers a key found by.
+    public static func hash(_ key: String) -> [UInt8] {
         Array(SHA256.hash(data: Data(key.utf8)))
     }
 }
