@@ -61,10 +61,11 @@ struct KeyAuthenticator: Sendable {
             )
         }
         let now = Date()
-        var found = cache.key(presented, at: now)
+        let digest = KeyManagement.hash(presented)
+        var found = cache.key(digest, at: now)
         if found == nil {
             found = try await keys.authenticate(presented)
-            if let found { cache.keep(found, for: presented, at: now) }
+            if let found { cache.keep(found, for: digest, at: now) }
         }
         guard let key = found else {
             throw Problem(
@@ -97,10 +98,10 @@ final class KeyCache: Sendable {
     static let capacity = 1_024
     private let entries = Mutex<[[UInt8]: (key: APIKey, until: Date)]>([:])
 
-    /// The key `presented` names, when it was found less than ``lifetime`` before `now`.
-    func key(_ presented: String, at now: Date) -> APIKey? {
-        let digest = KeyManagement.hash(presented)
-        return entries.withLock { entries in
+    /// The key whose text has this SHA-256 (``KeyManagement/hash(_:)``), when it was found less than ``lifetime``
+    /// before `now`.
+    func key(_ digest: [UInt8], at now: Date) -> APIKey? {
+        entries.withLock { entries in
             guard let entry = entries[digest], now < entry.until, now >= entry.until - Self.lifetime else {
                 return nil
             }
@@ -108,9 +109,8 @@ final class KeyCache: Sendable {
         }
     }
 
-    /// Remembers that `presented` named `key` at `now`.
-    func keep(_ key: APIKey, for presented: String, at now: Date) {
-        let digest = KeyManagement.hash(presented)
+    /// Remembers that the text with this SHA-256 named `key` at `now`.
+    func keep(_ key: APIKey, for digest: [UInt8], at now: Date) {
         entries.withLock { entries in
             if entries.count >= Self.capacity { entries.removeAll(keepingCapacity: true) }
             entries[digest] = (key, now.addingTimeInterval(Self.lifetime))

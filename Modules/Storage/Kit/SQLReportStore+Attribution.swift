@@ -55,10 +55,15 @@ extension SQLReportStore {
                 )
             }
             guard let first = leads.first?.id, let last = leads.last?.id else { return [] }
+            /// The place of the lead `id` in the page, for rows read in lead order: walks on from `index` (where the
+            /// previous row's lead was); `nil` when the lead is not one of the page's.
+            func place(of id: UUID, from index: inout Int) -> Int? {
+                while index < leads.count, leads[index].id.rawValue.precedes(id) { index += 1 }
+                return index < leads.count && leads[index].id.rawValue == id ? index : nil
+            }
             if !joined {
                 // SQLite: the page's scores along their key, matched to the leads in the same order (the join looked
-                // each one up: two more seeks a lead, about a tenth of a report's time). A score whose lead was
-                // created since the page was read is skipped.
+                // each one up: two more seeks a lead, about a tenth of a report's time).
                 var index = 0
                 try connection.forEachRow(
                     """
@@ -67,11 +72,9 @@ extension SQLReportStore {
                     """,
                     [.uuid(first.rawValue), .uuid(last.rawValue)]
                 ) { row in
-                    let id = try row.uuid(0)
-                    while index < leads.count, leads[index].id.rawValue.precedes(id) { index += 1 }
-                    guard index < leads.count, leads[index].id.rawValue == id else { return }
-                    leads[index].temperature = try row.withOptionalText(1) { try $0.map(Self.temperature) }
-                    leads[index].touchBasis = try row.withOptionalText(2) { bases.string($0) }
+                    guard let place = place(of: try row.uuid(0), from: &index) else { return }
+                    leads[place].temperature = try row.withOptionalText(1) { try $0.map(Self.temperature) }
+                    leads[place].touchBasis = try row.withOptionalText(2) { bases.string($0) }
                 }
             }
             /// Where a lead of the page is (`nil`: not one of them), by bisection: the page is in id order.
@@ -93,7 +96,8 @@ extension SQLReportStore {
             var runs: [(lead: Int, start: Int)] = []
             runs.reserveCapacity(leads.count)
             var index = 0
-            var current: Lead.ID?
+            /// The lead of the rows being read, and its place in the page (`nil`: not one of the page's, skipped).
+            var current: (id: UUID, place: Int?)?
             var (channels, campaigns) = (GroupNumbering(probes: 8), GroupNumbering(probes: 8))
             try connection.forEachRow(
                 """
@@ -102,18 +106,13 @@ extension SQLReportStore {
                 """,
                 [.uuid(first.rawValue), .uuid(last.rawValue)]
             ) { row in
-                let leadID = Lead.ID(try row.uuid(0))
-                if leadID != current {
-                    current = leadID
-                    if leads[index].id != leadID {
-                        guard let found = position(leadID) else {
-                            current = nil
-                            return
-                        }
-                        index = found
-                    }
-                    runs.append((index, rows.count))
+                let id = try row.uuid(0)
+                if current?.id != id {
+                    let found = place(of: id, from: &index)
+                    current = (id, found)
+                    if let found { runs.append((found, rows.count)) }
                 }
+                guard current?.place != nil else { return }
                 rows.append(
                     TouchRow(
                         at: try row.date(2),
