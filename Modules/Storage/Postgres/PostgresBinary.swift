@@ -34,7 +34,8 @@ enum PostgresBinary {
         private var bytes: [UInt8] = []
         private var offsets: [Int] = []
         private var lengths: [Int32] = []
-        private var types: [Oid] = []
+        /// Each parameter's type (0 for NULL: PostgreSQL infers it).
+        private(set) var types: [Oid] = []
         private var formats: [Int32] = []
 
         init(count: Int) {
@@ -46,51 +47,58 @@ enum PostgresBinary {
         }
 
         mutating func append(_ value: SQLValue) {
+            // Written straight into the one buffer: a statement of 500 rows binds thousands of values.
             switch value {
             case .null:
-                add(type: 0, format: 1, nil)
-            case .integer(let value):
-                add(type: OID.int8, format: 1, bigEndian: UInt64(bitPattern: value))
-            case .real(let value):
-                add(type: OID.float8, format: 1, bigEndian: value.bitPattern)
-            case .text(let value):
-                add(type: OID.text, format: 1, Array(value.utf8))
-            case .bytes(let value):
-                add(type: OID.bytea, format: 1, value)
-            case .uuid(let value):
-                add(type: OID.uuid, format: 1, value.bytes)
-            case .timestamp(let value):
-                add(
-                    type: OID.timestamptz,
-                    format: 1,
-                    bigEndian: UInt64(bitPattern: value.microsecondsSince1970 - epochOffset)
-                )
-            case .json(let value):
-                add(type: OID.jsonb, format: 1, [1] + Array(value.utf8))
-            case .bool(let value):
-                add(type: OID.bool, format: 1, [value ? 1 : 0])
-            case .day(let value):
-                add(type: OID.date, format: 0, Array(value.utf8) + [0])
-            case .decimal(let value):
-                add(type: OID.numeric, format: 0, Array(value.utf8) + [0])
-            }
-        }
-
-        private mutating func add(type: Oid, format: Int32, bigEndian value: UInt64) {
-            withUnsafeBytes(of: value.bigEndian) { add(type: type, format: format, Array($0)) }
-        }
-
-        private mutating func add(type: Oid, format: Int32, _ value: [UInt8]?) {
-            types.append(type)
-            formats.append(format)
-            if let value {
-                offsets.append(bytes.count)
-                lengths.append(Int32(value.count))
-                bytes.append(contentsOf: value)
-            } else {
+                types.append(0)
+                formats.append(1)
                 offsets.append(-1)
                 lengths.append(0)
+            case .integer(let value):
+                add(type: OID.int8, bigEndian: UInt64(bitPattern: value))
+            case .real(let value):
+                add(type: OID.float8, bigEndian: value.bitPattern)
+            case .text(let value):
+                add(type: OID.text) { $0.append(contentsOf: value.utf8) }
+            case .bytes(let value):
+                add(type: OID.bytea) { $0.append(contentsOf: value) }
+            case .uuid(let value):
+                add(type: OID.uuid) { bytes in withUnsafeBytes(of: value.uuid) { bytes.append(contentsOf: $0) } }
+            case .timestamp(let value):
+                add(type: OID.timestamptz, bigEndian: UInt64(bitPattern: value.microsecondsSince1970 - epochOffset))
+            case .json(let value):
+                // Binary jsonb: a version byte (1), then the text.
+                add(type: OID.jsonb) { bytes in
+                    bytes.append(1)
+                    bytes.append(contentsOf: value.utf8)
+                }
+            case .bool(let value):
+                add(type: OID.bool) { $0.append(value ? 1 : 0) }
+            case .day(let value):
+                add(type: OID.date, format: 0) { bytes in
+                    bytes.append(contentsOf: value.utf8)
+                    bytes.append(0)
+                }
+            case .decimal(let value):
+                add(type: OID.numeric, format: 0) { bytes in
+                    bytes.append(contentsOf: value.utf8)
+                    bytes.append(0)
+                }
             }
+        }
+
+        private mutating func add(type: Oid, bigEndian value: UInt64) {
+            add(type: type) { bytes in withUnsafeBytes(of: value.bigEndian) { bytes.append(contentsOf: $0) } }
+        }
+
+        /// A value of `type` whose bytes `write` appends.
+        private mutating func add(type: Oid, format: Int32 = 1, _ write: (inout [UInt8]) -> Void) {
+            types.append(type)
+            formats.append(format)
+            let start = bytes.count
+            offsets.append(start)
+            write(&bytes)
+            lengths.append(Int32(bytes.count - start))
         }
 
         /// Calls `body` with the arrays `PQexecParams` takes; the pointers are valid only inside it.

@@ -11,6 +11,8 @@ final class PostgresConnection: @unchecked Sendable {
     private let thread: BlockingThread
     private let connectionString: ConnectionString
     private var handle: OpaquePointer?
+    /// The statements prepared on `handle`.
+    private var statements = PostgresStatements()
 
     init(connectionString: ConnectionString, number: Int) {
         self.connectionString = connectionString
@@ -31,7 +33,8 @@ final class PostgresConnection: @unchecked Sendable {
     func rollbackIfInTransaction() async {
         _ = try? await thread.run { [self] in
             guard let handle, PQtransactionStatus(handle) != PQTRANS_IDLE else { return }
-            _ = try? PostgresSession(handle: handle, location: connectionString.location).command("ROLLBACK")
+            _ = try? PostgresSession(handle: handle, location: connectionString.location, statements: statements)
+                .command("ROLLBACK")
         }
     }
 
@@ -45,7 +48,7 @@ final class PostgresConnection: @unchecked Sendable {
 
     private func session() throws -> PostgresSession {
         if let handle, PQstatus(handle) == CONNECTION_OK {
-            return PostgresSession(handle: handle, location: connectionString.location)
+            return PostgresSession(handle: handle, location: connectionString.location, statements: statements)
         }
         if let handle { PQfinish(handle) }
         handle = nil
@@ -62,6 +65,7 @@ final class PostgresConnection: @unchecked Sendable {
         // come from results, not from these.
         PQsetNoticeProcessor(connection, { _, _ in }, nil)
         handle = connection
-        return PostgresSession(handle: connection, location: connectionString.location)
+        statements = PostgresStatements()
+        return PostgresSession(handle: connection, location: connectionString.location, statements: statements)
     }
 }
