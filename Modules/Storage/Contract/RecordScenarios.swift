@@ -414,6 +414,66 @@ enum RecordScenarios {
                 )
             }
         },
+        ContractScenario("several moves in one call: each lead's in call order, ids in call order, all or none") {
+            storage in
+            let ana = try await storage.lead(email: "ana-moves@example.com")
+            let bo = try await storage.lead(email: "bo-moves@example.com")
+            func move(_ lead: Lead, _ to: Stage, _ minutes: Double, current: Bool = true) -> NewStageTransition {
+                NewStageTransition(
+                    leadID: lead.id,
+                    from: nil,
+                    to: to,
+                    at: Times.at(minutes: minutes),
+                    reason: current ? .rule(id: "r") : .imported,
+                    current: current
+                )
+            }
+            let recorded = try await storage.stages.record([
+                move(ana, .lead, 1), move(bo, .lead, 5), move(ana, .mql, 3), move(ana, .customer, -10, current: false),
+                move(bo, .sql, 2), move(ana, .lead, 4),
+            ])
+            try checkEqual(recorded.map(\.to), [.lead, .lead, .mql, .customer, .sql, .lead], "returned in call order")
+            try checkEqual(recorded.map(\.leadID), [ana, bo, ana, ana, bo, ana].map(\.id), "each its lead")
+            let ids = recorded.map(\.id.rawValue)
+            try checkEqual(ids, ids.sorted(), "ids in call order")
+            try checkEqual(Set(ids).count, 6, "six transitions")
+            try checkEqual(
+                try await storage.stages.history(of: ana.id).map(\.id),
+                [recorded[3], recorded[0], recorded[2], recorded[5]].map(\.id),
+                "ana's history by time, each with its id"
+            )
+            // The stage of the last current move in call order; the update time the latest of them.
+            try checkEqual(try await storage.leads.find(ana.id)?.stage, .lead, "ana: the last current move's stage")
+            try checkEqual(try await storage.leads.find(ana.id)?.updatedAt, Times.at(minutes: 4), "ana's update time")
+            try checkEqual(try await storage.leads.find(bo.id)?.stage, .sql, "bo: the last move's stage")
+            try checkEqual(try await storage.leads.find(bo.id)?.updatedAt, Times.at(minutes: 5), "bo's, not taken back")
+            let page = try await storage.reports.attributionLeads(
+                after: nil,
+                limit: 10,
+                stages: [.lead, .mql, .sql, .customer]
+            )
+            let firsts = { (lead: Lead) in page.first { $0.id == lead.id }?.firstMoves.map { $0?.at } }
+            try checkEqual(
+                firsts(ana),
+                [Times.at(minutes: 1), Times.at(minutes: 3), nil, Times.at(minutes: -10)],
+                "ana's first moves: the earliest of each stage"
+            )
+            try checkEqual(firsts(bo), [Times.at(minutes: 5), nil, Times.at(minutes: 2), nil], "bo's first moves")
+            try await checkThrows("a call with an unknown lead among known ones", .notFound) {
+                try await storage.stages.record([
+                    move(ana, .sql, 20),
+                    NewStageTransition(
+                        leadID: Lead.ID.generate(),
+                        from: nil,
+                        to: .lead,
+                        at: Times.base,
+                        reason: .rule(id: "x")
+                    ),
+                ])
+            }
+            try checkEqual(try await storage.stages.history(of: ana.id).count, 4, "nothing of that call stored")
+            try checkEqual(try await storage.leads.find(ana.id)?.stage, .lead, "ana's stage unchanged")
+        },
         ContractScenario("re-importing the costs of a period replaces them") { storage in
             let day = { (text: String) in Day(text)! }
             try await storage.costs.replace([

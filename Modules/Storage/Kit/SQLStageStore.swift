@@ -6,62 +6,135 @@ struct SQLStageStore: StageStore {
 
     func record(_ transitions: [NewStageTransition]) async throws -> [StageTransition] {
         guard !transitions.isEmpty else { return [] }
-        return try await executor.write { connection in
-            try transitions.map { try Self.record($0, on: connection) }
+        return try await executor.write { connection in try Self.record(transitions, on: connection) }
+    }
+
+    /// A lead's row after its moves of one call: its first moves, and its stage and latest move time when one of
+    /// them is current.
+    private struct LeadChange {
+        var firsts: String?
+        var stage: String?
+        var at: Date?
+    }
+
+    /// Records `transitions` in their order, with one read of the leads' first moves and one write per lead (a unit
+    /// of work moving hundreds of leads, or an import, made three statements a move: on PostgreSQL, three round trips).
+    private static func record(
+        _ transitions: [NewStageTransition],
+        on connection: any SQLConnection
+    ) throws -> [StageTransition] {
+        var firsts: [UUID: String?] = [:]
+        var order: [UUID] = []
+        for transition in transitions where firsts.updateValue(nil, forKey: transition.leadID.rawValue) == nil {
+            order.append(transition.leadID.rawValue)
+        }
+        var found: Set<UUID> = []
+        try connection.forEachRow(chunking: order.map { .uuid($0) }) { placeholders in
+            "SELECT id, funnel_firsts FROM leads WHERE id IN (\(placeholders))"
+        } _: { row in
+            let id = try row.uuid(0)
+            firsts[id] = try row.optionalString(1)
+            found.insert(id)
+        }
+        // Each move in order, as if recorded one by one: the first moves merged, the stage of the last current move,
+        // the latest time of the current ones (a move recorded at a past time, an import, never takes a lead's update
+        // time back).
+        var changes: [UUID: LeadChange] = [:]
+        for transition in transitions {
+            let id = transition.leadID.rawValue
+            guard found.contains(id) else { throw StoreError.notFound("lead \(transition.leadID)") }
+            let merged = FunnelFirsts.merging(firsts[id] ?? nil, stage: transition.to, at: transition.at)
+            firsts[id] = merged
+            var change = changes[id] ?? LeadChange(firsts: merged)
+            change.firsts = merged
+            if transition.current {
+                change.stage = transition.to.rawValue
+                change.at = max(change.at ?? transition.at, transition.at)
+            }
+            changes[id] = change
+        }
+        let moved = order.compactMap { id in changes[id].flatMap { $0.stage == nil ? nil : (id, $0) } }
+        let unmoved = order.compactMap { id in changes[id].flatMap { $0.stage == nil ? (id, $0) : nil } }
+        // SQLite: a cached statement per lead; PostgreSQL: the leads of a statement joined to a list of values.
+        try connection.executeRows(moved) { count in
+            connection.dialect == .sqlite
+                ? "UPDATE leads SET stage = ?, updated_at = CASE WHEN updated_at > ? THEN updated_at ELSE ? END, "
+                    + "funnel_firsts = ? WHERE id = ?"
+                : """
+                UPDATE leads AS l SET stage = v.stage, \
+                updated_at = CASE WHEN l.updated_at > v.at THEN l.updated_at ELSE v.at END, funnel_firsts = v.firsts \
+                FROM (VALUES \(connection.valueRows(count, columns: 4))) AS v(stage, at, firsts, id) WHERE l.id = v.id
+                """
+        } _: { id, change in
+            let at = SQLValue.timestamp(change.at!)
+            return [.text(change.stage), at]
+                + (connection.dialect == .sqlite ? [at] : []) + [.text(change.firsts), .uuid(id)]
+        }
+        try connection.executeRows(unmoved) { count in
+            connection.dialect == .sqlite
+                ? "UPDATE leads SET funnel_firsts = ? WHERE id = ?"
+                : """
+                UPDATE leads AS l SET funnel_firsts = v.firsts \
+                FROM (VALUES \(connection.valueRows(count, columns: 2))) AS v(firsts, id) WHERE l.id = v.id
+                """
+        } _: { id, change in
+            [.text(change.firsts), .uuid(id)]
+        }
+        let ids = try insert(transitions, on: connection)
+        return zip(transitions, ids).map { transition, id in
+            StageTransition(
+                id: StageTransition.ID(id),
+                leadID: transition.leadID,
+                from: transition.from,
+                to: transition.to,
+                at: transition.at.truncatedToMicroseconds,
+                reason: transition.reason,
+                value: transition.value
+            )
         }
     }
 
-    private static func record(
-        _ transition: NewStageTransition,
-        on connection: any SQLConnection
-    ) throws -> StageTransition {
-        guard
-            let lead = try connection.queryOne(
-                "SELECT funnel_firsts FROM leads WHERE id = ?",
-                [.uuid(transition.leadID.rawValue)]
-            )
-        else { throw StoreError.notFound("lead \(transition.leadID)") }
-        let firsts = FunnelFirsts.merging(try lead.optionalString(0), stage: transition.to, at: transition.at)
-        if transition.current {
-            // A move recorded at a past time (an import) never takes the lead's update time back.
-            try connection.execute(
-                "UPDATE leads SET stage = ?, updated_at = CASE WHEN updated_at > ? THEN updated_at ELSE ? END, "
-                    + "funnel_firsts = ? WHERE id = ?",
-                [
-                    .text(transition.to.rawValue), .timestamp(transition.at), .timestamp(transition.at), .text(firsts),
-                    .uuid(transition.leadID.rawValue),
-                ]
-            )
-        } else {
-            try connection.execute(
-                "UPDATE leads SET funnel_firsts = ? WHERE id = ?",
-                [.text(firsts), .uuid(transition.leadID.rawValue)]
-            )
+    /// Inserts the transitions' rows; their ids, in the same order.
+    private static func insert(_ transitions: [NewStageTransition], on connection: any SQLConnection) throws -> [Int64]
+    {
+        let head = """
+            INSERT INTO stage_transitions (lead_id, from_stage, to_stage, at, reason_kind, reason_rule, \
+            reason_event_id, actor, note, value) VALUES
+            """
+        func values(_ transition: NewStageTransition) -> [SQLValue] {
+            let reason = encode(transition.reason)
+            return [
+                .uuid(transition.leadID.rawValue), .text(transition.from?.rawValue), .text(transition.to.rawValue),
+                .timestamp(transition.at), .text(reason.kind), .text(reason.rule), .integer(reason.event),
+                .text(reason.actor), .text(reason.note), .real(transition.value),
+            ]
         }
-        let reason = encode(transition.reason)
-        guard
-            let row = try connection.queryOne(
-                """
-                INSERT INTO stage_transitions (lead_id, from_stage, to_stage, at, reason_kind, reason_rule, \
-                reason_event_id, actor, note, value) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id
-                """,
-                [
-                    .uuid(transition.leadID.rawValue), .text(transition.from?.rawValue),
-                    .text(transition.to.rawValue),
-                    .timestamp(transition.at), .text(reason.kind), .text(reason.rule), .integer(reason.event),
-                    .text(reason.actor), .text(reason.note), .real(transition.value),
-                ]
+        guard connection.dialect == .postgres else {
+            // SQLite: a cached statement per row, its id from SQLite's own counter.
+            let sql = head + " (" + connection.placeholders(10) + ")"
+            return try transitions.map { transition in
+                guard let id = try connection.insertReturningID(sql, values(transition)) else {
+                    throw StoreError.unavailable("the stage transition was not stored")
+                }
+                return id
+            }
+        }
+        // PostgreSQL: 200 rows a statement. The ids come from the table's sequence, drawn row by row in the order of
+        // the `VALUES` list, so sorted they are the rows' in that order, whatever order `RETURNING` gives them in.
+        var ids: [Int64] = []
+        ids.reserveCapacity(transitions.count)
+        for start in stride(from: 0, to: transitions.count, by: 200) {
+            let chunk = transitions[start..<min(start + 200, transitions.count)]
+            let rows = try connection.query(
+                head + " " + connection.valueRows(chunk.count, columns: 10) + " RETURNING id",
+                chunk.flatMap(values)
             )
-        else { throw StoreError.unavailable("the stage transition was not stored") }
-        return StageTransition(
-            id: StageTransition.ID(try row.int(0)),
-            leadID: transition.leadID,
-            from: transition.from,
-            to: transition.to,
-            at: transition.at.truncatedToMicroseconds,
-            reason: transition.reason,
-            value: transition.value
-        )
+            guard rows.count == chunk.count else {
+                throw StoreError.unavailable("the stage transitions were not stored")
+            }
+            ids += try rows.map { try $0.int(0) }.sorted()
+        }
+        return ids
     }
 
     private static let columns = """
