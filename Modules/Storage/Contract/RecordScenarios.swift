@@ -418,9 +418,9 @@ enum RecordScenarios {
             storage in
             let ana = try await storage.lead(email: "ana-moves@example.com")
             let bo = try await storage.lead(email: "bo-moves@example.com")
-            func move(_ lead: Lead, _ to: Stage, _ minutes: Double, current: Bool = true) -> NewStageTransition {
+            func move(_ lead: Lead.ID, _ to: Stage, _ minutes: Double, current: Bool = true) -> NewStageTransition {
                 NewStageTransition(
-                    leadID: lead.id,
+                    leadID: lead,
                     from: nil,
                     to: to,
                     at: Times.at(minutes: minutes),
@@ -429,8 +429,9 @@ enum RecordScenarios {
                 )
             }
             let recorded = try await storage.stages.record([
-                move(ana, .lead, 1), move(bo, .lead, 5), move(ana, .mql, 3), move(ana, .customer, -10, current: false),
-                move(bo, .sql, 2), move(ana, .lead, 4),
+                move(ana.id, .lead, 1), move(bo.id, .lead, 5), move(ana.id, .mql, 3),
+                move(ana.id, .customer, -10, current: false),
+                move(bo.id, .sql, 2), move(ana.id, .lead, 4),
             ])
             try checkEqual(recorded.map(\.to), [.lead, .lead, .mql, .customer, .sql, .lead], "returned in call order")
             try checkEqual(recorded.map(\.leadID), [ana, bo, ana, ana, bo, ana].map(\.id), "each its lead")
@@ -461,14 +462,7 @@ enum RecordScenarios {
             try checkEqual(firsts(bo), [Times.at(minutes: 5), nil, Times.at(minutes: 2), nil], "bo's first moves")
             try await checkThrows("a call with an unknown lead among known ones", .notFound) {
                 try await storage.stages.record([
-                    move(ana, .sql, 20),
-                    NewStageTransition(
-                        leadID: Lead.ID.generate(),
-                        from: nil,
-                        to: .lead,
-                        at: Times.base,
-                        reason: .rule(id: "x")
-                    ),
+                    move(ana.id, .sql, 20), move(Lead.ID.generate(), .lead, 0),
                 ])
             }
             try checkEqual(try await storage.stages.history(of: ana.id).count, 4, "nothing of that call stored")
