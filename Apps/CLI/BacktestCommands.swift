@@ -200,6 +200,15 @@ struct BacktestCriteria: AsyncParsableCommand {
     }
 }
 
+/// `--format` of a suggestion.
+enum SuggestFormat: String, CaseIterable, Sendable {
+    case text, json
+
+    static func parse(_ text: String) throws -> SuggestFormat {
+        try choice(text, { SuggestFormat(rawValue: $0.lowercased()) }, allCases.map(\.rawValue))
+    }
+}
+
 struct SuggestCriteria: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "suggest",
@@ -224,6 +233,11 @@ struct SuggestCriteria: AsyncParsableCommand {
     @Option(help: "Seed of the holdout comparison's bootstrap.") var seed: UInt64 = 1
     @Option(help: "The share of leads to make hot, 0 to 1 (default: the active version's share).") var hotShare: Double?
     @Option(help: "Write the suggested document to this file.") var output: String?
+    @Option(
+        help: "text (the document; its summary on standard error) or json (one object: document, rules, holdout).",
+        transform: SuggestFormat.parse
+    )
+    var format: SuggestFormat = .text
 
     func validate() throws {
         guard CutoffSchedule.duration(horizon) != nil else {
@@ -276,9 +290,12 @@ struct SuggestCriteria: AsyncParsableCommand {
             } catch {
                 throw CommandFailure("cannot write \(output)")
             }
-        } else {
-            print(suggestion.document, terminator: "")
         }
+        if format == .json {
+            print(suggestion.json.jsonText)
+            return
+        }
+        if output == nil { print(suggestion.document, terminator: "") }
         func decimal(_ value: Double?) -> String { value.map { String(format: "%.4f", $0) } ?? "-" }
         func percent(_ value: Double?) -> String { value.map { String(format: "%.1f%%", $0 * 100) } ?? "-" }
         var lines = [

@@ -590,3 +590,44 @@ extension SuggestedFeature {
         }
     }
 }
+
+extension Suggestion {
+    /// The whole suggestion as one JSON object (`calor criteria suggest --format json`): the document, each rule with
+    /// what it came from and its evidence on the training rows, what was left out as leakage, the training's figures
+    /// and the holdout backtest (``BacktestReport/json``).
+    public var json: JSONValue {
+        func number(_ value: Double?) -> JSONValue { value.map { .number($0) } ?? .null }
+        func feature(_ feature: SuggestedFeature) -> JSONValue {
+            switch feature {
+            case .activeRule(let id): ["kind": "active_rule", "rule": .string(id)]
+            case .attributeEquals(let key, let value):
+                ["kind": "attribute_equals", "key": .string(key), "value": value]
+            case .attributeAtLeast(let key, let value):
+                ["kind": "attribute_at_least", "key": .string(key), "value": .number(value)]
+            case .events(let type, let days):
+                ["kind": "events", "type": .string(type), "days": .number(Double(days))]
+            }
+        }
+        return [
+            "document": .string(document),
+            "rules": .array(
+                rules.map { rule in
+                    [
+                        "id": .string(rule.feature.ruleID), "feature": feature(rule.feature),
+                        "weight": .number(rule.weight), "points": .number(rule.points),
+                        "support": .number(Double(rule.evidence.support)), "lift": number(rule.evidence.lift),
+                        "woe": number(rule.evidence.woe), "iv": number(rule.evidence.iv),
+                    ]
+                }
+            ),
+            "leakage": .array(leakage.map { .string($0) }),
+            "training": [
+                "cutoffs": .array(trainingCutoffs.map { .string(WireFormat.time($0)) }),
+                "rows": .number(Double(trainingRows)), "conversions": .number(Double(trainingConversions)),
+                "candidates": .number(Double(candidates)), "lambda": .number(lambda),
+                "validation_auc": number(validationAUC),
+            ],
+            "holdout": holdout.json,
+        ]
+    }
+}

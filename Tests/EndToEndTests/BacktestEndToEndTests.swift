@@ -180,6 +180,33 @@ struct BacktestEndToEndTests {
         #expect(document.contains(#""event":"quote_requested""#), "\(document)")
         #expect(!document.contains("deal_size\","))
         #expect(document.contains("# fires on "))
+        // The same suggestion as one JSON object: the document, its rules with their evidence, the holdout.
+        let object = try Self.json(
+            try await ServerHarness.calor(
+                [
+                    "criteria", "suggest", "--target", "sql", "--train-until", "2025-09-01", "--holdout",
+                    "2025-09-01..2025-12-01", "--hot-share", "0.05", "--format", "json",
+                ],
+                database: harness.database
+            )
+        )
+        // The same document but for the time in its first line.
+        let body = { (text: String) in text.split(separator: "\n").dropFirst().joined(separator: "\n") }
+        #expect(body(object["document"]?.stringValue ?? "") == body(document))
+        #expect(object["leakage"] == ["deal_size"])
+        let rules = object["rules"]?.arrayValue ?? []
+        #expect(!rules.isEmpty)
+        for rule in rules {
+            let id = rule["id"]?.stringValue ?? ""
+            #expect(document.contains(#""id":"\#(id)""#) || document.contains("id: \(id)"), "\(id) in the document")
+            #expect((rule["support"]?.numberValue ?? 0) >= 30, "\(rule)")
+        }
+        #expect(
+            rules.contains { $0["feature"]?["kind"] == "attribute_equals" && $0["feature"]?["key"] == "industry" },
+            "\(rules)"
+        )
+        #expect((object["training"]?["rows"]?.numberValue ?? 0) > 0)
+        #expect((object["holdout"]?["pooled"]?["auc"]?.numberValue ?? 0) > 0.7)
         // A valid document, never applied by the suggestion.
         _ = try await ServerHarness.calor(["criteria", "validate", suggested], database: harness.database)
         let active = try await harness.send("GET", "/v1/criteria", key: .admin)
