@@ -4,12 +4,8 @@ import Domain
 import Foundation
 
 /// `--format` of a backtest: the three of every report, and a page.
-enum BacktestFormat: String, CaseIterable, Sendable {
+enum BacktestFormat: String, OptionChoice, Sendable {
     case table, json, csv, html
-
-    static func parse(_ text: String) throws -> BacktestFormat {
-        try choice(text, { BacktestFormat(rawValue: $0.lowercased()) }, allCases.map(\.rawValue))
-    }
 }
 
 struct BacktestCriteria: AsyncParsableCommand {
@@ -201,12 +197,8 @@ struct BacktestCriteria: AsyncParsableCommand {
 }
 
 /// `--format` of a suggestion.
-enum SuggestFormat: String, CaseIterable, Sendable {
+enum SuggestFormat: String, OptionChoice, Sendable {
     case text, json
-
-    static func parse(_ text: String) throws -> SuggestFormat {
-        try choice(text, { SuggestFormat(rawValue: $0.lowercased()) }, allCases.map(\.rawValue))
-    }
 }
 
 struct SuggestCriteria: AsyncParsableCommand {

@@ -22,11 +22,16 @@ func choice<T>(_ text: String, _ parse: (String) -> T?, _ allowed: [String]) thr
     return value
 }
 
-extension OutputFormat {
-    static func parse(_ text: String) throws -> OutputFormat {
-        try choice(text, { OutputFormat(rawValue: $0.lowercased()) }, allCases.map(\.rawValue))
+/// A `--format` (or any option naming one of a few cases): the case named, in any letter case.
+protocol OptionChoice: CaseIterable, RawRepresentable<String> {}
+
+extension OptionChoice {
+    static func parse(_ text: String) throws -> Self {
+        try choice(text, { Self(rawValue: $0.lowercased()) }, allCases.map(\.rawValue))
     }
 }
+
+extension OutputFormat: OptionChoice {}
 
 struct ListLeads: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

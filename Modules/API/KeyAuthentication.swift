@@ -64,7 +64,7 @@ struct KeyAuthenticator: Sendable {
         let digest = KeyManagement.hash(presented)
         var found = cache.key(digest, at: now)
         if found == nil {
-            found = try await keys.authenticate(presented)
+            found = try await keys.authenticate(presented, hash: digest)
             if let found { cache.keep(found, for: digest, at: now) }
         }
         guard let key = found else {

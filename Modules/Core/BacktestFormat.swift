@@ -5,7 +5,7 @@ import Learning
 extension BacktestReport {
     /// The JSON result of SPEC §9 (with `criteria` naming the version, and `compare` when asked).
     public var json: JSONValue {
-        func number(_ value: Double?) -> JSONValue { value.map { .number($0) } ?? .null }
+        let number = WireFormat.number
         func classRows(_ rows: [ClassRow], key: String) -> JSONValue {
             .array(
                 rows.map {

@@ -596,7 +596,7 @@ extension Suggestion {
     /// what it came from and its evidence on the training rows, what was left out as leakage, the training's figures
     /// and the holdout backtest (``BacktestReport/json``).
     public var json: JSONValue {
-        func number(_ value: Double?) -> JSONValue { value.map { .number($0) } ?? .null }
+        let number = WireFormat.number
         func feature(_ feature: SuggestedFeature) -> JSONValue {
             switch feature {
             case .activeRule(let id): ["kind": "active_rule", "rule": .string(id)]

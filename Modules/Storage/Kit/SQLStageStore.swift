@@ -23,18 +23,17 @@ struct SQLStageStore: StageStore {
         _ transitions: [NewStageTransition],
         on connection: any SQLConnection
     ) throws -> [StageTransition] {
-        var firsts: [UUID: String?] = [:]
         var order: [UUID] = []
-        for transition in transitions where firsts.updateValue(nil, forKey: transition.leadID.rawValue) == nil {
+        var seen: Set<UUID> = []
+        for transition in transitions where seen.insert(transition.leadID.rawValue).inserted {
             order.append(transition.leadID.rawValue)
         }
-        var found: Set<UUID> = []
+        // Each lead found, with its first moves (`nil`: none yet); a lead not found has no entry.
+        var firsts: [UUID: String?] = [:]
         try connection.forEachRow(chunking: order.map { .uuid($0) }) { placeholders in
             "SELECT id, funnel_firsts FROM leads WHERE id IN (\(placeholders))"
         } _: { row in
-            let id = try row.uuid(0)
-            firsts[id] = try row.optionalString(1)
-            found.insert(id)
+            firsts[try row.uuid(0)] = .some(try row.optionalString(1))
         }
         // Each move in order, as if recorded one by one: the first moves merged, the stage of the last current move,
         // the latest time of the current ones (a move recorded at a past time, an import, never takes a lead's update
@@ -42,9 +41,9 @@ struct SQLStageStore: StageStore {
         var changes: [UUID: LeadChange] = [:]
         for transition in transitions {
             let id = transition.leadID.rawValue
-            guard found.contains(id) else { throw StoreError.notFound("lead \(transition.leadID)") }
-            let merged = FunnelFirsts.merging(firsts[id] ?? nil, stage: transition.to, at: transition.at)
-            firsts[id] = merged
+            guard let old = firsts[id] else { throw StoreError.notFound("lead \(transition.leadID)") }
+            let merged = FunnelFirsts.merging(old, stage: transition.to, at: transition.at)
+            firsts[id] = .some(merged)
             var change = changes[id] ?? LeadChange(firsts: merged)
             change.firsts = merged
             if transition.current {
@@ -53,32 +52,19 @@ struct SQLStageStore: StageStore {
             }
             changes[id] = change
         }
-        let moved = order.compactMap { id in changes[id].flatMap { $0.stage == nil ? nil : (id, $0) } }
-        let unmoved = order.compactMap { id in changes[id].flatMap { $0.stage == nil ? (id, $0) : nil } }
-        // SQLite: a cached statement per lead; PostgreSQL: the leads of a statement joined to a list of values.
-        try connection.executeRows(moved) { count in
+        // One write per lead, its stage and update time kept where none of its moves is current (NULL). SQLite: a
+        // cached statement per lead; PostgreSQL: the leads of a statement joined to a list of values.
+        try connection.executeRows(order.compactMap { id in changes[id].map { (id, $0) } }) { count in
             connection.dialect == .sqlite
-                ? "UPDATE leads SET stage = ?, updated_at = CASE WHEN updated_at > ? THEN updated_at ELSE ? END, "
+                ? "UPDATE leads SET stage = coalesce(?, stage), updated_at = max(updated_at, coalesce(?, updated_at)), "
                     + "funnel_firsts = ? WHERE id = ?"
                 : """
-                UPDATE leads AS l SET stage = v.stage, \
-                updated_at = CASE WHEN l.updated_at > v.at THEN l.updated_at ELSE v.at END, funnel_firsts = v.firsts \
+                UPDATE leads AS l SET stage = coalesce(v.stage, l.stage), \
+                updated_at = greatest(l.updated_at, v.at::timestamptz), funnel_firsts = v.firsts \
                 FROM (VALUES \(connection.valueRows(count, columns: 4))) AS v(stage, at, firsts, id) WHERE l.id = v.id
                 """
         } _: { id, change in
-            let at = SQLValue.timestamp(change.at!)
-            return [.text(change.stage), at]
-                + (connection.dialect == .sqlite ? [at] : []) + [.text(change.firsts), .uuid(id)]
-        }
-        try connection.executeRows(unmoved) { count in
-            connection.dialect == .sqlite
-                ? "UPDATE leads SET funnel_firsts = ? WHERE id = ?"
-                : """
-                UPDATE leads AS l SET funnel_firsts = v.firsts \
-                FROM (VALUES \(connection.valueRows(count, columns: 2))) AS v(firsts, id) WHERE l.id = v.id
-                """
-        } _: { id, change in
-            [.text(change.firsts), .uuid(id)]
+            [.text(change.stage), .timestamp(change.at), .text(change.firsts), .uuid(id)]
         }
         let ids = try insert(transitions, on: connection)
         return zip(transitions, ids).map { transition, id in

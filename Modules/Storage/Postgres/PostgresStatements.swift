@@ -34,9 +34,9 @@ final class PostgresStatements {
     /// Whether `sql` is worth preparing: a reusable text of a plain statement.
     static func isCandidate(_ sql: String, parameterCount: Int) -> Bool {
         guard parameterCount > 0, SQLChunk.isReusable(parameterCount: parameterCount) else { return false }
-        let head = sql.utf8.prefix(6).map { $0 | 0x20 }
-        return head.elementsEqual("select".utf8) || head.elementsEqual("insert".utf8)
-            || head.elementsEqual("update".utf8) || head.elementsEqual("delete".utf8)
+        // The first word, in any letter case, without making anything: this runs for every statement.
+        let head = sql.utf8.prefix(6).lazy.map { $0 | 0x20 }
+        return ["select", "insert", "update", "delete"].contains { head.elementsEqual($0.utf8) }
     }
 
     /// The prepared statement to run `sql` with parameters of `types` (0: NULL), preparing it when needed; `nil` to
