@@ -205,6 +205,22 @@ enum RecordScenarios {
                 storage.score(lead.id, total: 90, temperature: .hot, grade: .a, minutes: 4)
             ])
             try checkEqual(try await storage.scores.countNotScored(under: v1, touchBasis: "t1"), 1, "basis kept")
+            // Only the criteria version changes, then only the decay: each is stored (SQLite updates a score whose
+            // indexed columns stay without them).
+            var promoted = storage.score(lead.id, total: 90, temperature: .hot, grade: .a, minutes: 5)
+            promoted.criteriaVersion = v2
+            _ = try await storage.scores.save([promoted])
+            try checkEqual(try await storage.scores.score(of: lead.id), promoted, "the new version's score")
+            try checkEqual(try await storage.scores.countNotScored(under: v2, touchBasis: "t1"), 1, "scored under 2")
+            promoted.decaying = false
+            promoted.computedAt = Times.at(minutes: 6)
+            _ = try await storage.scores.save([promoted])
+            try checkEqual(try await storage.scores.score(of: lead.id), promoted, "no longer decaying")
+            try checkEqual(
+                try await storage.scores.leadsWithDecayingScores(after: nil, limit: 10),
+                [],
+                "no decaying score"
+            )
             let stale = try await storage.scores.save([storage.score(lead.id, total: 0, temperature: .cold, minutes: 2)]
             )
             try checkEqual(stale.count, 0, "a score older than the stored one is ignored")

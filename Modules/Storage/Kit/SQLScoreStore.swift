@@ -23,20 +23,26 @@ struct SQLScoreStore: ScoreStore {
         let required = expected
         return try await executor.write { connection in
             // The stored scores of the batch, read in chunks (and locked, on PostgreSQL) before writing.
-            var previous: [Lead.ID: (temperature: Temperature?, grade: Grade?, computedAt: Date)] = [:]
+            var previous: [Lead.ID: StoredScore] = [:]
             previous.reserveCapacity(scores.count)
             // Leads whose touches were derived before: only those can have touches to delete.
             var derived: Set<Lead.ID> = []
             try connection.forEachRow(
                 chunking: scores.map { .uuid($0.leadID.rawValue) },
                 {
-                    "SELECT lead_id, temperature, grade, computed_at, touch_basis FROM scores WHERE lead_id IN (\($0))"
-                        + connection.forUpdate
+                    "SELECT lead_id, temperature, grade, computed_at, touch_basis, total, "
+                        + "CASE WHEN decaying THEN 1 ELSE 0 END, criteria_version "
+                        + "FROM scores WHERE lead_id IN (\($0))" + connection.forUpdate
                 },
                 { row in
                     let id = Lead.ID(try row.uuid(0))
-                    previous[id] = (
-                        Temperature(rawValue: try row.string(1)), Grade(rawValue: try row.string(2)), try row.date(3)
+                    previous[id] = StoredScore(
+                        temperature: Temperature(rawValue: try row.string(1)),
+                        grade: Grade(rawValue: try row.string(2)),
+                        computedAt: try row.date(3),
+                        total: try row.double(5),
+                        decaying: try row.int(6) != 0,
+                        criteriaVersion: try row.int(7)
                     )
                     if !row.isNull(4) { derived.insert(id) }
                 }
@@ -80,33 +86,13 @@ struct SQLScoreStore: ScoreStore {
                     )
                 )
             }
-            try connection.executeRows(
+            try Self.write(
                 written,
-                rowsPerStatement: Self.rowsPerStatement,
-                { count in
-                    """
-                    INSERT INTO scores (lead_id, criteria_version, fit, engagement, total, temperature, grade, \
-                    disqualified, decaying, computed_at, explanation, scoring_state, touch_basis) VALUES \
-                    \(connection.valueRows(count, columns: 13)) \
-                    ON CONFLICT (lead_id) DO UPDATE SET criteria_version = excluded.criteria_version, \
-                    fit = excluded.fit, engagement = excluded.engagement, total = excluded.total, \
-                    temperature = excluded.temperature, grade = excluded.grade, \
-                    disqualified = excluded.disqualified, decaying = excluded.decaying, \
-                    computed_at = excluded.computed_at, explanation = excluded.explanation, \
-                    scoring_state = excluded.scoring_state, \
-                    touch_basis = COALESCE(excluded.touch_basis, scores.touch_basis)
-                    """
-                },
-                { index in
-                    let score = scores[index]
-                    return [
-                        .uuid(score.leadID.rawValue), .integer(score.criteriaVersion.rawValue), .real(score.fit),
-                        .real(score.engagement), .real(score.total), .text(score.temperature.rawValue),
-                        .text(score.grade.rawValue), .bool(score.disqualified), .bool(score.decaying),
-                        .timestamp(score.computedAt), .json(Explanation.encode(score.explanation) as String),
-                        (states.isEmpty ? nil : states[index]).map(SQLValue.bytes) ?? .null, .text(touches?.basis),
-                    ]
-                }
+                of: scores,
+                states: states,
+                touchBasis: touches?.basis,
+                previous: previous,
+                on: connection
             )
             try Self.write(writtenTouches, derivedBefore: derived, on: connection)
             try connection.executeRows(
@@ -128,6 +114,92 @@ struct SQLScoreStore: ScoreStore {
                 }
             )
             return changes
+        }
+    }
+
+    /// A stored score, as much of it as a save compares.
+    struct StoredScore {
+        var temperature: Temperature?
+        var grade: Grade?
+        var computedAt: Date
+        var total: Double
+        var decaying: Bool
+        var criteriaVersion: Int64
+    }
+
+    /// Writes the scores at `indices`. On SQLite an UPDATE rewrites the entries of every index over a column it sets,
+    /// changed or not, so a stored score whose temperature, decay and criteria version stay is updated without them
+    /// (and without its total when that stays too): an event then moves no index entry of the five on scores but the
+    /// two by total, and none when its points are capped. A new score, or one whose indexed columns change, is
+    /// upserted whole; so is every score on PostgreSQL, whose heap-only updates leave unchanged keys alone.
+    private static func write(
+        _ indices: [Int],
+        of scores: [Score],
+        states: [[UInt8]?],
+        touchBasis: String?,
+        previous: [Lead.ID: StoredScore],
+        on connection: any SQLConnection
+    ) throws {
+        var upserted: [Int] = []
+        var retotaled: [Int] = []
+        var kept: [Int] = []
+        for index in indices {
+            let score = scores[index]
+            guard connection.dialect == .sqlite, let stored = previous[score.leadID],
+                stored.temperature == score.temperature, stored.decaying == score.decaying,
+                stored.criteriaVersion == score.criteriaVersion.rawValue
+            else {
+                upserted.append(index)
+                continue
+            }
+            if stored.total == score.total { kept.append(index) } else { retotaled.append(index) }
+        }
+        func state(_ index: Int) -> SQLValue { (states.isEmpty ? nil : states[index]).map(SQLValue.bytes) ?? .null }
+        try connection.executeRows(
+            upserted,
+            rowsPerStatement: rowsPerStatement,
+            { count in
+                """
+                INSERT INTO scores (lead_id, criteria_version, fit, engagement, total, temperature, grade, \
+                disqualified, decaying, computed_at, explanation, scoring_state, touch_basis) VALUES \
+                \(connection.valueRows(count, columns: 13)) \
+                ON CONFLICT (lead_id) DO UPDATE SET criteria_version = excluded.criteria_version, \
+                fit = excluded.fit, engagement = excluded.engagement, total = excluded.total, \
+                temperature = excluded.temperature, grade = excluded.grade, \
+                disqualified = excluded.disqualified, decaying = excluded.decaying, \
+                computed_at = excluded.computed_at, explanation = excluded.explanation, \
+                scoring_state = excluded.scoring_state, \
+                touch_basis = COALESCE(excluded.touch_basis, scores.touch_basis)
+                """
+            },
+            { index in
+                let score = scores[index]
+                return [
+                    .uuid(score.leadID.rawValue), .integer(score.criteriaVersion.rawValue), .real(score.fit),
+                    .real(score.engagement), .real(score.total), .text(score.temperature.rawValue),
+                    .text(score.grade.rawValue), .bool(score.disqualified), .bool(score.decaying),
+                    .timestamp(score.computedAt), .json(Explanation.encode(score.explanation) as String),
+                    state(index), .text(touchBasis),
+                ]
+            }
+        )
+        for (rows, total) in [(retotaled, true), (kept, false)] where !rows.isEmpty {
+            let text = """
+                UPDATE scores SET \(total ? "total = ?, " : "")fit = ?, engagement = ?, grade = ?, disqualified = ?, \
+                computed_at = ?, explanation = ?, scoring_state = ?, touch_basis = COALESCE(?, touch_basis) \
+                WHERE lead_id = ?
+                """
+            _ = try connection.executeRepeatedly(text, count: rows.count) { position in
+                let index = rows[position]
+                let score = scores[index]
+                return (total ? [.real(score.total)] : [])
+                    + [
+                        .real(score.fit), .real(score.engagement), .text(score.grade.rawValue),
+                        .bool(score.disqualified), .timestamp(score.computedAt),
+                        .json(Explanation.encode(score.explanation) as String), state(index), .text(touchBasis),
+                        .uuid(score.leadID.rawValue),
+                    ]
+            }
         }
     }
 
