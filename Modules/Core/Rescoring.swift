@@ -354,6 +354,9 @@ public struct Rescoring: Sendable {
             var basis: [Date?] = scored.map { records[$0.lead.id]?.computedAt }
             if !full.isEmpty {
                 let stamps = try await storage.scores.scoreStamps(of: full)
+                // A lead scored after `time` (an event came in while the sweep ran) has a fresher score than the
+                // sweep's, and a state ahead of `time`: left as it is, its history unread (the save would refuse it).
+                full.removeAll { stamps[$0].map { $0.computedAt > time } ?? false }
                 for item in try await storage.events.leadsWithEvents(full) {
                     scored.append(Self.scoreInFull(item, active: active, at: time, derivingTouches: true))
                     basis.append(stamps[item.lead.id]?.computedAt)

@@ -146,6 +146,32 @@ struct IncrementalScoringTests {
         #expect(full.leads == 6)
         await world.close()
     }
+
+    @Test("a sweep leaves a lead scored after its time as it is, without reading the lead's events")
+    func sweepBehindIngestion() async throws {
+        let world = try await World()
+        _ = try await world.administration.apply(incrementalCriteria, author: "t", comment: nil, at: World.now)
+        let counting = CountingStorage(world.storage)
+        for email in ["early@x.example", "busy@x.example"] {
+            _ = try await Ingestion(storage: counting, cache: CriteriaCache(), clock: .fixed(World.now))
+                .ingest((0..<8).map { event($0, email: email, now: World.now) }, receivedAt: World.now)
+        }
+        let early = try #require(try await world.storage.leads.find(email: EmailAddress("early@x.example")!)).id
+        let busy = try #require(try await world.storage.leads.find(email: EmailAddress("busy@x.example")!)).id
+        // The busy lead gets an event two days on; a sweep that started a day on reaches it afterwards.
+        let sweepTime = World.now.addingTimeInterval(86_400)
+        let eventTime = World.now.addingTimeInterval(2 * 86_400)
+        _ = try await Ingestion(storage: counting, cache: CriteriaCache(), clock: .fixed(eventTime))
+            .ingest([event(30, email: "busy@x.example", now: eventTime)], receivedAt: eventTime)
+        let readsBefore = [early, busy].map { counting.reads(of: $0) }
+        let busyScore = try await world.storage.scores.score(of: busy)
+        let swept = try await Rescoring(storage: counting, logger: world.logger).rescoreDecaying(at: sweepTime)
+        #expect(swept.leads == 1)
+        #expect([early, busy].map { counting.reads(of: $0) } == readsBefore, "no lead's events were read")
+        #expect(try await world.storage.scores.score(of: early)?.computedAt == sweepTime)
+        #expect(try await world.storage.scores.score(of: busy) == busyScore, "the fresher score stays")
+        await world.close()
+    }
 }
 
 /// A storage that counts, per lead, the reads of all its events (`leadsWithEvents`, `events(of:)`), and the leads
