@@ -367,12 +367,14 @@ public struct Backtesting: Sendable {
         return Task {
             let ids = try await storage.leads.ids(after: cursor, limit: batchSize)
             guard !ids.isEmpty else { return [] }
-            async let withEvents = storage.events.leadsWithEvents(ids)
-            async let histories = storage.leads.attributeHistory(of: ids)
-            async let transitions = storage.stages.histories(of: ids)
-            let (leads, attributeHistories, moves) = try await (withEvents, histories, transitions)
+            // As many leads as ten events a lead of the batch makes: long histories are read fewer at a time.
+            let leads = try await storage.events.leadsWithEvents(ids, eventBudget: batchSize * 10).leads
+            let read = leads.map(\.lead.id)
+            async let histories = storage.leads.attributeHistory(of: read)
+            async let transitions = storage.stages.histories(of: read)
+            let (attributeHistories, moves) = try await (histories, transitions)
             let byID = Dictionary(leads.map { ($0.lead.id, $0) }, uniquingKeysWith: { first, _ in first })
-            return ids.compactMap { id in
+            return read.compactMap { id in
                 byID[id].map {
                     BacktestLead(
                         lead: $0.lead,

@@ -18,6 +18,9 @@ public struct Rescoring: Sendable {
     /// Leads a bulk rescoring reads at a time with their events: speed against memory (the server, which must stay
     /// small while it serves, reads fewer than the CLI).
     let readBatchSize: Int
+    /// Events a bulk rescoring reads at a time: ten a lead of a read batch. Leads with longer histories are read
+    /// fewer at a time (``EventStore/leadsWithEvents(_:eventBudget:)``), so memory does not grow with them.
+    var eventBudget: Int { readBatchSize * 10 }
 
     public init(
         storage: any Storage,
@@ -357,9 +360,13 @@ public struct Rescoring: Sendable {
                 // A lead scored after `time` (an event came in while the sweep ran) has a fresher score than the
                 // sweep's, and a state ahead of `time`: left as it is, its history unread (the save would refuse it).
                 full.removeAll { stamps[$0].map { $0.computedAt > time } ?? false }
-                for item in try await storage.events.leadsWithEvents(full) {
-                    scored.append(Self.scoreInFull(item, active: active, at: time, derivingTouches: true))
-                    basis.append(stamps[item.lead.id]?.computedAt)
+                while !full.isEmpty {
+                    let part = try await storage.events.leadsWithEvents(full, eventBudget: eventBudget)
+                    for item in part.leads {
+                        scored.append(Self.scoreInFull(item, active: active, at: time, derivingTouches: true))
+                        basis.append(stamps[item.lead.id]?.computedAt)
+                    }
+                    full = part.rest
                 }
             }
             let saved = try await Self.save(
@@ -394,6 +401,7 @@ public struct Rescoring: Sendable {
         var summary = RescoreSummary()
         let events = storage.events
         let scores = storage.scores
+        let budget = eventBudget
         // Three stages at once, on different connections (SQLite's WAL readers and its writer, PostgreSQL's pool):
         // the next read batch is read while the current one is scored, and each part of it is saved (with its
         // moves) while the next part is scored.
@@ -404,7 +412,11 @@ public struct Rescoring: Sendable {
             // The scores' times first, then the events: a lead whose score a write changes after this read is left
             // as that write left it (its state counts events this read may not have seen).
             let stamps = try await scores.scoreStamps(of: ids)
-            return (ids, try await events.leadsWithEvents(ids), stamps)
+            // As many leads as the event budget holds; the next read starts after the last of them.
+            let (leads, rest) = try await events.leadsWithEvents(ids, eventBudget: budget)
+            guard !rest.isEmpty else { return (ids, leads, stamps) }
+            let left = Set(rest)
+            return (ids.filter { !left.contains($0) }, leads, stamps)
         }
         var saving: Task<RescoreSummary, any Error>?
         var refreshedAt = 0

@@ -80,6 +80,9 @@ public protocol EventStore: Sendable {
     func scanLeadsWithEvents(batchSize: Int) -> LeadEventsScan
     /// These leads with their events (oldest first), in lead id order; ids of missing leads are skipped.
     func leadsWithEvents(_ ids: [Lead.ID]) async throws -> [LeadWithEvents]
+    /// How many events each of these leads has; leads without any (or missing) are left out. Counted from the
+    /// leads' index entries, without reading the events.
+    func eventCounts(of ids: [Lead.ID]) async throws -> [Lead.ID: Int]
     /// The lead's events of these types dated from `start` through `end`, oldest first: the email events a new one is
     /// judged with (``Event/flag``).
     func events(of leadID: Lead.ID, types: Set<String>, from start: Date, through end: Date) async throws -> [Event]
@@ -373,4 +376,25 @@ public struct SchemaStatus: Sendable, Hashable {
     public var isEmpty: Bool { applied.isEmpty }
     /// The schema is exactly what this version expects.
     public var isCurrent: Bool { pending.isEmpty && unknown.isEmpty }
+}
+
+extension EventStore {
+    /// These leads with their events, as ``leadsWithEvents(_:)`` reads them, as many of them (in id order) as hold at
+    /// most `eventBudget` events together, and always the first; `rest` is the ids left to read, in id order. What a
+    /// pass over many leads reads a batch with: it holds about `eventBudget` events (or one lead's) however long the
+    /// leads' histories, where a fixed number of leads held that many times their histories' length.
+    public func leadsWithEvents(
+        _ ids: [Lead.ID],
+        eventBudget: Int
+    ) async throws -> (leads: [LeadWithEvents], rest: [Lead.ID]) {
+        let sorted = Set(ids).sorted { $0.rawValue.precedes($1.rawValue) }
+        let counts = try await eventCounts(of: sorted)
+        var (taken, total) = (0, 0)
+        for id in sorted {
+            let count = counts[id] ?? 0
+            if taken > 0, total + count > eventBudget { break }
+            (taken, total) = (taken + 1, total + count)
+        }
+        return (try await leadsWithEvents(Array(sorted[..<taken])), Array(sorted[taken...]))
+    }
 }

@@ -172,6 +172,39 @@ struct IncrementalScoringTests {
         #expect(try await world.storage.scores.score(of: busy) == busyScore, "the fresher score stays")
         await world.close()
     }
+
+    @Test("bulk passes read leads a budget of events at a time: a long history alone, every lead once")
+    func eventBudget() async throws {
+        let world = try await World()
+        _ = try await world.administration.apply(incrementalCriteria, author: "t", comment: nil, at: World.now)
+        let ingestion = Ingestion(storage: world.storage, cache: CriteriaCache(), clock: .fixed(World.now))
+        var ids: [Lead.ID] = []
+        for (number, count) in [4, 30, 4, 4, 4, 4].enumerated() {
+            let email = "budget\(number)@x.example"
+            _ = try await ingestion.ingest(
+                (0..<count).map { event($0, email: email, now: World.now) },
+                receivedAt: World.now
+            )
+            ids.append(try #require(try await world.storage.leads.find(email: EmailAddress(email)!)).id)
+        }
+        // Two leads a read batch: a budget of 20 events.
+        let counting = CountingStorage(world.storage)
+        let later = World.now.addingTimeInterval(3_600)
+        let rescoring = Rescoring(storage: counting, logger: world.logger, readBatchSize: 2)
+        #expect(try await rescoring.rescoreAll(at: later).leads == 6)
+        #expect(ids.map { counting.reads(of: $0) } == Array(repeating: 1, count: 6), "every lead read once")
+        #expect(counting.largestRead.withLock { $0 } == 30, "the long history read alone, the others within 20")
+        for id in ids { try await expectFull(world, id) }
+        // The sweep rebuilds leads without a state the same way.
+        try await world.storage.scores.dropScoringStates(of: ids)
+        counting.largestRead.withLock { $0 = 0 }
+        let swept = try await rescoring.rescoreDecaying(at: later.addingTimeInterval(3_600))
+        #expect(swept.leads == 6)
+        #expect(ids.map { counting.reads(of: $0) } == Array(repeating: 2, count: 6), "every lead read once more")
+        #expect(counting.largestRead.withLock { $0 } == 30)
+        for id in ids { try await expectFull(world, id) }
+        await world.close()
+    }
 }
 
 /// A storage that counts, per lead, the reads of all its events (`leadsWithEvents`, `events(of:)`), and the leads
@@ -180,6 +213,8 @@ final class CountingStorage: Storage, DelegatingStores {
     let inner: any Storage
     let counts = Mutex<[Lead.ID: Int]>([:])
     let touches = Mutex<(replaced: Int, appended: Int)>((0, 0))
+    /// The most events one read of leads with their events returned.
+    let largestRead = Mutex(0)
     var location: String { inner.location }
     var delegate: any Stores { CountingStores(inner: inner, counts: self) }
     var replaced: Int { touches.withLock { $0.replaced } }
@@ -236,8 +271,11 @@ struct CountingEvents: EventStore {
     }
     func leadsWithEvents(_ ids: [Lead.ID]) async throws -> [LeadWithEvents] {
         counts.count(ids)
-        return try await inner.leadsWithEvents(ids)
+        let read = try await inner.leadsWithEvents(ids)
+        counts.largestRead.withLock { $0 = max($0, read.reduce(0) { $0 + $1.events.count }) }
+        return read
     }
+    func eventCounts(of ids: [Lead.ID]) async throws -> [Lead.ID: Int] { try await inner.eventCounts(of: ids) }
     /// A bounded range of the lead's email events: not its history (not counted).
     func events(of leadID: Lead.ID, types: Set<String>, from start: Date, through end: Date) async throws -> [Event] {
         try await inner.events(of: leadID, types: types, from: start, through: end)

@@ -156,6 +156,25 @@ enum EventScenarios {
             let some = try await storage.events.leadsWithEvents([seen[4], seen[1], Lead.ID.generate()])
             try checkEqual(some.map(\.lead.id), [seen[1], seen[4]], "chosen leads, in id order, missing ones skipped")
             try checkEqual(some.map(\.events.count), [expected[seen[1]], expected[seen[4]]], "their events")
+            let missing = Lead.ID.generate()
+            try checkEqual(
+                try await storage.events.eventCounts(of: seen + [missing]),
+                expected.filter { $0.value > 0 },
+                "event counts, leads without events left out"
+            )
+            // Read within a budget of events: the leads (in id order) that fit, always the first, the rest after.
+            var read: [Lead.ID] = []
+            var rest = seen.reversed() + [missing]
+            while !rest.isEmpty {
+                let part = try await storage.events.leadsWithEvents(rest, eventBudget: 5)
+                let events = part.leads.map(\.events.count)
+                try check(part.rest.count < rest.count, "at least one lead a read")
+                try check(events.count == 1 || events.reduce(0, +) <= 5, "within the budget, or one lead alone")
+                try checkEqual(part.leads.map { expected[$0.lead.id] ?? -1 }, events, "each lead with all its events")
+                read += part.leads.map(\.lead.id)
+                rest = part.rest
+            }
+            try checkEqual(read, seen, "every lead once, in id order")
             try checkEqual(seen.count, 7, "no lead twice")
             try check(
                 zip(seen, seen.dropFirst()).allSatisfy {

@@ -220,6 +220,19 @@ struct SQLEventStore: EventStore {
         }
     }
 
+    func eventCounts(of ids: [Lead.ID]) async throws -> [Lead.ID: Int] {
+        guard !ids.isEmpty else { return [:] }
+        return try await executor.read { connection in
+            var counts: [Lead.ID: Int] = [:]
+            try connection.forEachRow(
+                chunking: ids.map { .uuid($0.rawValue) },
+                { "SELECT lead_id, count(*) FROM events WHERE lead_id IN (\($0)) GROUP BY lead_id" },
+                { row in counts[Lead.ID(try row.uuid(0))] = Int(try row.int(1)) }
+            )
+            return counts
+        }
+    }
+
     /// The leads (sorted by id) with their events, each lead's in time order.
     ///
     /// In two steps: the events' ids from the `(lead_id, timestamp)` index (500 leads a statement), then the events

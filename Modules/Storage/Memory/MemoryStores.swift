@@ -445,6 +445,17 @@ struct MemoryEventStore: EventStore {
             }
         }
     }
+
+    func eventCounts(of ids: [Lead.ID]) async throws -> [Lead.ID: Int] {
+        try await context.read { state in
+            let wanted = Set(ids)
+            var counts: [Lead.ID: Int] = [:]
+            for event in state.events.values {
+                if let id = event.leadID, wanted.contains(id) { counts[id, default: 0] += 1 }
+            }
+            return counts
+        }
+    }
 }
 
 struct MemoryScoreStore: ScoreStore {
