@@ -122,6 +122,8 @@ public struct CriteriaAdministration: Sendable {
         let current = try active.map { try Criteria(parsing: $0.document) }
         var preview = CriteriaPreview(diff: LineDiff.between(active?.document ?? "", document))
         var batch: [(item: LeadWithEvents, result: ScoreResult)] = []
+        let budget = batchSize * 10
+        var batchEvents = 0
         func flush() async throws {
             for (lead, move) in try await FunnelAutomation.moves(
                 for: batch,
@@ -132,23 +134,42 @@ public struct CriteriaAdministration: Sendable {
                 preview.stageMoves[StageMovement(from: lead.stage, to: move.to), default: 0] += 1
             }
             batch.removeAll(keepingCapacity: true)
+            batchEvents = 0
         }
-        for try await item in storage.events.scanLeadsWithEvents(batchSize: batchSize) {
-            // Each version with the events flagged as its own filters flag them.
-            let before = current.map {
-                $0.score(lead: item.lead, events: $0.filters.reflagged(item.events).events, at: time).temperature
+        // Leads read a page of `batchSize` at a time, with their events within a budget of ten a lead (long
+        // histories are read fewer at a time); moves worked out for as many leads, or as many events, at once.
+        var cursor: Lead.ID?
+        while true {
+            let ids = try await storage.leads.ids(after: cursor, limit: batchSize)
+            guard let last = ids.last else { break }
+            var rest = ids
+            while !rest.isEmpty {
+                let part = try await storage.events.leadsWithEvents(rest, eventBudget: budget)
+                rest = part.rest
+                for item in part.leads {
+                    // Each version with the events flagged as its own filters flag them.
+                    let before = current.map {
+                        $0.score(lead: item.lead, events: $0.filters.reflagged(item.events).events, at: time)
+                            .temperature
+                    }
+                    let judged = LeadWithEvents(lead: item.lead, events: proposed.filters.reflagged(item.events).events)
+                    let result = proposed.score(lead: item.lead, events: judged.events, at: time)
+                    batch.append((judged, result))
+                    batchEvents += judged.events.count
+                    if batch.count == batchSize || batchEvents >= budget { try await flush() }
+                    let after = result.temperature
+                    preview.leads += 1
+                    guard before != after else { continue }
+                    preview.movements[TemperatureMovement(from: before, to: after), default: 0] += 1
+                    if listMoved {
+                        preview.moved.append(
+                            MovedLead(id: item.lead.id, email: item.lead.email, from: before, to: after)
+                        )
+                    }
+
+                }
             }
-            let judged = LeadWithEvents(lead: item.lead, events: proposed.filters.reflagged(item.events).events)
-            let result = proposed.score(lead: item.lead, events: judged.events, at: time)
-            batch.append((judged, result))
-            if batch.count == batchSize { try await flush() }
-            let after = result.temperature
-            preview.leads += 1
-            guard before != after else { continue }
-            preview.movements[TemperatureMovement(from: before, to: after), default: 0] += 1
-            if listMoved {
-                preview.moved.append(MovedLead(id: item.lead.id, email: item.lead.email, from: before, to: after))
-            }
+            cursor = last
         }
         if !batch.isEmpty { try await flush() }
         return preview

@@ -33,6 +33,10 @@ struct FunnelUseCaseTests {
                 """
         let preview = try await world.administration.preview(withRule, at: World.now)
         #expect(preview.stageMoves == [StageMovement(from: .lead, to: .sql): 1])
+        // Read a lead a page (a budget of ten events a read): the same preview.
+        let paged = try await world.administration.preview(withRule, at: World.now, batchSize: 1)
+        #expect(paged.stageMoves == preview.stageMoves)
+        #expect(paged.leads == preview.leads && paged.leads == 3)
         _ = try await world.administration.apply(withRule, author: "t", comment: nil, at: World.now)
         let summary = try await world.rescoring.rescoreStale(at: World.now.addingTimeInterval(60))
         #expect(summary.stageMoves == 1)
