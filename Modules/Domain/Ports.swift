@@ -75,9 +75,6 @@ public protocol EventStore: Sendable {
     func timeline(of leadID: Lead.ID, limit: Int, after cursor: EventCursor?) async throws -> EventPage
     /// All of the lead's events, oldest first (by timestamp, then arrival): what scoring one lead needs.
     func events(of leadID: Lead.ID) async throws -> [Event]
-    /// Every lead with its events, in lead id order, fetched `batchSize` leads at a time as the sequence is
-    /// iterated: memory holds one batch, however many leads there are.
-    func scanLeadsWithEvents(batchSize: Int) -> LeadEventsScan
     /// These leads with their events (oldest first), in lead id order; ids of missing leads are skipped.
     func leadsWithEvents(_ ids: [Lead.ID]) async throws -> [LeadWithEvents]
     /// How many events each of these leads has; leads without any (or missing) are left out. Counted from the

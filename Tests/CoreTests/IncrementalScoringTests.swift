@@ -260,7 +260,6 @@ struct CountingEvents: EventStore {
         counts.count([leadID])
         return try await inner.events(of: leadID)
     }
-    func scanLeadsWithEvents(batchSize: Int) -> LeadEventsScan { inner.scanLeadsWithEvents(batchSize: batchSize) }
     func deleteOlder(
         than cutoff: Date,
         anonymousOnly: Bool,

@@ -131,7 +131,7 @@ enum EventScenarios {
                 "newest first"
             )
         },
-        ContractScenario("the rescoring scan streams every lead with its events, a batch at a time") { storage in
+        ContractScenario("leads are read with their events, all at once or within a budget of events") { storage in
             var expected: [Lead.ID: Int] = [:]
             for index in 0..<7 {
                 let lead = try await storage.lead(email: "scan\(index)@example.com")
@@ -142,10 +142,9 @@ enum EventScenarios {
                 expected[lead.id] = index
             }
             _ = try await storage.events.append([storage.event("anonymous-only", lead: nil, anonymous: "nobody")])
-            var seen: [Lead.ID] = []
-            for try await item in storage.events.scanLeadsWithEvents(batchSize: 3) {
-                seen.append(item.lead.id)
-                try checkEqual(item.events.count, expected[item.lead.id], "events of a scanned lead")
+            let seen = try await storage.leads.ids(after: nil, limit: 100)
+            for item in try await storage.events.leadsWithEvents(seen) {
+                try checkEqual(item.events.count, expected[item.lead.id], "events of a lead")
                 try check(item.events.allSatisfy { $0.leadID == item.lead.id }, "only the lead's own events")
                 try check(
                     zip(item.events, item.events.dropFirst()).allSatisfy { $0.timestamp <= $1.timestamp },

@@ -160,24 +160,6 @@ struct SQLEventStore: EventStore {
         }
     }
 
-    func scanLeadsWithEvents(batchSize: Int) -> LeadEventsScan {
-        let executor = self.executor
-        let size = max(1, batchSize)
-        return LeadEventsScan { after in
-            try await executor.read { connection in
-                var sql = "SELECT \(Columns.lead) FROM leads l"
-                var parameters: [SQLValue] = []
-                if let after {
-                    sql += " WHERE l.id > ?"
-                    parameters.append(.uuid(after.rawValue))
-                }
-                sql += " ORDER BY l.id LIMIT ?"
-                parameters.append(.integer(Int64(size)))
-                return try Self.withEvents(connection.query(sql, parameters).map { try $0.lead() }, on: connection)
-            }
-        }
-    }
-
     func deleteOlder(
         than cutoff: Date,
         anonymousOnly: Bool,

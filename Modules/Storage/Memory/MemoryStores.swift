@@ -427,17 +427,6 @@ struct MemoryEventStore: EventStore {
         }
     }
 
-    func scanLeadsWithEvents(batchSize: Int) -> LeadEventsScan {
-        let context = self.context
-        let size = max(1, batchSize)
-        return LeadEventsScan { after in
-            try await context.read { state in
-                state.leadsInIDOrder.lazy.filter { lead in MemoryState.follows(lead.id, after) }
-                    .prefix(size).map { LeadWithEvents(lead: $0, events: state.events(of: $0.id)) }
-            }
-        }
-    }
-
     func leadsWithEvents(_ ids: [Lead.ID]) async throws -> [LeadWithEvents] {
         try await context.read { state in
             Set(ids).compactMap { state.leads[$0] }.sorted { MemoryState.precedes($0.id, $1.id) }.map {
