@@ -203,40 +203,47 @@ public struct EventImport: Sendable {
             }
             if batch.count >= Self.batchSize { try await flush() }
         }
-        if csv {
-            var targets: [Target]?
-            func record(_ record: (line: Int, fields: [String])) async throws {
-                guard let mapping = targets else {
-                    targets = try Self.mapping(header: record.fields, maps: maps)
-                    return
+        do {
+            if csv {
+                var targets: [Target]?
+                func record(_ record: (line: Int, fields: [String])) async throws {
+                    guard let mapping = targets else {
+                        targets = try Self.mapping(header: record.fields, maps: maps)
+                        return
+                    }
+                    if record.fields.allSatisfy({ $0.trimmingCharacters(in: .whitespaces).isEmpty }) { return }
+                    try await take(record.line, Self.event(record.fields, line: record.line, targets: mapping))
                 }
-                if record.fields.allSatisfy({ $0.trimmingCharacters(in: .whitespaces).isEmpty }) { return }
-                try await take(record.line, Self.event(record.fields, line: record.line, targets: mapping))
-            }
-            try await CSVParser.forEachRecord(inFile: path, record)
-        } else {
-            var pending: [UInt8] = []
-            var line = 1
-            func lines(_ bytes: ArraySlice<UInt8>, final: Bool) async throws {
-                var start = bytes.startIndex
-                while let end = bytes[start...].firstIndex(of: UInt8(ascii: "\n")) {
-                    let text = pending + bytes[start..<end]
-                    pending.removeAll(keepingCapacity: true)
-                    if text.contains(where: { $0 != 0x20 && $0 != 0x09 && $0 != 0x0D }) {
+                try await CSVParser.forEachRecord(inFile: path, record)
+            } else {
+                var pending: [UInt8] = []
+                var line = 1
+                func lines(_ bytes: ArraySlice<UInt8>, final: Bool) async throws {
+                    var start = bytes.startIndex
+                    while let end = bytes[start...].firstIndex(of: UInt8(ascii: "\n")) {
+                        let text = pending + bytes[start..<end]
+                        pending.removeAll(keepingCapacity: true)
+                        if text.contains(where: { $0 != 0x20 && $0 != 0x09 && $0 != 0x0D }) {
+                            try await take(line, readLine(text, line))
+                        }
+                        line += 1
+                        start = end + 1
+                    }
+                    pending += bytes[start...]
+                    if final, pending.contains(where: { $0 != 0x20 && $0 != 0x09 && $0 != 0x0D }) {
+                        let text = pending
+                        pending = []
                         try await take(line, readLine(text, line))
                     }
-                    line += 1
-                    start = end + 1
                 }
-                pending += bytes[start...]
-                if final, pending.contains(where: { $0 != 0x20 && $0 != 0x09 && $0 != 0x0D }) {
-                    let text = pending
-                    pending = []
-                    try await take(line, readLine(text, line))
-                }
+                for try await chunk in try FileChunks(path: path) { try await lines(chunk[...], final: false) }
+                try await lines([], final: true)
             }
-            for try await chunk in try FileChunks(path: path) { try await lines(chunk[...], final: false) }
-            try await lines([], final: true)
+        } catch {
+            // The file failed to read part way (an I/O error): the batch being stored is waited for, so that nothing
+            // is written after the import has said it failed.
+            if let (_, task) = storing { _ = try? await task.value }
+            throw error
         }
         try await flush()
         try await finishStoring()
