@@ -385,12 +385,18 @@ extension EventStore {
         eventBudget: Int
     ) async throws -> (leads: [LeadWithEvents], rest: [Lead.ID]) {
         let sorted = Set(ids).sorted { $0.rawValue.precedes($1.rawValue) }
-        let counts = try await eventCounts(of: sorted)
-        var (taken, total) = (0, 0)
-        for id in sorted {
-            let count = counts[id] ?? 0
-            if taken > 0, total + count > eventBudget { break }
-            (taken, total) = (taken + 1, total + count)
+        // Counted a growing chunk at a time, from the first: what is counted is about what is read (counting every
+        // lead asked for, when a few are read, counted long histories again at every read of a pass).
+        var (taken, total, counted, chunk) = (0, 0, 0, 64)
+        counting: while counted < sorted.count {
+            let next = sorted[counted..<min(counted + chunk, sorted.count)]
+            let counts = try await eventCounts(of: Array(next))
+            for id in next {
+                let count = counts[id] ?? 0
+                if taken > 0, total + count > eventBudget { break counting }
+                (taken, total) = (taken + 1, total + count)
+            }
+            (counted, chunk) = (counted + next.count, min(chunk * 2, 4_096))
         }
         return (try await leadsWithEvents(Array(sorted[..<taken])), Array(sorted[taken...]))
     }
