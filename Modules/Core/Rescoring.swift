@@ -405,18 +405,18 @@ public struct Rescoring: Sendable {
         // Three stages at once, on different connections (SQLite's WAL readers and its writer, PostgreSQL's pool):
         // the next read batch is read while the current one is scored, and each part of it is saved (with its
         // moves) while the next part is scored.
+        // `pending`: the leads a read before listed and left for lack of budget, read before any new ones are listed.
         func fetch(
-            after cursor: Lead.ID?
-        ) async throws -> (ids: [Lead.ID], leads: [LeadWithEvents], stamps: [Lead.ID: ScoreStamp]) {
-            let ids = try await next(cursor)
+            after cursor: Lead.ID?,
+            pending: [Lead.ID]
+        ) async throws -> (ids: [Lead.ID], leads: [LeadWithEvents], stamps: [Lead.ID: ScoreStamp], rest: [Lead.ID]) {
+            let listed = pending.isEmpty ? try await next(cursor) : pending
+            // As many leads as the event budget holds; the rest are the next read's.
+            let (ids, rest) = try await events.leads(listed, fittingEventBudget: budget)
             // The scores' times first, then the events: a lead whose score a write changes after this read is left
             // as that write left it (its state counts events this read may not have seen).
             let stamps = try await scores.scoreStamps(of: ids)
-            // As many leads as the event budget holds; the next read starts after the last of them.
-            let (leads, rest) = try await events.leadsWithEvents(ids, eventBudget: budget)
-            guard !rest.isEmpty else { return (ids, leads, stamps) }
-            let left = Set(rest)
-            return (ids.filter { !left.contains($0) }, leads, stamps)
+            return (ids, try await events.leadsWithEvents(ids), stamps, rest)
         }
         var saving: Task<RescoreSummary, any Error>?
         var refreshedAt = 0
@@ -436,10 +436,11 @@ public struct Rescoring: Sendable {
             progress?(RescoreProgress(done: summary.leads, total: total, elapsed: ContinuousClock.now - started))
         }
         do {
-            var batch = try await fetch(after: nil)
+            var batch = try await fetch(after: nil, pending: [])
             while let last = batch.ids.last {
                 try Task.checkCancellation()
-                async let upcoming = fetch(after: last)
+                let pending = batch.rest
+                async let upcoming = fetch(after: last, pending: pending)
                 for start in stride(from: 0, to: batch.leads.count, by: batchSize) {
                     let stamps = batch.stamps
                     // Touches are derived again only where they are of another definition: a criteria change

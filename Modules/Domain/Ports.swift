@@ -376,17 +376,27 @@ public struct SchemaStatus: Sendable, Hashable {
 }
 
 extension EventStore {
-    /// These leads with their events, as ``leadsWithEvents(_:)`` reads them, as many of them (in id order) as hold at
-    /// most `eventBudget` events together, and always the first; `rest` is the ids left to read, in id order. What a
-    /// pass over many leads reads a batch with: it holds about `eventBudget` events (or one lead's) however long the
-    /// leads' histories, where a fixed number of leads held that many times their histories' length.
+    /// These leads with their events, as ``leadsWithEvents(_:)`` reads them, as many of them as
+    /// ``leads(_:fittingEventBudget:)`` fits; `rest` is the ids left to read, in id order. What a pass over many leads
+    /// reads a batch with: it holds about `eventBudget` events (or one lead's) however long the leads' histories,
+    /// where a fixed number of leads held that many times their histories' length.
     public func leadsWithEvents(
         _ ids: [Lead.ID],
         eventBudget: Int
     ) async throws -> (leads: [LeadWithEvents], rest: [Lead.ID]) {
+        let (fitting, rest) = try await leads(ids, fittingEventBudget: eventBudget)
+        return (try await leadsWithEvents(fitting), rest)
+    }
+
+    /// These leads in id order, cut in two: the first ones, whose events come to at most `eventBudget` together (always
+    /// the first lead), and the rest. Counted a growing chunk at a time from the first, so what is counted is about
+    /// what is then read (counting every lead asked for, when a few are read, counts long histories again at every
+    /// read of a pass).
+    public func leads(
+        _ ids: [Lead.ID],
+        fittingEventBudget eventBudget: Int
+    ) async throws -> (fitting: [Lead.ID], rest: [Lead.ID]) {
         let sorted = Set(ids).sorted { $0.rawValue.precedes($1.rawValue) }
-        // Counted a growing chunk at a time, from the first: what is counted is about what is read (counting every
-        // lead asked for, when a few are read, counted long histories again at every read of a pass).
         var (taken, total, counted, chunk) = (0, 0, 0, 64)
         counting: while counted < sorted.count {
             let next = sorted[counted..<min(counted + chunk, sorted.count)]
@@ -398,6 +408,6 @@ extension EventStore {
             }
             (counted, chunk) = (counted + next.count, min(chunk * 2, 4_096))
         }
-        return (try await leadsWithEvents(Array(sorted[..<taken])), Array(sorted[taken...]))
+        return (Array(sorted[..<taken]), Array(sorted[taken...]))
     }
 }
