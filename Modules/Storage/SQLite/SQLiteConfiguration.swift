@@ -25,6 +25,11 @@ public struct SQLiteConfiguration: Sendable, Hashable {
     /// beside the writer, which then seldom has to: a checkpoint in the writer stalled every write for its duration
     /// (tens of milliseconds). `nil`: only the writer checkpoints. Default 200 ms.
     public var backgroundCheckpointInterval: Duration?
+    /// WAL pages from which the background checkpoints have the WAL start over under writes that never pause: passes
+    /// follow each other until few pages arrive during one, and the writer then copies those few between two units of
+    /// work, instead of a whole checkpoint inside a commit at `walAutocheckpointPages`. `nil`: the WAL starts over only
+    /// at a quiet moment, or at the writer's own checkpoint. Default 6,000 (about 24 MiB). Needs background checkpoints.
+    public var walRestartPages: Int?
     public var synchronous: Synchronous
 
     public init(
@@ -35,6 +40,7 @@ public struct SQLiteConfiguration: Sendable, Hashable {
         readerCacheSizeKiB: Int = 65_536,
         walAutocheckpointPages: Int = 20_000,
         backgroundCheckpointInterval: Duration? = .milliseconds(200),
+        walRestartPages: Int? = 6_000,
         synchronous: Synchronous = .normal
     ) {
         self.path = path
@@ -44,6 +50,7 @@ public struct SQLiteConfiguration: Sendable, Hashable {
         self.readerCacheSizeKiB = readerCacheSizeKiB
         self.walAutocheckpointPages = walAutocheckpointPages
         self.backgroundCheckpointInterval = backgroundCheckpointInterval
+        self.walRestartPages = walRestartPages.map { max(100, $0) }
         self.synchronous = synchronous
     }
 }

@@ -11,6 +11,8 @@ public final class SQLiteStorage: Storage, DelegatingStores {
     private let executor: PoolExecutor
     /// The background checkpoints (``SQLiteConfiguration/backgroundCheckpointInterval``).
     private let checkpoints: Task<Void, Never>?
+    /// Set by the background checkpoints when the writer should finish one before its next unit of work.
+    private let writerCheckpoint = WriterCheckpoint()
 
     /// Opens (and creates when absent) the database file. Does not migrate: call ``migrate()``.
     ///
@@ -46,8 +48,14 @@ public final class SQLiteStorage: Storage, DelegatingStores {
         self.location = location
         executor = PoolExecutor(pool: pool, location: configuration.path)
         stores = SQLStores(executor: executor)
+        let writerCheckpoint = self.writerCheckpoint
         checkpoints = try configuration.backgroundCheckpointInterval.map {
-            try Self.checkpointing(configuration.path, every: $0)
+            try Self.checkpointing(
+                configuration.path,
+                every: $0,
+                restart: configuration.walRestartPages.map { WALRestart(startingAt: $0) },
+                writer: writerCheckpoint
+            )
         }
     }
 
@@ -56,9 +64,16 @@ public final class SQLiteStorage: Storage, DelegatingStores {
     }
 
     /// A task that checkpoints the WAL passively every `interval` on a connection of its own: it copies committed
-    /// pages while the writer goes on (it never waits for a lock, nor makes anyone wait), and once it has copied them
-    /// all the next write starts the WAL over, so the writer's own checkpoint (a stall of every write) seldom comes.
-    private static func checkpointing(_ path: String, every interval: Duration) throws -> Task<Void, Never> {
+    /// pages while the writer goes on (it never waits for a lock, nor makes anyone wait), and syncs the database file
+    /// after each pass. Once the WAL holds `restart`'s pages, passes chain until few pages arrive during one, and the
+    /// writer is asked to finish (``WALRestart``): the WAL then starts over without the writer's own checkpoint (a stall
+    /// of every write) at `wal_autocheckpoint`.
+    private static func checkpointing(
+        _ path: String,
+        every interval: Duration,
+        restart: WALRestart?,
+        writer: WriterCheckpoint
+    ) throws -> Task<Void, Never> {
         var grdb = Configuration()
         grdb.label = "calor-checkpoints"
         let connection: DatabaseQueue
@@ -67,11 +82,30 @@ public final class SQLiteStorage: Storage, DelegatingStores {
         } catch {
             throw storeError(error, location: path)
         }
+        let file = DatabaseFileSync(path: path)
         return Task.detached(priority: .utility) {
             while !Task.isCancelled {
                 try? await Task.sleep(for: interval)
-                // Busy (the writer checkpoints itself) or failing: the next round, or the writer, does it.
-                _ = try? await connection.writeWithoutTransaction { try $0.checkpoint(.passive) }
+                var previous: Int?
+                var passes = 0
+                chain: while !Task.isCancelled {
+                    // Busy (the writer checkpoints itself) or failing: the next round, or the writer, does it.
+                    guard
+                        let frames = try? await connection.writeWithoutTransaction({ database in
+                            let frames = try database.checkpoint(.passive).walFrameCount
+                            file.sync()
+                            return frames
+                        })
+                    else { break }
+                    passes += 1
+                    switch restart?.step(frames: frames, previous: previous, passes: passes) ?? .wait {
+                    case .wait: break chain
+                    case .passAgain: previous = frames
+                    case .handToWriter:
+                        writer.request()
+                        break chain
+                    }
+                }
             }
             try? connection.close()
         }
@@ -86,10 +120,15 @@ public final class SQLiteStorage: Storage, DelegatingStores {
         // finishes: the unit stays async while every statement runs on the writer, in one transaction.
         let jobs = JobQueue<Database>(closedError: StoreError.unavailable("the unit of work ended"))
         let path = executor.location
+        let writerCheckpoint = self.writerCheckpoint
         let writer = Task {
             defer { jobs.close() }
             do {
                 try await pool.writeWithoutTransaction { database in
+                    // Asked by the background checkpoints: a few pages left to copy, and the next write starts the
+                    // WAL over. Busy or failing: the background passes carry on, and the writer's own checkpoint
+                    // remains the backstop.
+                    if writerCheckpoint.take() { _ = try? database.checkpoint(.passive) }
                     try database.inTransaction(.immediate) {
                         jobs.serve(database) ? .commit : .rollback
                     }
