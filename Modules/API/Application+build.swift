@@ -40,7 +40,11 @@ public func buildRouter(
     let router = Router(context: CalorRequestContext.self)
     let authenticator = KeyAuthenticator(storage: storage)
     let ingestion = Ingestion(storage: storage, cache: cache, flagged: metrics.flagged)
-    let groupCommit = GroupCommit(ingestion: ingestion, maximumItems: max(2_000, configuration.maximumBatchItems))
+    let groupCommit = GroupCommit(
+        ingestion: ingestion,
+        maximumItems: max(2_000, configuration.maximumBatchItems),
+        maximumGroupsInFlight: storage.queuedUnitsOfWork
+    )
     router.add(middleware: RequestIDMiddleware())
     router.add(middleware: MetricsMiddleware(metrics: metrics))
     let routes = RouteTable()

@@ -41,7 +41,18 @@ public struct Ingestion: Sendable {
     /// ``ingest(_:receivedAt:)`` for items already checked (``StorableItem/check(_:)``): checks cost nothing inside
     /// the unit of work, which holds SQLite's single writer.
     public func ingest(_ items: [StorableItem], receivedAt: Date) async throws -> [IngestOutcome] {
-        try await store(items, receivedAt: receivedAt, scoring: true).outcomes
+        guard !items.isEmpty else { return [] }
+        return try await store({ (items, receivedAt) }, scoring: true).outcomes
+    }
+
+    /// ``ingest(_:receivedAt:)`` for items taken once the unit of work holds the writer (group commit): `take` is
+    /// called there, and returns the items and when they were received (none: the unit stores nothing). A backend
+    /// that runs the unit again (PostgreSQL, after a deadlock) calls it again: it must return the same items.
+    /// Returns the outcomes of the items `take` returned, in order.
+    public func ingest(
+        taking take: @escaping @Sendable () -> (items: [StorableItem], receivedAt: Date)
+    ) async throws -> [IngestOutcome] {
+        try await store(take, scoring: true).outcomes
     }
 
     /// Stores the items as ``ingest(_:receivedAt:)`` does, but leaves the leads they touched unscored: their scoring
@@ -52,19 +63,21 @@ public struct Ingestion: Sendable {
         _ items: [StorableItem],
         receivedAt: Date
     ) async throws -> (outcomes: [IngestOutcome], touched: Set<Lead.ID>) {
-        try await store(items, receivedAt: receivedAt, scoring: false)
+        guard !items.isEmpty else { return ([], []) }
+        return try await store({ (items, receivedAt) }, scoring: false)
     }
 
+    /// Stores the items `take` returns, called inside the unit of work.
     private func store(
-        _ items: [StorableItem],
-        receivedAt: Date,
+        _ take: @escaping @Sendable () -> (items: [StorableItem], receivedAt: Date),
         scoring: Bool
     ) async throws -> (outcomes: [IngestOutcome], touched: Set<Lead.ID>) {
-        guard !items.isEmpty else { return ([], []) }
-        // At the precision times are stored with: an event stamped "now" must not read back later than now.
-        let receivedAt = receivedAt.truncatedToMicroseconds
         let (cache, clock, random) = (self.cache, self.clock, self.random)
         let (outcomes, flags, touched) = try await storage.unitOfWork { stores in
+            let (items, received) = take()
+            guard !items.isEmpty else { return ([IngestOutcome](), [EventFlag: Int](), Set<Lead.ID>()) }
+            // At the precision times are stored with: an event stamped "now" must not read back later than now.
+            let receivedAt = received.truncatedToMicroseconds
             var batch = Batch(stores: stores, receivedAt: receivedAt, random: random)
             let suppression = try await SuppressionCheck(items.map(\.item), in: stores)
             var outcomes: [IngestOutcome?] = Array(repeating: nil, count: items.count)

@@ -329,6 +329,11 @@ public protocol Storage: Stores {
     /// nothing does when it throws. Keep units of work short: they hold a write lock (SQLite) or a connection
     /// (PostgreSQL) until they end; never call the storage itself (rather than `stores`) from inside.
     func unitOfWork<T: Sendable>(_ work: @Sendable (any Stores) async throws -> T) async throws -> T
+    /// How many units of work a caller that makes many (group commit) should have started at once: SQLite runs them
+    /// one after another on its single writer, and a second one waiting there starts the moment the first commits,
+    /// without the thread switches between a commit and the next unit's first statement (2); PostgreSQL would run
+    /// them side by side on two connections, where units over the same leads wait for each other's row locks (1).
+    var queuedUnitsOfWork: Int { get }
 
     /// Whether the schema is current, behind (migrations pending) or ahead (written by a newer Calor).
     func schemaStatus() async throws -> SchemaStatus
@@ -347,6 +352,9 @@ public protocol Storage: Stores {
 }
 
 extension Storage {
+    /// One at a time: units side by side gain nothing unless the backend queues them itself.
+    public var queuedUnitsOfWork: Int { 1 }
+
     /// Nothing to refresh: the engine plans without statistics that go stale (SQLite's fixed plans here, memory).
     public func refreshStatistics() async throws {}
 

@@ -1,17 +1,24 @@
 import Core
 import Domain
 import Foundation
+import Synchronization
 import Testing
 
 @Suite("Group commit")
 struct GroupCommitTests {
-    @Test("concurrent requests share units of work, and each gets its own outcomes in its own order")
-    func concurrentRequests() async throws {
+    /// One group at a time, and (SQLite's ``Domain/Storage/queuedUnitsOfWork``) the next one started while one runs.
+    @Test(
+        "concurrent requests share units of work, and each gets its own outcomes in its own order",
+        arguments: [1, 2]
+    )
+    func concurrentRequests(groupsInFlight: Int) async throws {
         let world = try await World()
+        #expect(world.storage.queuedUnitsOfWork == 2)
         _ = try await world.administration.apply(simpleCriteria, author: "t", comment: nil, at: World.now)
         let group = GroupCommit(
             ingestion: Ingestion(storage: world.storage, cache: CriteriaCache()),
-            maximumItems: 7
+            maximumItems: 7,
+            maximumGroupsInFlight: groupsInFlight
         )
         func event(_ id: String, _ email: String) -> IngestItem {
             .event(
@@ -70,7 +77,8 @@ struct GroupCommitTests {
         let group = GroupCommit(
             ingestion: Ingestion(storage: world.storage, cache: CriteriaCache()),
             maximumItems: 10,
-            maximumWaitingItems: 2
+            maximumWaitingItems: 2,
+            maximumGroupsInFlight: world.storage.queuedUnitsOfWork
         )
         let outcomes: (stored: Int, refused: Int) = try await withThrowingTaskGroup(of: Bool.self) { tasks in
             for request in 0..<200 {
@@ -109,6 +117,41 @@ struct GroupCommitTests {
             events += 1
         }
         #expect(events == outcomes.stored * 2)
+        await world.close()
+    }
+
+    @Test("a unit of work takes its items once it holds the writer; nothing taken, nothing stored")
+    func itemsTakenInsideTheUnit() async throws {
+        let world = try await World()
+        let ingestion = Ingestion(storage: world.storage, cache: CriteriaCache())
+        let calls = Mutex(0)
+        let nothing = try await ingestion.ingest {
+            calls.withLock { $0 += 1 }
+            return ([], World.now)
+        }
+        #expect(nothing.isEmpty)
+        #expect(calls.withLock { $0 } == 1)
+        let item = try StorableItem.check(
+            .event(
+                IncomingEvent(
+                    messageID: MessageID("taken"),
+                    lead: .email(EmailAddress("taken@x.example")!),
+                    anonymousID: nil,
+                    type: EventType("page_viewed"),
+                    timestamp: nil
+                )!
+            )
+        ).get()
+        let outcomes = try await ingestion.ingest { ([item], World.now) }
+        guard case .accepted(let event?, let lead?) = outcomes.first else {
+            Issue.record("not accepted: \(outcomes)")
+            return
+        }
+        #expect(outcomes.count == 1)
+        let stored = try #require(try await world.storage.events.find(event))
+        #expect(stored.leadID == lead)
+        // Received when `take` said: the event's default time.
+        #expect(stored.timestamp == World.now)
         await world.close()
     }
 }

@@ -111,6 +111,9 @@ public final class SQLiteStorage: Storage, DelegatingStores {
         }
     }
 
+    /// A second unit of work waits on the writer's queue while one runs, and starts as it commits.
+    public var queuedUnitsOfWork: Int { 2 }
+
     /// The ports, each call its own transaction.
     public var delegate: any Stores { stores }
 
