@@ -100,7 +100,7 @@ public final class GroupCommit: Sendable {
             let group = TakenGroup()
             do {
                 let outcomes = try await ingestion.ingest { [self] in
-                    group.take { state.withLock { $0.take(upTo: maximumItems) } }
+                    group.take { state.withLock { $0.take(upTo: maximumItems) } }.items
                 }
                 var start = 0
                 for waiter in group.waiters {
@@ -108,7 +108,10 @@ public final class GroupCommit: Sendable {
                     start += waiter.items.count
                 }
             } catch {
-                for waiter in group.waiters { waiter.continuation.resume(throwing: error) }
+                // A unit that failed before it took its requests (the writer unavailable) fails the ones it would
+                // have taken: every round answers some, and a failing storage answers them all in turn.
+                let failed = group.take { state.withLock { $0.take(upTo: maximumItems) } }.waiters
+                for waiter in failed { waiter.continuation.resume(throwing: error) }
             }
             let more = state.withLock { state -> Bool in
                 guard state.waiting.isEmpty else { return true }
@@ -127,13 +130,17 @@ private final class TakenGroup: Sendable {
 
     var waiters: [GroupCommit.Waiter] { taken.withLock { $0 ?? [] } }
 
-    func take(_ waiting: () -> [GroupCommit.Waiter]) -> (items: [StorableItem], receivedAt: Date) {
-        let group = taken.withLock { taken in
-            if let taken { return taken }
-            let group = waiting()
-            taken = group
-            return group
+    /// The requests taken, taking them from `waiting` the first time.
+    func take(_ waiting: () -> [GroupCommit.Waiter]) -> TakenGroup {
+        taken.withLock { taken in
+            if taken == nil { taken = waiting() }
         }
+        return self
+    }
+
+    /// Their items, in order, and when the first of them was received.
+    var items: (items: [StorableItem], receivedAt: Date) {
+        let group = waiters
         return (group.flatMap(\.items), group.map(\.receivedAt).min() ?? Date())
     }
 }

@@ -154,4 +154,63 @@ struct GroupCommitTests {
         #expect(stored.timestamp == World.now)
         await world.close()
     }
+
+    @Test(
+        "requests whose unit of work fails before it takes them get the error, and nothing spins",
+        .timeLimit(.minutes(1)),
+        arguments: [1, 2]
+    )
+    func unitsFailingBeforeTaking(groupsInFlight: Int) async throws {
+        let world = try await World()
+        let group = GroupCommit(
+            ingestion: Ingestion(storage: UnavailableWriter(world.storage), cache: CriteriaCache()),
+            maximumItems: 3,
+            maximumGroupsInFlight: groupsInFlight
+        )
+        let failures = try await withThrowingTaskGroup(of: Bool.self) { tasks in
+            for request in 0..<20 {
+                tasks.addTask {
+                    let item = IngestItem.event(
+                        IncomingEvent(
+                            messageID: MessageID("f\(request)"),
+                            lead: nil,
+                            anonymousID: AnonymousID("v\(request)"),
+                            type: EventType("page_viewed"),
+                            timestamp: World.now
+                        )!
+                    )
+                    do {
+                        _ = try await group.ingest([item])
+                        return false
+                    } catch is StoreError {
+                        return true
+                    }
+                }
+            }
+            var failures = 0
+            for try await failed in tasks where failed { failures += 1 }
+            return failures
+        }
+        #expect(failures == 20)
+        await world.close()
+    }
+}
+
+/// A storage whose units of work fail before they start (the writer unavailable); its other calls go through.
+final class UnavailableWriter: Storage, DelegatingStores {
+    let inner: any Storage
+    var location: String { inner.location }
+    var delegate: any Stores { inner }
+
+    init(_ inner: any Storage) {
+        self.inner = inner
+    }
+
+    func unitOfWork<T: Sendable>(_ work: @Sendable (any Stores) async throws -> T) async throws -> T {
+        throw StoreError.unavailable("the writer is unavailable")
+    }
+
+    func schemaStatus() async throws -> SchemaStatus { try await inner.schemaStatus() }
+    func migrate() async throws -> [String] { try await inner.migrate() }
+    func close() async {}
 }
