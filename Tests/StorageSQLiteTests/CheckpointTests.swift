@@ -6,19 +6,30 @@ import Testing
 
 @Suite("SQLite's WAL copied into the database file beside the writer")
 struct CheckpointTests {
+    /// A migrated database in `folder` whose writer never checkpoints by itself.
+    private func storage(
+        in folder: TemporaryFolder,
+        checkpointEvery interval: Duration?,
+        restartingAt pages: Int? = nil
+    ) async throws -> SQLiteStorage {
+        let storage = try SQLiteStorage(
+            configuration: SQLiteConfiguration(
+                path: folder.databasePath,
+                walAutocheckpointPages: 1_000_000,
+                backgroundCheckpointInterval: interval,
+                walRestartPages: pages
+            )
+        )
+        try await storage.migrate()
+        return storage
+    }
+
     /// Writes 3,000 leads of about 500 bytes, with the writer's own checkpoint out of reach, and returns the size of
     /// the database file once the leads are in it (or after 5 s).
     private func mainFileSize(checkpointEvery interval: Duration?) async throws -> Int {
         let folder = try TemporaryFolder()
         defer { folder.remove() }
-        let storage = try SQLiteStorage(
-            configuration: SQLiteConfiguration(
-                path: folder.databasePath,
-                walAutocheckpointPages: 1_000_000,
-                backgroundCheckpointInterval: interval
-            )
-        )
-        try await storage.migrate()
+        let storage = try await storage(in: folder, checkpointEvery: interval)
         let padding = String(repeating: "x", count: 400)
         for part in 0..<3 {
             try await storage.unitOfWork { stores in
@@ -57,15 +68,7 @@ struct CheckpointTests {
     private func largestWAL(units: Int, restartingAt pages: Int?) async throws -> Int {
         let folder = try TemporaryFolder()
         defer { folder.remove() }
-        let storage = try SQLiteStorage(
-            configuration: SQLiteConfiguration(
-                path: folder.databasePath,
-                walAutocheckpointPages: 1_000_000,
-                backgroundCheckpointInterval: .milliseconds(5),
-                walRestartPages: pages
-            )
-        )
-        try await storage.migrate()
+        let storage = try await storage(in: folder, checkpointEvery: .milliseconds(5), restartingAt: pages)
         let padding = String(repeating: "x", count: 400)
         var largest = 0
         for index in 0..<units {
