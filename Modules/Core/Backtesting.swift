@@ -333,12 +333,15 @@ public struct Backtesting: Sendable {
 
     /// Calls `body` with every lead's past, a batch at a time (the next batch read while `body` works).
     func forEachBatch(_ body: ([BacktestLead]) async throws -> Void) async throws {
-        var next: Task<[BacktestLead], any Error>? = batch(after: nil)
-        while let pending = next {
-            let leads = try await pending.value
-            guard let last = leads.last else { break }
-            next = batch(after: last.lead.id)
-            try await body(leads)
+        let (leads, batchSize) = (storage.leads, batchSize)
+        // As many leads as ten events a lead of a page makes: long histories are read fewer at a time.
+        let cuts = LeadCuts(events: storage.events, eventBudget: batchSize * 10) {
+            try await leads.ids(after: $0, limit: batchSize)
+        }
+        var next: Task<(leads: [BacktestLead], following: LeadCuts)?, any Error>? = batch(cuts)
+        while let pending = next, let read = try await pending.value {
+            next = batch(read.following)
+            try await body(read.leads)
         }
     }
 
@@ -360,21 +363,18 @@ public struct Backtesting: Sendable {
         return rows
     }
 
-    /// Reads the leads after `cursor` with their events, attribute histories and stage moves.
-    func batch(after cursor: Lead.ID?) -> Task<[BacktestLead], any Error> {
+    /// Reads the next cut of leads with their events, attribute histories and stage moves; `nil` once all were read.
+    func batch(_ cuts: LeadCuts) -> Task<(leads: [BacktestLead], following: LeadCuts)?, any Error> {
         let storage = storage
-        let batchSize = batchSize
         return Task {
-            let ids = try await storage.leads.ids(after: cursor, limit: batchSize)
-            guard !ids.isEmpty else { return [] }
-            // As many leads as ten events a lead of the batch makes: long histories are read fewer at a time.
-            let leads = try await storage.events.leadsWithEvents(ids, eventBudget: batchSize * 10).leads
+            guard let (cut, following) = try await cuts.next() else { return nil }
+            let leads = try await storage.events.leadsWithEvents(cut)
             let read = leads.map(\.lead.id)
             async let histories = storage.leads.attributeHistory(of: read)
             async let transitions = storage.stages.histories(of: read)
             let (attributeHistories, moves) = try await (histories, transitions)
             let byID = Dictionary(leads.map { ($0.lead.id, $0) }, uniquingKeysWith: { first, _ in first })
-            return read.compactMap { id in
+            let batch = read.compactMap { id in
                 byID[id].map {
                     BacktestLead(
                         lead: $0.lead,
@@ -384,6 +384,7 @@ public struct Backtesting: Sendable {
                     )
                 }
             }
+            return (batch, following)
         }
     }
 }

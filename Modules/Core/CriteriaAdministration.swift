@@ -136,40 +136,32 @@ public struct CriteriaAdministration: Sendable {
             batch.removeAll(keepingCapacity: true)
             batchEvents = 0
         }
-        // Leads read a page of `batchSize` at a time, with their events within a budget of ten a lead (long
+        // Leads listed a page of `batchSize` at a time and read with their events within a budget of ten a lead (long
         // histories are read fewer at a time); moves worked out for as many leads, or as many events, at once.
-        var cursor: Lead.ID?
-        while true {
-            let ids = try await storage.leads.ids(after: cursor, limit: batchSize)
-            guard let last = ids.last else { break }
-            var rest = ids
-            while !rest.isEmpty {
-                let part = try await storage.events.leadsWithEvents(rest, eventBudget: budget)
-                rest = part.rest
-                for item in part.leads {
-                    // Each version with the events flagged as its own filters flag them.
-                    let before = current.map {
-                        $0.score(lead: item.lead, events: $0.filters.reflagged(item.events).events, at: time)
-                            .temperature
-                    }
-                    let judged = LeadWithEvents(lead: item.lead, events: proposed.filters.reflagged(item.events).events)
-                    let result = proposed.score(lead: item.lead, events: judged.events, at: time)
-                    batch.append((judged, result))
-                    batchEvents += judged.events.count
-                    if batch.count == batchSize || batchEvents >= budget { try await flush() }
-                    let after = result.temperature
-                    preview.leads += 1
-                    guard before != after else { continue }
-                    preview.movements[TemperatureMovement(from: before, to: after), default: 0] += 1
-                    if listMoved {
-                        preview.moved.append(
-                            MovedLead(id: item.lead.id, email: item.lead.email, from: before, to: after)
-                        )
-                    }
-
+        let leads = storage.leads
+        var cuts = LeadCuts(events: storage.events, eventBudget: budget) {
+            try await leads.ids(after: $0, limit: batchSize)
+        }
+        while let (cut, following) = try await cuts.next() {
+            cuts = following
+            for item in try await storage.events.leadsWithEvents(cut) {
+                // Each version with the events flagged as its own filters flag them.
+                let before = current.map {
+                    $0.score(lead: item.lead, events: $0.filters.reflagged(item.events).events, at: time).temperature
+                }
+                let judged = LeadWithEvents(lead: item.lead, events: proposed.filters.reflagged(item.events).events)
+                let result = proposed.score(lead: item.lead, events: judged.events, at: time)
+                batch.append((judged, result))
+                batchEvents += judged.events.count
+                if batch.count == batchSize || batchEvents >= budget { try await flush() }
+                let after = result.temperature
+                preview.leads += 1
+                guard before != after else { continue }
+                preview.movements[TemperatureMovement(from: before, to: after), default: 0] += 1
+                if listMoved {
+                    preview.moved.append(MovedLead(id: item.lead.id, email: item.lead.email, from: before, to: after))
                 }
             }
-            cursor = last
         }
         if !batch.isEmpty { try await flush() }
         return preview

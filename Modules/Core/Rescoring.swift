@@ -401,22 +401,18 @@ public struct Rescoring: Sendable {
         var summary = RescoreSummary()
         let events = storage.events
         let scores = storage.scores
-        let budget = eventBudget
         // Three stages at once, on different connections (SQLite's WAL readers and its writer, PostgreSQL's pool):
         // the next read batch is read while the current one is scored, and each part of it is saved (with its
         // moves) while the next part is scored.
-        // `pending`: the leads a read before listed and left for lack of budget, read before any new ones are listed.
         func fetch(
-            after cursor: Lead.ID?,
-            pending: [Lead.ID]
-        ) async throws -> (ids: [Lead.ID], leads: [LeadWithEvents], stamps: [Lead.ID: ScoreStamp], rest: [Lead.ID]) {
-            let listed = pending.isEmpty ? try await next(cursor) : pending
+            _ cuts: LeadCuts
+        ) async throws -> (leads: [LeadWithEvents], stamps: [Lead.ID: ScoreStamp], following: LeadCuts)? {
             // As many leads as the event budget holds; the rest are the next read's.
-            let (ids, rest) = try await events.leads(listed, fittingEventBudget: budget)
+            guard let (ids, following) = try await cuts.next() else { return nil }
             // The scores' times first, then the events: a lead whose score a write changes after this read is left
             // as that write left it (its state counts events this read may not have seen).
             let stamps = try await scores.scoreStamps(of: ids)
-            return (ids, try await events.leadsWithEvents(ids), stamps, rest)
+            return (try await events.leadsWithEvents(ids), stamps, following)
         }
         var saving: Task<RescoreSummary, any Error>?
         var refreshedAt = 0
@@ -436,11 +432,10 @@ public struct Rescoring: Sendable {
             progress?(RescoreProgress(done: summary.leads, total: total, elapsed: ContinuousClock.now - started))
         }
         do {
-            var batch = try await fetch(after: nil, pending: [])
-            while let last = batch.ids.last {
+            var fetched = try await fetch(LeadCuts(events: events, eventBudget: eventBudget, list: next))
+            while let batch = fetched {
                 try Task.checkCancellation()
-                let pending = batch.rest
-                async let upcoming = fetch(after: last, pending: pending)
+                async let upcoming = fetch(batch.following)
                 for start in stride(from: 0, to: batch.leads.count, by: batchSize) {
                     let stamps = batch.stamps
                     // Touches are derived again only where they are of another definition: a criteria change
@@ -467,7 +462,7 @@ public struct Rescoring: Sendable {
                         )
                     }
                 }
-                batch = try await upcoming
+                fetched = try await upcoming
             }
             try await finishSaving()
         } catch {

@@ -419,3 +419,46 @@ extension EventStore {
         return (Array(sorted[..<taken]), Array(sorted[taken...]))
     }
 }
+
+/// A pass over leads within a budget of events: ids listed a page at a time (`list`, after a cursor, in id order),
+/// handed out in cuts whose events fit the budget (``EventStore/leads(_:fittingEventBudget:)``); the leads a cut
+/// leaves are the next cut's, before another page is listed, so that no page is listed or counted twice. What the bulk
+/// rescore, the criteria preview and backtests read with.
+public struct LeadCuts: Sendable {
+    let events: any EventStore
+    let eventBudget: Int
+    let list: @Sendable (Lead.ID?) async throws -> [Lead.ID]
+    private let cursor: Lead.ID?
+    private let pending: [Lead.ID]
+
+    public init(
+        events: any EventStore,
+        eventBudget: Int,
+        list: @escaping @Sendable (Lead.ID?) async throws -> [Lead.ID]
+    ) {
+        self.init(events: events, eventBudget: eventBudget, list: list, cursor: nil, pending: [])
+    }
+
+    private init(
+        events: any EventStore,
+        eventBudget: Int,
+        list: @escaping @Sendable (Lead.ID?) async throws -> [Lead.ID],
+        cursor: Lead.ID?,
+        pending: [Lead.ID]
+    ) {
+        (self.events, self.eventBudget, self.list, self.cursor, self.pending) =
+            (events, eventBudget, list, cursor, pending)
+    }
+
+    /// The next cut (never empty), and the pass after it; `nil` once every lead was handed out.
+    public func next() async throws -> (cut: [Lead.ID], following: LeadCuts)? {
+        var (listed, cursor) = (pending, self.cursor)
+        if listed.isEmpty {
+            listed = try await list(cursor)
+            guard let last = listed.last else { return nil }
+            cursor = last
+        }
+        let (cut, rest) = try await events.leads(listed, fittingEventBudget: eventBudget)
+        return (cut, LeadCuts(events: events, eventBudget: eventBudget, list: list, cursor: cursor, pending: rest))
+    }
+}
