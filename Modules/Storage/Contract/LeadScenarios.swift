@@ -232,6 +232,47 @@ enum LeadScenarios {
             try checkEqual(stage.leads.count, 0, "stage filter")
             try checkEqual(hot.leads.first?.score?.explanation.count, 2, "scores come with the list")
         },
+        ContractScenario("a list by score merges the temperatures: ties by lead id across them, a page at a time") {
+            storage in
+            // Scores of an older criteria version can hold temperatures that their totals would not give now.
+            let placed: [(Double, Temperature)] = [
+                (50, .warm), (50, .disqualified), (50, .cold), (50, .hot), (70, .cold), (20, .hot), (50, .warm),
+            ]
+            var expected: [(total: Double, id: Lead.ID, temperature: Temperature)] = []
+            for (index, (total, temperature)) in placed.enumerated() {
+                let lead = try await storage.lead(email: "merge\(index)@example.com")
+                _ = try await storage.scores.save([storage.score(lead.id, total: total, temperature: temperature)])
+                expected.append((total, lead.id, temperature))
+            }
+            expected.sort { left, right in
+                left.total != right.total
+                    ? left.total > right.total
+                    : left.id.rawValue.bytes.lexicographicallyPrecedes(right.id.rawValue.bytes)
+            }
+            for size in [1, 2, 3, 7, 8] {
+                var ordered: [Lead.ID] = []
+                var cursor: LeadCursor?
+                repeat {
+                    let page = try await storage.leads.list(
+                        LeadQuery(order: .scoreDescending, limit: size, cursor: cursor)
+                    )
+                    try check(page.leads.count <= size, "a page holds at most its size")
+                    ordered += page.leads.map(\.lead.id)
+                    cursor = page.nextCursor
+                } while cursor != nil
+                try checkEqual(ordered, expected.map(\.id), "every temperature in one order, pages of \(size)")
+            }
+            let atMostFifty = try await storage.leads.list(
+                LeadQuery(maximumScore: 50, excludeDisqualified: true, order: .scoreDescending, limit: 3)
+            )
+            let qualifiedFifties = expected.filter { $0.total == 50 && $0.temperature != .disqualified }.map(\.id)
+            try checkEqual(
+                atMostFifty.leads.map(\.lead.id),
+                Array(qualifiedFifties.prefix(3)),
+                "the filters apply to every temperature's part"
+            )
+            try checkEqual(atMostFifty.nextCursor != nil, true, "a fourth qualified lead scores 50")
+        },
         ContractScenario("erasing a lead removes it with its events, identities, scores and history") { storage in
             let lead = try await storage.lead(email: "erase@example.com")
             let other = try await storage.lead(email: "keep@example.com")

@@ -287,9 +287,10 @@ struct SQLLeadStore: LeadStore {
                 limit: limit
             )
         case .scoreDescending:
-            // Scored leads, highest first, read along the index on (total DESC, lead_id) (or, for one temperature,
-            // on (temperature, total DESC, lead_id)); then, unless a condition on the score rules them out, the
-            // unscored leads by id. A cursor without a score is in the second part.
+            // Scored leads, highest first, read along the index on (temperature, total DESC, lead_id): one range of
+            // it for one temperature, else one per temperature, merged (an index by total alone would move two of
+            // its entries at nearly every event, as this one does: decision 010); then, unless a condition on the
+            // score rules them out, the unscored leads by id. A cursor without a score is in the second part.
             var scored: [ScoredLead] = []
             if query.cursor == nil || query.cursor?.lastKey != nil {
                 var (scoredConditions, scoredParameters) = (conditions, parameters)
@@ -297,13 +298,18 @@ struct SQLLeadStore: LeadStore {
                     scoredConditions.append("(s.total < ? OR (s.total = ? AND s.lead_id > ?))")
                     scoredParameters += [.real(key), .real(key), .uuid(cursor.lastID.rawValue)]
                 }
-                scored = try await select(
-                    .scores,
-                    scoredConditions,
-                    scoredParameters,
-                    order: "s.total DESC, s.lead_id",
-                    limit: limit
-                )
+                scored =
+                    if query.temperature == nil {
+                        try await selectScoresByTemperature(scoredConditions, scoredParameters, limit: limit)
+                    } else {
+                        try await select(
+                            .scores,
+                            scoredConditions,
+                            scoredParameters,
+                            order: "s.total DESC, s.lead_id",
+                            limit: limit
+                        )
+                    }
             }
             var unscored: [ScoredLead] = []
             if !scoredOnly, scored.count < limit {
@@ -361,6 +367,31 @@ struct SQLLeadStore: LeadStore {
         let whereClause = conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND ")
         let sql = "SELECT \(Columns.lead), \(Columns.score) FROM \(from)\(whereClause) ORDER BY \(order) LIMIT ?"
         let finalParameters = parameters + [.integer(Int64(limit))]
+        return try await executor.read { connection in
+            try connection.query(sql, finalParameters).map { row in
+                ScoredLead(lead: try row.lead(), score: try row.score(at: Columns.leadCount))
+            }
+        }
+    }
+
+    /// Scored leads of every temperature, highest total first and ties by lead id: the first `limit` of each
+    /// temperature along its range of the index on (temperature, total DESC, lead_id), merged by the database.
+    private func selectScoresByTemperature(
+        _ conditions: [String],
+        _ parameters: [SQLValue],
+        limit: Int
+    ) async throws -> [ScoredLead] {
+        let whereClause = " WHERE " + (["s.temperature = ?"] + conditions).joined(separator: " AND ")
+        let part =
+            "SELECT * FROM (SELECT \(Columns.lead), \(Columns.score) FROM scores s JOIN leads l ON l.id = s.lead_id"
+            + "\(whereClause) ORDER BY s.total DESC, s.lead_id LIMIT ?)"
+        let temperatures = Temperature.allCases
+        let parts = temperatures.indices.map { "\(part) AS t\($0)" }
+        // By position: the lead's id is the first column, the total the fifth of the score's.
+        let sql = parts.joined(separator: " UNION ALL ") + " ORDER BY \(Columns.leadCount + 5) DESC, 1 LIMIT ?"
+        let finalParameters =
+            temperatures.flatMap { [.text($0.rawValue)] + parameters + [.integer(Int64(limit))] }
+            + [.integer(Int64(limit))]
         return try await executor.read { connection in
             try connection.query(sql, finalParameters).map { row in
                 ScoredLead(lead: try row.lead(), score: try row.score(at: Columns.leadCount))

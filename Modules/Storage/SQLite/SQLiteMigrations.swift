@@ -398,6 +398,15 @@ package enum SQLiteMigrations {
                 "CREATE INDEX scores_temperature_total ON scores (temperature, total DESC, lead_id)",
             ]
         ),
+        Migration(
+            name: "0013_one_index_by_total",
+            statements: [
+                // Nearly every event changes its lead's total, which moved two entries in each index by total: over
+                // half the pages a unit of work wrote (decision 010). A list of every temperature now merges the
+                // temperatures' ranges of scores_temperature_total.
+                "DROP INDEX scores_total"
+            ]
+        ),
     ]
 
     static let migrator = Migrator(
