@@ -273,6 +273,47 @@ enum LeadScenarios {
             )
             try checkEqual(atMostFifty.nextCursor != nil, true, "a fourth qualified lead scores 50")
         },
+        ContractScenario("a filtered list by score of every temperature pages through windows of the index") {
+            storage in
+            // Grade A leads few and far apart among many others, over every temperature and with ties: a page needs
+            // several windows, and a window may end inside a tie.
+            let temperatures = Temperature.allCases
+            var expected: [(total: Double, id: Lead.ID)] = []
+            for index in 0..<60 {
+                let lead = try await storage.lead(email: "window\(index)@example.com")
+                let total = Double(90 - (index / 3) * 3)
+                let grade: Grade = index % 7 == 3 ? .a : .c
+                let temperature = temperatures[index % temperatures.count]
+                _ = try await storage.scores.save([
+                    storage.score(lead.id, total: total, temperature: temperature, grade: grade)
+                ])
+                if grade == .a, temperature != .disqualified { expected.append((total, lead.id)) }
+            }
+            expected.sort { left, right in
+                left.total != right.total
+                    ? left.total > right.total
+                    : left.id.rawValue.bytes.lexicographicallyPrecedes(right.id.rawValue.bytes)
+            }
+            try check(expected.count >= 5, "the scenario has grade A leads to find")
+            for size in [1, 2, 5] {
+                var ordered: [Lead.ID] = []
+                var cursor: LeadCursor?
+                repeat {
+                    let page = try await storage.leads.list(
+                        LeadQuery(
+                            grade: .a,
+                            excludeDisqualified: true,
+                            order: .scoreDescending,
+                            limit: size,
+                            cursor: cursor
+                        )
+                    )
+                    ordered += page.leads.map(\.lead.id)
+                    cursor = page.nextCursor
+                } while cursor != nil
+                try checkEqual(ordered, expected.map(\.id), "grade A leads by score, pages of \(size)")
+            }
+        },
         ContractScenario("erasing a lead removes it with its events, identities, scores and history") { storage in
             let lead = try await storage.lead(email: "erase@example.com")
             let other = try await storage.lead(email: "keep@example.com")

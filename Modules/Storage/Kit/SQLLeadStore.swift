@@ -251,16 +251,22 @@ struct SQLLeadStore: LeadStore {
         }
         var conditions: [String] = []
         var parameters: [SQLValue] = []
-        func add(_ condition: String, _ values: SQLValue...) {
+        // The conditions that the index on scores by (temperature, total) does not hold.
+        var filters: (conditions: [String], parameters: [SQLValue]) = ([], [])
+        func add(_ condition: String, _ values: SQLValue..., filter: Bool = true) {
             conditions.append(condition)
             parameters.append(contentsOf: values)
+            if filter {
+                filters.conditions.append(condition)
+                filters.parameters.append(contentsOf: values)
+            }
         }
-        if let temperature = query.temperature { add("s.temperature = ?", .text(temperature.rawValue)) }
+        if let temperature = query.temperature { add("s.temperature = ?", .text(temperature.rawValue), filter: false) }
         if let grade = query.grade { add("s.grade = ?", .text(grade.rawValue)) }
         if let stage = query.stage { add("l.stage = ?", .text(stage.rawValue)) }
         if let channel = query.sourceChannel { add("l.source_channel = ?", .text(channel)) }
-        if let minimum = query.minimumScore { add("s.total >= ?", .real(minimum)) }
-        if let maximum = query.maximumScore { add("s.total <= ?", .real(maximum)) }
+        if let minimum = query.minimumScore { add("s.total >= ?", .real(minimum), filter: false) }
+        if let maximum = query.maximumScore { add("s.total <= ?", .real(maximum), filter: false) }
         if let since = query.updatedSince { add("l.updated_at >= ?", .timestamp(since)) }
         // A condition on the score leaves unscored leads out: the list then starts from the scores.
         let scoredOnly =
@@ -293,23 +299,25 @@ struct SQLLeadStore: LeadStore {
             // score rules them out, the unscored leads by id. A cursor without a score is in the second part.
             var scored: [ScoredLead] = []
             if query.cursor == nil || query.cursor?.lastKey != nil {
-                var (scoredConditions, scoredParameters) = (conditions, parameters)
-                if let cursor = query.cursor, let key = cursor.lastKey {
-                    scoredConditions.append("(s.total < ? OR (s.total = ? AND s.lead_id > ?))")
-                    scoredParameters += [.real(key), .real(key), .uuid(cursor.lastID.rawValue)]
-                }
-                scored =
-                    if query.temperature == nil {
-                        try await selectScoresByTemperature(scoredConditions, scoredParameters, limit: limit)
-                    } else {
-                        try await select(
-                            .scores,
-                            scoredConditions,
-                            scoredParameters,
-                            order: "s.total DESC, s.lead_id",
-                            limit: limit
-                        )
+                let range = ScoreRange(
+                    minimum: query.minimumScore,
+                    maximum: query.maximumScore,
+                    after: query.cursor.flatMap { cursor in
+                        cursor.lastKey.map { ScoreRange.Position(total: $0, leadID: cursor.lastID.rawValue) }
                     }
+                )
+                if let temperature = query.temperature {
+                    let bounds = range.sql
+                    scored = try await select(
+                        .scores,
+                        ["s.temperature = ?"] + filters.conditions + bounds.conditions,
+                        [.text(temperature.rawValue)] + filters.parameters + bounds.parameters,
+                        order: "s.total DESC, s.lead_id",
+                        limit: limit
+                    )
+                } else {
+                    scored = try await selectScoresByTemperature(filters, in: range, limit: limit)
+                }
             }
             var unscored: [ScoredLead] = []
             if !scoredOnly, scored.count < limit {
@@ -374,14 +382,65 @@ struct SQLLeadStore: LeadStore {
         }
     }
 
-    /// Scored leads of every temperature, highest total first and ties by lead id: the first `limit` of each
-    /// temperature along its range of the index on (temperature, total DESC, lead_id), merged by the database.
+    /// Scored leads of every temperature, highest total first and ties by lead id, merged from the temperatures'
+    /// ranges of the index on (temperature, total DESC, lead_id). With a condition that the index does not hold
+    /// (`filters`: grade, stage, channel, update time, disqualification), a temperature with few such leads would be
+    /// read to the end of its range for rows that the page may not need (a list of grade A leads by score read every
+    /// cold lead): such a list reads a window at a time, the next `span` entries of the index in list order (found
+    /// from the index alone), then the leads of that window that meet every condition, until the page is full; each
+    /// window twice as long as the one before.
     private func selectScoresByTemperature(
-        _ conditions: [String],
-        _ parameters: [SQLValue],
+        _ filters: (conditions: [String], parameters: [SQLValue]),
+        in range: ScoreRange,
         limit: Int
     ) async throws -> [ScoredLead] {
-        let whereClause = " WHERE " + (["s.temperature = ?"] + conditions).joined(separator: " AND ")
+        guard !filters.conditions.isEmpty else { return try await mergeTemperatures(range.sql, limit: limit) }
+        var rows: [ScoredLead] = []
+        var window = range
+        var span = 4 * limit
+        while rows.count < limit {
+            window.through = try await position(at: span - 1, in: window)
+            let bounds = window.sql
+            rows += try await mergeTemperatures(
+                (filters.conditions + bounds.conditions, filters.parameters + bounds.parameters),
+                limit: limit - rows.count
+            )
+            guard let end = window.through else { break }
+            window.after = end
+            window.through = nil
+            span *= 2
+        }
+        return rows
+    }
+
+    /// The position of the score at `offset` (from 0) in list order within `range`, read from the index alone; `nil`
+    /// when there are not that many.
+    private func position(at offset: Int, in range: ScoreRange) async throws -> ScoreRange.Position? {
+        let bounds = range.sql
+        let whereClause = " WHERE " + (["s.temperature = ?"] + bounds.conditions).joined(separator: " AND ")
+        let part =
+            "SELECT * FROM (SELECT s.total, s.lead_id FROM scores s\(whereClause) ORDER BY s.total DESC, s.lead_id "
+            + "LIMIT ?)"
+        let temperatures = Temperature.allCases
+        let sql =
+            temperatures.indices.map { "\(part) AS t\($0)" }.joined(separator: " UNION ALL ")
+            + " ORDER BY 1 DESC, 2 LIMIT 1 OFFSET ?"
+        let parameters =
+            temperatures.flatMap { [.text($0.rawValue)] + bounds.parameters + [.integer(Int64(offset + 1))] }
+            + [.integer(Int64(offset))]
+        return try await executor.read { connection in
+            guard let row = try connection.queryOne(sql, parameters) else { return nil }
+            return ScoreRange.Position(total: try row.double(0), leadID: try row.uuid(1))
+        }
+    }
+
+    /// The first `limit` scored leads of every temperature that meet `conditions`, in list order: the first `limit` of
+    /// each temperature along its range of the index, merged by the database.
+    private func mergeTemperatures(
+        _ conditions: (conditions: [String], parameters: [SQLValue]),
+        limit: Int
+    ) async throws -> [ScoredLead] {
+        let whereClause = " WHERE " + (["s.temperature = ?"] + conditions.conditions).joined(separator: " AND ")
         let part =
             "SELECT * FROM (SELECT \(Columns.lead), \(Columns.score) FROM scores s JOIN leads l ON l.id = s.lead_id"
             + "\(whereClause) ORDER BY s.total DESC, s.lead_id LIMIT ?)"
@@ -389,11 +448,11 @@ struct SQLLeadStore: LeadStore {
         let parts = temperatures.indices.map { "\(part) AS t\($0)" }
         // By position: the lead's id is the first column, the total the fifth of the score's.
         let sql = parts.joined(separator: " UNION ALL ") + " ORDER BY \(Columns.leadCount + 5) DESC, 1 LIMIT ?"
-        let finalParameters =
-            temperatures.flatMap { [.text($0.rawValue)] + parameters + [.integer(Int64(limit))] }
+        let parameters =
+            temperatures.flatMap { [.text($0.rawValue)] + conditions.parameters + [.integer(Int64(limit))] }
             + [.integer(Int64(limit))]
         return try await executor.read { connection in
-            try connection.query(sql, finalParameters).map { row in
+            try connection.query(sql, parameters).map { row in
                 ScoredLead(lead: try row.lead(), score: try row.score(at: Columns.leadCount))
             }
         }
@@ -450,5 +509,49 @@ struct SQLLeadStore: LeadStore {
             _ = try connection.execute("DELETE FROM outbox_messages WHERE lead_id = ?", [lead])
             return try connection.execute("DELETE FROM leads WHERE id = ?", [.uuid(id.rawValue)]) == 1
         }
+    }
+}
+
+/// Where a list by score reads in the index on (temperature, total DESC, lead_id): the scores between two positions
+/// in list order and within the total's bounds. Its conditions give the index one bound on the total each way (with
+/// two, SQLite may read from the looser one, filtering every entry in between), then the exact ends among ties.
+struct ScoreRange {
+    /// A place in list order: a total, and among scores of that total, a lead id.
+    struct Position {
+        var total: Double
+        var leadID: UUID
+    }
+
+    var minimum: Double?
+    var maximum: Double?
+    /// The list goes on after this position (a cursor's, or a window's start).
+    var after: Position?
+    /// The list stops at this position, included (a window's end).
+    var through: Position?
+
+    var sql: (conditions: [String], parameters: [SQLValue]) {
+        var upper = maximum
+        if let after { upper = min(upper ?? after.total, after.total) }
+        var lower = minimum
+        if let through { lower = max(lower ?? through.total, through.total) }
+        var conditions: [String] = []
+        var parameters: [SQLValue] = []
+        if let lower {
+            conditions.append("s.total >= ?")
+            parameters.append(.real(lower))
+        }
+        if let upper {
+            conditions.append("s.total <= ?")
+            parameters.append(.real(upper))
+        }
+        if let after {
+            conditions.append("(s.total < ? OR (s.total = ? AND s.lead_id > ?))")
+            parameters += [.real(after.total), .real(after.total), .uuid(after.leadID)]
+        }
+        if let through {
+            conditions.append("(s.total > ? OR (s.total = ? AND s.lead_id <= ?))")
+            parameters += [.real(through.total), .real(through.total), .uuid(through.leadID)]
+        }
+        return (conditions, parameters)
     }
 }
