@@ -130,9 +130,9 @@ struct SQLScoreStore: ScoreStore {
     /// Writes the scores at `indices`. On SQLite an UPDATE rewrites the entries of every index over a column it sets,
     /// changed or not, so a stored score whose temperature, decay and criteria version stay is updated without them
     /// (and without its total when that stays too): an event then moves no index entry of the four on scores but the
-    /// one by temperature and total, and none when its points are capped. A new score, or one whose indexed columns change, is
-    /// upserted whole; so is every score on PostgreSQL, which looks at the values, not at the columns set (an update
-    /// that changes no indexed value is heap-only; one that changes any adds an entry to every index).
+    /// one by temperature and total, and none when its points are capped. A new score, or one whose indexed columns
+    /// change, is upserted whole; so is every score on PostgreSQL, which looks at the values, not at the columns set
+    /// (an update that changes no indexed value is heap-only; one that changes any adds an entry to every index).
     private static func write(
         _ indices: [Int],
         of scores: [Score],
