@@ -416,46 +416,62 @@ struct SQLLeadStore: LeadStore {
     /// The position of the score at `offset` (from 0) in list order within `range`, read from the index alone; `nil`
     /// when there are not that many.
     private func position(at offset: Int, in range: ScoreRange) async throws -> ScoreRange.Position? {
-        let bounds = range.sql
-        let whereClause = " WHERE " + (["s.temperature = ?"] + bounds.conditions).joined(separator: " AND ")
-        let part =
-            "SELECT * FROM (SELECT s.total, s.lead_id FROM scores s\(whereClause) ORDER BY s.total DESC, s.lead_id "
-            + "LIMIT ?)"
-        let temperatures = Temperature.allCases
-        let sql =
-            temperatures.indices.map { "\(part) AS t\($0)" }.joined(separator: " UNION ALL ")
-            + " ORDER BY 1 DESC, 2 LIMIT 1 OFFSET ?"
-        let parameters =
-            temperatures.flatMap { [.text($0.rawValue)] + bounds.parameters + [.integer(Int64(offset + 1))] }
-            + [.integer(Int64(offset))]
+        let statement = Self.temperatureRanges(
+            of: "s.total, s.lead_id",
+            from: "scores s",
+            range.sql,
+            limit: offset + 1,
+            thenOrderedBy: "1 DESC, 2 LIMIT 1 OFFSET ?",
+            [.integer(Int64(offset))]
+        )
         return try await executor.read { connection in
-            guard let row = try connection.queryOne(sql, parameters) else { return nil }
+            guard let row = try connection.queryOne(statement.sql, statement.parameters) else { return nil }
             return ScoreRange.Position(total: try row.double(0), leadID: try row.uuid(1))
         }
     }
 
-    /// The first `limit` scored leads of every temperature that meet `conditions`, in list order: the first `limit` of
-    /// each temperature along its range of the index, merged by the database.
+    /// The first `limit` scored leads of every temperature that meet `conditions`, in list order.
     private func mergeTemperatures(
         _ conditions: (conditions: [String], parameters: [SQLValue]),
         limit: Int
     ) async throws -> [ScoredLead] {
-        let whereClause = " WHERE " + (["s.temperature = ?"] + conditions.conditions).joined(separator: " AND ")
-        let part =
-            "SELECT * FROM (SELECT \(Columns.lead), \(Columns.score) FROM scores s JOIN leads l ON l.id = s.lead_id"
-            + "\(whereClause) ORDER BY s.total DESC, s.lead_id LIMIT ?)"
-        let temperatures = Temperature.allCases
-        let parts = temperatures.indices.map { "\(part) AS t\($0)" }
         // By position: the lead's id is the first column, the total the fifth of the score's.
-        let sql = parts.joined(separator: " UNION ALL ") + " ORDER BY \(Columns.leadCount + 5) DESC, 1 LIMIT ?"
-        let parameters =
-            temperatures.flatMap { [.text($0.rawValue)] + conditions.parameters + [.integer(Int64(limit))] }
-            + [.integer(Int64(limit))]
+        let statement = Self.temperatureRanges(
+            of: "\(Columns.lead), \(Columns.score)",
+            from: "scores s JOIN leads l ON l.id = s.lead_id",
+            conditions,
+            limit: limit,
+            thenOrderedBy: "\(Columns.leadCount + 5) DESC, 1 LIMIT ?",
+            [.integer(Int64(limit))]
+        )
         return try await executor.read { connection in
-            try connection.query(sql, parameters).map { row in
+            try connection.query(statement.sql, statement.parameters).map { row in
                 ScoredLead(lead: try row.lead(), score: try row.score(at: Columns.leadCount))
             }
         }
+    }
+
+    /// One statement over every temperature: `columns` of the first `limit` scores of each that meet `conditions`,
+    /// read along its range of the index on (temperature, total DESC, lead_id), then all of them merged as `order`
+    /// says (by the columns' positions: a `UNION ALL` is ordered by its result's columns).
+    private static func temperatureRanges(
+        of columns: String,
+        from source: String,
+        _ conditions: (conditions: [String], parameters: [SQLValue]),
+        limit: Int,
+        thenOrderedBy order: String,
+        _ orderParameters: [SQLValue]
+    ) -> (sql: String, parameters: [SQLValue]) {
+        let whereClause = " WHERE " + (["s.temperature = ?"] + conditions.conditions).joined(separator: " AND ")
+        let part =
+            "SELECT * FROM (SELECT \(columns) FROM \(source)\(whereClause) ORDER BY s.total DESC, s.lead_id LIMIT ?)"
+        let temperatures = Temperature.allCases
+        let sql =
+            temperatures.indices.map { "\(part) AS t\($0)" }.joined(separator: " UNION ALL ") + " ORDER BY \(order)"
+        let parameters =
+            temperatures.flatMap { [.text($0.rawValue)] + conditions.parameters + [.integer(Int64(limit))] }
+            + orderParameters
+        return (sql, parameters)
     }
 
     func count() async throws -> Int {
