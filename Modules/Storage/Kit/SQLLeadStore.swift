@@ -388,35 +388,47 @@ struct SQLLeadStore: LeadStore {
     /// read to the end of its range for rows that the page may not need (a list of grade A leads by score read every
     /// cold lead): such a list reads a window at a time, the next `span` entries of the index in list order (found
     /// from the index alone), then the leads of that window that meet every condition, until the page is full; each
-    /// window twice as long as the one before.
+    /// window twice as long as the one before. All on one connection: on SQLite one snapshot; on PostgreSQL (reads in
+    /// autocommit) a score that moves between two windows' reads could come twice, and is kept once.
     private func selectScoresByTemperature(
         _ filters: (conditions: [String], parameters: [SQLValue]),
         in range: ScoreRange,
         limit: Int
     ) async throws -> [ScoredLead] {
-        guard !filters.conditions.isEmpty else { return try await mergeTemperatures(range.sql, limit: limit) }
-        var rows: [ScoredLead] = []
-        var window = range
-        var span = 4 * limit
-        while rows.count < limit {
-            window.through = try await position(at: span - 1, in: window)
-            let bounds = window.sql
-            rows += try await mergeTemperatures(
-                (filters.conditions + bounds.conditions, filters.parameters + bounds.parameters),
-                limit: limit - rows.count
-            )
-            guard let end = window.through else { break }
-            window.after = end
-            window.through = nil
-            span *= 2
+        try await executor.read { connection in
+            guard !filters.conditions.isEmpty else {
+                return try Self.mergeTemperatures(range.sql, limit: limit, on: connection)
+            }
+            var rows: [ScoredLead] = []
+            var seen: Set<Lead.ID> = []
+            var window = range
+            var span = 4 * limit
+            while rows.count < limit {
+                window.through = try Self.position(at: span - 1, in: window, on: connection)
+                let bounds = window.sql
+                let found = try Self.mergeTemperatures(
+                    (filters.conditions + bounds.conditions, filters.parameters + bounds.parameters),
+                    limit: limit - rows.count,
+                    on: connection
+                )
+                rows += found.filter { seen.insert($0.lead.id).inserted }
+                guard let end = window.through else { break }
+                window.after = end
+                window.through = nil
+                span *= 2
+            }
+            return rows
         }
-        return rows
     }
 
     /// The position of the score at `offset` (from 0) in list order within `range`, read from the index alone; `nil`
     /// when there are not that many.
-    private func position(at offset: Int, in range: ScoreRange) async throws -> ScoreRange.Position? {
-        let statement = Self.temperatureRanges(
+    private static func position(
+        at offset: Int,
+        in range: ScoreRange,
+        on connection: any SQLConnection
+    ) throws -> ScoreRange.Position? {
+        let statement = temperatureRanges(
             of: "s.total, s.lead_id",
             from: "scores s",
             range.sql,
@@ -424,19 +436,18 @@ struct SQLLeadStore: LeadStore {
             thenOrderedBy: "1 DESC, 2 LIMIT 1 OFFSET ?",
             [.integer(Int64(offset))]
         )
-        return try await executor.read { connection in
-            guard let row = try connection.queryOne(statement.sql, statement.parameters) else { return nil }
-            return ScoreRange.Position(total: try row.double(0), leadID: try row.uuid(1))
-        }
+        guard let row = try connection.queryOne(statement.sql, statement.parameters) else { return nil }
+        return ScoreRange.Position(total: try row.double(0), leadID: try row.uuid(1))
     }
 
     /// The first `limit` scored leads of every temperature that meet `conditions`, in list order.
-    private func mergeTemperatures(
+    private static func mergeTemperatures(
         _ conditions: (conditions: [String], parameters: [SQLValue]),
-        limit: Int
-    ) async throws -> [ScoredLead] {
+        limit: Int,
+        on connection: any SQLConnection
+    ) throws -> [ScoredLead] {
         // By position: the lead's id is the first column, the total the fifth of the score's.
-        let statement = Self.temperatureRanges(
+        let statement = temperatureRanges(
             of: "\(Columns.lead), \(Columns.score)",
             from: "scores s JOIN leads l ON l.id = s.lead_id",
             conditions,
@@ -444,10 +455,8 @@ struct SQLLeadStore: LeadStore {
             thenOrderedBy: "\(Columns.leadCount + 5) DESC, 1 LIMIT ?",
             [.integer(Int64(limit))]
         )
-        return try await executor.read { connection in
-            try connection.query(statement.sql, statement.parameters).map { row in
-                ScoredLead(lead: try row.lead(), score: try row.score(at: Columns.leadCount))
-            }
+        return try connection.query(statement.sql, statement.parameters).map { row in
+            ScoredLead(lead: try row.lead(), score: try row.score(at: Columns.leadCount))
         }
     }
 

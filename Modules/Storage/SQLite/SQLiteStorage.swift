@@ -63,11 +63,11 @@ public final class SQLiteStorage: Storage, DelegatingStores {
         checkpoints?.cancel()
     }
 
-    /// A task that checkpoints the WAL passively every `interval` on a connection of its own: it copies committed
-    /// pages while the writer goes on (it never waits for a lock, nor makes anyone wait), and syncs the database file
-    /// after each pass. Once the WAL holds `restart`'s pages, passes chain until few pages arrive during one, and the
-    /// writer is asked to finish (``WALRestart``): the WAL then starts over without the writer's own checkpoint (a stall
-    /// of every write) at `wal_autocheckpoint`.
+    /// A task that checkpoints the WAL passively every `interval` on a connection of its own: it copies committed pages
+    /// while the writer goes on (it never waits for a lock, nor makes anyone wait), and syncs the database file after
+    /// each pass that copied pages. Once the WAL holds `restart`'s pages, passes chain until few pages arrive during
+    /// one, and the writer is asked to finish (``WALRestart``): the WAL then starts over without the writer's own
+    /// checkpoint (a stall of every write) at `wal_autocheckpoint`.
     private static func checkpointing(
         _ path: String,
         every interval: Duration,
@@ -84,6 +84,9 @@ public final class SQLiteStorage: Storage, DelegatingStores {
         }
         let file = DatabaseFileSync(path: path)
         return Task.detached(priority: .utility) {
+            // The frames copied by the last pass that synced the file: an idle server's passes copy none, and sync
+            // nothing.
+            var synced = 0
             while !Task.isCancelled {
                 try? await Task.sleep(for: interval)
                 var previous: Int?
@@ -91,12 +94,13 @@ public final class SQLiteStorage: Storage, DelegatingStores {
                 chain: while !Task.isCancelled {
                     // Busy (the writer checkpoints itself) or failing: the next round, or the writer, does it.
                     guard
-                        let frames = try? await connection.writeWithoutTransaction({ database in
-                            let frames = try database.checkpoint(.passive).walFrameCount
-                            file.sync()
-                            return frames
-                        })
+                        let result = try? await connection.writeWithoutTransaction({ try $0.checkpoint(.passive) })
                     else { break }
+                    if result.checkpointedFrameCount != synced {
+                        file.sync()
+                        synced = result.checkpointedFrameCount
+                    }
+                    let frames = result.walFrameCount
                     passes += 1
                     switch restart?.step(frames: frames, previous: previous, passes: passes) ?? .wait {
                     case .wait: break chain
